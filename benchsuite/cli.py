@@ -1,0 +1,97 @@
+"""``benchsuite`` command line: ``schema``, ``validate``, ``list``, ``report``.
+
+Errors are printed as one clear message each (file, field, value) with exit status 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from benchsuite.scenario import ScenarioSpec, load_scenarios
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print (or write) the JSON Schema of the scenario format, for editors."""
+    text = json.dumps(ScenarioSpec.model_json_schema(), indent=2) + "\n"
+    if args.output:
+        from benchsuite.storage import atomic_write_text
+
+        atomic_write_text(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check scenario files without running them; print one line per good file and every error."""
+    from benchsuite.matrix import expand_runs
+
+    loaded = load_scenarios([Path(p) for p in args.paths])
+    for path, spec in loaded.scenarios:
+        runs = expand_runs(spec)
+        print(f"ok      {path}: {spec.name}, {len(runs) // len(spec.seeds)} cases x {len(spec.seeds)} seeds")
+    for error in loaded.errors:
+        print(f"invalid {error}", file=sys.stderr)
+    if not loaded.scenarios and not loaded.errors:
+        print(f"no scenario files under {', '.join(args.paths)}", file=sys.stderr)
+        return 1
+    return 1 if loaded.errors else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the id of every run the scenarios expand to (what ``pytest benchsuite`` collects)."""
+    from benchsuite.matrix import expand_runs
+
+    loaded = load_scenarios([Path(p) for p in args.paths])
+    for _, spec in loaded.scenarios:
+        for run in expand_runs(spec):
+            print(run.run_id)
+    for error in loaded.errors:
+        print(f"invalid {error}", file=sys.stderr)
+    return 1 if loaded.errors else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild the HTML report of a results file."""
+    from benchsuite.report import write_report
+
+    try:
+        out = write_report(Path(args.results_file), out=Path(args.output) if args.output else None)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="benchsuite", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_schema)
+    for name, func, text in (("validate", cmd_validate, "check scenario files"), ("list", cmd_list, "list run ids")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("paths", nargs="*", default=["scenarios"], help="files or folders (default: scenarios)")
+        p.set_defaults(func=func)
+    p = sub.add_parser("report", help="rebuild the HTML report of a results file")
+    p.add_argument("results_file")
+    p.add_argument("-o", "--output", help="output HTML (default: reports/<machine-id>_<run-id>.html)")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``benchsuite`` console script."""
+    if hasattr(signal, "SIGPIPE"):  # `benchsuite list | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

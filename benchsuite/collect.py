@@ -1,0 +1,73 @@
+"""Results JSON → tidy pandas DataFrames. The only place where JSON becomes pandas.
+
+Tables:
+- runs: one row per run (case × seed) with every per-run figure from ``extra_info``; pytest-benchmark's own
+  figure (the timed training region) is the ``benchmark_s`` column.
+- curves: one row per evaluation of every run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from benchsuite.scenario import ScenarioSpec
+
+RUN_COLUMNS = [
+    "scenario", "case_id", "seed", "is_baseline", "status", "device", "steps", "budget_steps", "epochs",
+    "samples", "batch_size", "benchmark_s", "timed_s", "warmup_s", "eval_s", "setup_s", "step_time_s",
+    "throughput_samples_per_s", "reached_target", "time_to_target_s", "steps_to_target", "epochs_to_target",
+    "final_val_metric", "final_val_accuracy", "final_val_loss", "val_metric_epoch1", "target_metric",
+    "target_value", "num_params", "fault_step",
+]  # fmt: skip
+
+
+def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
+    """One row per benchmarked run; axis values as ``axis_<name>`` columns."""
+    rows = []
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if "case_id" not in info:
+            continue  # a benchmark that is not a benchsuite run
+        row = {k: info.get(k) for k in RUN_COLUMNS}
+        row["benchmark_s"] = bench["stats"]["median"]
+        row.update({f"axis_{axis}": value for axis, value in info.get("axes", {}).items()})
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=RUN_COLUMNS if not rows else None)
+    return frame.astype({"time_to_target_s": "float64"}) if rows else frame
+
+
+def curves_frame(data: dict[str, Any]) -> pd.DataFrame:
+    """One row per evaluation: scenario, case_id, seed, step, epoch, timed_s, train_loss, val_loss, val_accuracy."""
+    rows = []
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info", {})
+        for point in info.get("curve", []):
+            rows.append({"scenario": info["scenario"], "case_id": info["case_id"], "seed": info["seed"], **point})
+    columns = ["scenario", "case_id", "seed", "step", "epoch", "timed_s", "train_loss", "val_loss", "val_accuracy"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def scenario_specs(data: dict[str, Any]) -> dict[str, ScenarioSpec]:
+    """The scenarios stored in the results file, validated again."""
+    stored = data.get("benchsuite", {}).get("scenarios", {})
+    return {name: ScenarioSpec.model_validate(spec) for name, spec in stored.items()}
+
+
+def hardware_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """Machine id, device, CPU, GPU, torch: the hardware every figure of the file came from."""
+    info = data.get("machine_info", {}).get("benchsuite", {})
+    gpu = info.get("gpu", {})
+    return {
+        "machine_id": info.get("machine_id", "unknown"),
+        "device": info.get("device", "unknown"),
+        "cpu": f"{info.get('cpu_model', '?')} ({info.get('cpu_logical_cores', '?')} logical cores)",
+        "gpu": ", ".join(f"{n} ({m} MiB)" for n, m in zip(gpu.get("names", []), gpu.get("memory_mib", []))) or "none",
+        "gpu_driver": gpu.get("driver_version") or "n/a",
+        "cuda": gpu.get("cuda_version") or "n/a",
+        "torch": info.get("torch_version", "?"),
+        "python": data.get("machine_info", {}).get("python_version", "?"),
+        "datetime": data.get("datetime", "?"),
+        "commit": (data.get("commit_info") or {}).get("id") or "n/a",
+    }

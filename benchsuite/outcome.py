@@ -1,0 +1,153 @@
+"""What one run yields: its evaluation curve and the figures derived from it.
+
+Time-to-target follows the AlgoPerf / MLPerf convention: the timed training seconds at the first evaluation whose
+validation metric reaches the target; evaluation itself is not timed. A run that never reaches the target has no
+time-to-target (``None``), not a large one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["ok", "diverged", "oom"]
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One evaluation.
+
+    Attributes:
+        step: optimizer steps taken so far (0 = before training).
+        epoch: passes over the training split so far (fractional).
+        timed_s: seconds of the timed training region so far (evaluation excluded).
+        train_loss: mean training loss over the steps since the previous evaluation (None at step 0).
+        val_loss: mean cross-entropy on the validation split.
+        val_accuracy: top-1 accuracy on the validation split, in [0, 1].
+    """
+
+    step: int
+    epoch: float
+    timed_s: float
+    train_loss: float | None
+    val_loss: float
+    val_accuracy: float
+
+    def metric(self, name: str) -> float:
+        """The value of validation metric ``name`` (``val_accuracy`` or ``val_loss``)."""
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class TargetHit:
+    """Where a curve first reached its target."""
+
+    time_to_target_s: float
+    steps_to_target: int
+    epochs_to_target: float
+
+
+def reaches(value: float, target: float, higher_is_better: bool) -> bool:
+    """Whether ``value`` meets ``target`` (>= for accuracy, <= for loss); NaN never does."""
+    if math.isnan(value):
+        return False
+    return value >= target if higher_is_better else value <= target
+
+
+def time_to_target(curve: list[CurvePoint], metric: str, target: float, higher_is_better: bool) -> TargetHit | None:
+    """The first evaluation of ``curve`` whose ``metric`` reaches ``target``, or None if none does."""
+    for point in curve:
+        if reaches(point.metric(metric), target, higher_is_better):
+            return TargetHit(point.timed_s, point.step, point.epoch)
+    return None
+
+
+def metric_after_epochs(curve: list[CurvePoint], metric: str, epochs: float) -> float | None:
+    """``metric`` at the evaluation taken exactly after ``epochs`` epochs, or None if there was none."""
+    for point in curve:
+        if math.isclose(point.epoch, epochs):
+            return point.metric(metric)
+    return None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run (one case, one seed), with raw curve and derived figures.
+
+    Times are wall seconds on ``device``: ``timed_s`` is the timed training region; ``warmup_s``, ``eval_s`` and
+    ``setup_s`` (data preload + model build) are measured apart and never included in it.
+    """
+
+    run_id: str
+    scenario: str
+    case_id: str
+    seed: int
+    axes: dict[str, str]
+    is_baseline: bool
+    device: str
+    status: Status
+    steps: int
+    budget_steps: int
+    """Steps the budget allowed (the run may stop earlier at its target or a fault)."""
+    samples: int
+    batch_size: int
+    steps_per_epoch: int
+    timed_s: float
+    warmup_steps: int
+    warmup_s: float
+    eval_s: float
+    setup_s: float
+    num_params: int
+    target_metric: str | None
+    target_value: float | None
+    curve: list[CurvePoint] = field(default_factory=list)
+    fault_step: int | None = None
+    """Step at whose evaluation a fault (divergence, OOM) was seen."""
+
+    @property
+    def epochs(self) -> float:
+        return self.steps / self.steps_per_epoch
+
+    @property
+    def step_time_s(self) -> float | None:
+        """Mean seconds per optimizer step in the timed region."""
+        return self.timed_s / self.steps if self.steps else None
+
+    @property
+    def throughput_samples_per_s(self) -> float | None:
+        """Training samples per second of the timed region."""
+        return self.samples / self.timed_s if self.timed_s > 0 else None
+
+    @property
+    def quality_metric(self) -> str:
+        """The metric quality is judged by: the target's, else validation accuracy."""
+        return self.target_metric or "val_accuracy"
+
+    def hit(self) -> TargetHit | None:
+        """Where the target was first reached, or None (no target, or never reached)."""
+        if self.target_metric is None or self.target_value is None:
+            return None
+        higher = self.target_metric == "val_accuracy"
+        return time_to_target(self.curve, self.target_metric, self.target_value, higher)
+
+    def extra_info(self) -> dict[str, Any]:
+        """Every per-run figure, flat and JSON-ready, for ``benchmark.extra_info``."""
+        hit = self.hit()
+        last = self.curve[-1] if self.curve else None
+        info = {k: v for k, v in asdict(self).items() if k != "curve"}
+        info.update(
+            epochs=self.epochs,
+            step_time_s=self.step_time_s,
+            throughput_samples_per_s=self.throughput_samples_per_s,
+            reached_target=hit is not None,
+            time_to_target_s=hit.time_to_target_s if hit else None,
+            steps_to_target=hit.steps_to_target if hit else None,
+            epochs_to_target=hit.epochs_to_target if hit else None,
+            final_val_metric=last.metric(self.quality_metric) if last else None,
+            final_val_loss=last.val_loss if last else None,
+            final_val_accuracy=last.val_accuracy if last else None,
+            val_metric_epoch1=metric_after_epochs(self.curve, self.quality_metric, 1.0),
+            curve=[asdict(p) for p in self.curve],
+        )
+        return info

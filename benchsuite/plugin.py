@@ -1,0 +1,182 @@
+"""pytest plugin (registered under the ``pytest11`` entry point).
+
+``pytest benchsuite --benchmark`` collects every run (case × seed) of every scenario as an item of
+``benchsuite/test_scenarios.py`` with an id like ``init[init=xavier_uniform-seed=1]``, trains it under
+``benchmark.pedantic`` (one round: a training run is long, never auto-calibrated) with
+:func:`benchsuite.clock.timed_region_seconds` as pytest-benchmark's timer, so pytest-benchmark holds the timed
+training region; every other figure goes to ``benchmark.extra_info``. Without ``--benchmark`` the same items are a
+smoke check of a few steps. A refused scenario file becomes one failing item with the error message; the other
+scenarios still run.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchsuite import clock
+from benchsuite.hardware import hardware_info, machine_id, resolve_device
+from benchsuite.matrix import Run, expand_runs
+from benchsuite.outcome import RunResult
+from benchsuite.recorder import ResultsRecorder
+from benchsuite.scenario import ScenarioError, load_scenarios
+
+PLUGIN_NAME = "benchsuite-session"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("benchsuite", "benchsuite training-speed scenarios")
+    group.addoption("--benchmark", action="store_true", help="train every run fully, write results and a report")
+    group.addoption("--scenarios", default="scenarios", metavar="DIR", help="scenario folder or file")
+    group.addoption("--device", choices=("auto", "cpu", "cuda"), default="auto", help="training device")
+    group.addoption("--results-dir", default="results", metavar="DIR", help="where results/<machine>/ goes")
+    group.addoption("--reports-dir", default="reports", metavar="DIR", help="where HTML reports go")
+    group.addoption("--smoke-steps", type=int, default=3, metavar="N", help="steps per run without --benchmark")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # One round per run: min = max = median, so pytest-benchmark's table shows the timed region once.
+    if config.getoption("benchmark") and config.getoption("benchmark_columns", None) is None:
+        config.option.benchmark_columns = ["median", "rounds"]
+    config.pluginmanager.register(BenchsuiteSession(config), PLUGIN_NAME)
+
+
+@pytest.fixture
+def benchsuite_session(request: pytest.FixtureRequest) -> BenchsuiteSession:
+    """The session object that runs items and records results."""
+    return request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+
+
+def smoke_problems(result: RunResult, expected_steps: int) -> list[str]:
+    """What is wrong with a smoke run: wrong status or step count, non-finite or out-of-range figures."""
+    problems = [] if result.status == "ok" else [f"status {result.status} at step {result.fault_step}"]
+    if result.steps != expected_steps:
+        problems.append(f"took {result.steps} steps, expected {expected_steps}")
+    for p in result.curve:
+        if not math.isfinite(p.val_loss) or not 0.0 <= p.val_accuracy <= 1.0:
+            problems.append(f"bad evaluation at step {p.step}: val_loss={p.val_loss}, val_accuracy={p.val_accuracy}")
+    return problems
+
+
+class BenchsuiteSession:
+    """Per-session state: options, loaded scenarios, the device, and (with ``--benchmark``) the recorder."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.full = bool(config.getoption("benchmark"))
+        self.device = resolve_device(config.getoption("device"))
+        self.smoke_steps = config.getoption("smoke_steps")
+        root = config.invocation_params.dir
+        self.scenarios_dir = root / config.getoption("scenarios")
+        self.results_dir = root / config.getoption("results_dir")
+        self.reports_dir = root / config.getoption("reports_dir")
+        self.results: list[RunResult] = []
+        self.recorder: ResultsRecorder | None = None
+        self.report_path: Path | None = None
+        self.report_error: str | None = None
+        self._params: list[Any] | None = None
+
+    # ------------------------------------------------------------ collection
+
+    def params(self) -> list[Any]:
+        """One ``pytest.param`` per run, plus one per refused scenario file (loaded once per session)."""
+        if self._params is None:
+            loaded = load_scenarios([self.scenarios_dir])
+            errors = list(loaded.errors)
+            if not self.scenarios_dir.exists():
+                errors.append(ScenarioError(f"{self.scenarios_dir}: no such scenario folder or file"))
+            specs = [spec for _, spec in loaded.scenarios]
+            self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors)
+            self._params = [self._param(run) for spec in specs for run in expand_runs(spec)]
+            self._params += [pytest.param(e, id=f"{Path(e.path or 'scenarios').stem}[invalid]") for e in errors]
+        return self._params
+
+    @staticmethod
+    def _param(run: Run) -> Any:
+        mark = pytest.mark.benchmark(group=run.case.scenario, timer=clock.timed_region_seconds)
+        return pytest.param(run, id=run.run_id, marks=mark)
+
+    @pytest.hookimpl
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "bench_run" in metafunc.fixturenames:
+            metafunc.parametrize("bench_run", self.params())
+
+    # ------------------------------------------------------------ running
+
+    def execute(self, item: Run | ScenarioError, request: pytest.FixtureRequest) -> None:
+        """Run one item: fail a refused file with its message, else a smoke check or a full benchmarked run.
+
+        The ``benchmark`` fixture is requested only for full runs, so smoke checks leave pytest-benchmark idle.
+        """
+        if isinstance(item, ScenarioError):
+            pytest.fail(str(item), pytrace=False)
+        if self.device.type == "cuda" and not _cuda_available():
+            pytest.skip("--device cuda: no CUDA device is visible")
+        from benchsuite.train import train_run
+
+        if not self.full:
+            result = train_run(item, self.device, max_steps=self.smoke_steps, warmup_steps=1)
+            problems = smoke_problems(result, min(result.budget_steps, self.smoke_steps))
+            if problems:
+                pytest.fail(f"{item.run_id}: " + "; ".join(problems), pytrace=False)
+            return
+        benchmark = request.getfixturevalue("benchmark")
+        result = benchmark.pedantic(train_run, args=(item, self.device), rounds=1, iterations=1, warmup_rounds=0)
+        benchmark.extra_info.update(result.extra_info())
+        self.results.append(result)
+        if benchmark.stats is not None and self.recorder is not None:
+            self.recorder.add(benchmark.stats)
+
+    @pytest.hookimpl
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        # Rewrite the results file after every run: an interrupted session keeps every finished case.
+        if self.full and self.recorder is not None:
+            self.recorder.write()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not (self.full and self.recorder is not None and self.recorder.write()):
+            return
+        try:
+            from benchsuite.report import write_report
+
+            self.report_path = write_report(self.recorder.path, self.reports_dir)
+        except Exception as exc:  # the results are safe on disk; say why the report failed and go on
+            self.report_error = f"{type(exc).__name__}: {exc}"
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not (self.full and self.recorder is not None and self.recorder.path):
+            return
+        from benchsuite.summary import summary_lines
+
+        terminalreporter.section("benchsuite")
+        for line in summary_lines(self.recorder.path):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"results: {self.recorder.path}")
+        if self.report_path:
+            terminalreporter.write_line(f"report:  {self.report_path}")
+        if self.report_error:
+            terminalreporter.write_line(f"report failed: {self.report_error}", red=True)
+
+    # ------------------------------------------------------------ pytest-benchmark hooks
+
+    @pytest.hookimpl
+    def pytest_benchmark_update_machine_info(self, config: pytest.Config, machine_info: dict[str, Any]) -> None:
+        info = hardware_info(self.device)
+        machine_info["benchsuite"] = {**info, "machine_id": machine_id(info)}
+
+    @pytest.hookimpl
+    def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: Any, output_json: dict) -> None:
+        if self.recorder is not None:
+            output_json["benchsuite"] = self.recorder.benchsuite_block()
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

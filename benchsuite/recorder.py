@@ -1,0 +1,94 @@
+"""Results files: pytest-benchmark's JSON, produced through its own hooks, plus benchsuite's block.
+
+The file is rewritten atomically after every finished run, so an interrupted session keeps every finished case in a
+complete, readable file. ``pytest-benchmark compare FILE`` reads it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchsuite import __version__
+from benchsuite.scenario import ScenarioError, ScenarioSpec
+from benchsuite.storage import atomic_write_json, new_run_id, results_path
+
+FORMAT = "benchsuite-results/1"
+
+
+class ResultsRecorder:
+    """Collects pytest-benchmark's per-run stats and writes ``results/<machine-id>/<run-id>.json``.
+
+    Args:
+        config: the pytest config (its hooks generate machine info, commit info and the JSON).
+        results_dir: the ``results/`` folder.
+        scenarios: the scenarios of this session, stored in the file so a report can be built from it alone.
+        errors: scenario files that were refused, kept in the file as messages.
+    """
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        results_dir: Path,
+        scenarios: list[ScenarioSpec],
+        errors: list[ScenarioError],
+    ) -> None:
+        self.config = config
+        self.results_dir = Path(results_dir)
+        self.scenarios = scenarios
+        self.errors = errors
+        self.run_id = new_run_id()
+        self.stats: list[Any] = []
+        self._machine_info: dict[str, Any] | None = None
+        self._commit_info: dict[str, Any] | None = None
+        self.path: Path | None = None
+
+    def add(self, stats: Any) -> None:
+        """Keep one pytest-benchmark ``Metadata`` (the ``benchmark.stats`` of a finished run)."""
+        self.stats.append(stats)
+
+    @property
+    def machine_info(self) -> dict[str, Any]:
+        """pytest-benchmark's machine_info, completed by our ``pytest_benchmark_update_machine_info``."""
+        if self._machine_info is None:
+            hook = self.config.hook
+            info = hook.pytest_benchmark_generate_machine_info(config=self.config)
+            hook.pytest_benchmark_update_machine_info(config=self.config, machine_info=info)
+            self._machine_info = info
+        return self._machine_info
+
+    @property
+    def machine_id(self) -> str:
+        return self.machine_info["benchsuite"]["machine_id"]
+
+    def benchsuite_block(self) -> dict[str, Any]:
+        """What benchsuite adds to the JSON: format, run id, the scenarios and the refused files."""
+        return {
+            "format": FORMAT,
+            "version": __version__,
+            "run_id": self.run_id,
+            "machine_id": self.machine_id,
+            "scenarios": {s.name: s.model_dump(mode="json") for s in self.scenarios},
+            "scenario_errors": [str(e) for e in self.errors],
+        }
+
+    def write(self) -> Path | None:
+        """Write the results file (atomically); None while no run has finished."""
+        if not self.stats:
+            return None
+        hook = self.config.hook
+        if self._commit_info is None:
+            self._commit_info = hook.pytest_benchmark_generate_commit_info(config=self.config)
+            hook.pytest_benchmark_update_commit_info(config=self.config, commit_info=self._commit_info)
+        output = hook.pytest_benchmark_generate_json(
+            config=self.config,
+            benchmarks=self.stats,
+            include_data=True,
+            machine_info=self.machine_info,
+            commit_info=self._commit_info,
+        )
+        hook.pytest_benchmark_update_json(config=self.config, benchmarks=self.stats, output_json=output)
+        self.path = atomic_write_json(results_path(self.results_dir, self.machine_id, self.run_id), output)
+        return self.path

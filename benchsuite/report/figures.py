@@ -1,0 +1,55 @@
+"""Figures for the HTML report, drawn with seaborn on matplotlib ``Figure`` objects (no pyplot global state)
+and returned as inline SVG text."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+STYLE = "whitegrid"
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as an ``<svg>`` element (XML prolog and doctype dropped) with text kept as text."""
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "benchsuite"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
+
+
+def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: str) -> str:
+    """Validation ``metric`` against timed training seconds: per case the mean over seeds and a min–max band.
+
+    ``bands`` holds columns case_id, timed_s, mean, low, high (see :func:`benchsuite.analysis.curve_bands`).
+    """
+    with sns.axes_style(STYLE):
+        fig = Figure(figsize=(8, 4.2))
+        ax = fig.subplots()
+        palette = sns.color_palette("colorblind", bands["case_id"].nunique())
+        for color, (case_id, g) in zip(palette, bands.groupby("case_id", sort=False)):
+            ax.plot(g["timed_s"], g["mean"], color=color, label=case_id, linewidth=1.6)
+            ax.fill_between(g["timed_s"], g["low"], g["high"], color=color, alpha=0.18, linewidth=0)
+        if target is not None:
+            ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g}")
+        ax.set(xlabel="timed training seconds (evaluation excluded)", ylabel=metric, title=title)
+        ax.legend(fontsize=8, loc="best")
+    return to_svg(fig)
+
+
+def ttt_figure(runs: pd.DataFrame, title: str) -> str:
+    """Time-to-target of every run (one dot per seed) with the per-case median, cases on the y axis."""
+    reached = runs.dropna(subset=["time_to_target_s"])
+    with sns.axes_style(STYLE):
+        fig = Figure(figsize=(8, 0.45 * runs["case_id"].nunique() + 1.2))
+        ax = fig.subplots()
+        order = list(dict.fromkeys(runs["case_id"]))
+        sns.stripplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, size=5, alpha=0.7)
+        sns.pointplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, estimator="median",
+                      errorbar=None, linestyle="none", marker="|", markersize=18, color="black")  # fmt: skip
+        ax.set(xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="", title=title)
+    return to_svg(fig)

@@ -1,0 +1,216 @@
+"""Scenario files: load (``yaml.safe_load``), validate against the typed schema, report errors by file and field.
+
+A bad file never raises a traceback at the user: :func:`load_scenario` raises :class:`ScenarioError` whose message
+names the file, the field and the bad value, and :func:`load_scenarios` returns the good scenarios beside the
+errors so that the others still run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from benchsuite.specs import (
+    SLUG,
+    CaseConfig,
+    ClaimMetric,
+    InitName,
+    ModelSpec,
+    NormName,
+    Spec,
+    check_model_fits,
+    model_label,
+)
+
+#: Matrix axes: axis name → path of the field it sets in :class:`CaseConfig`.
+AXES: dict[str, tuple[str, str]] = {
+    "model": ("workload", "model"),
+    "init": ("techniques", "init"),
+    "norm": ("techniques", "norm"),
+}
+
+
+class MatrixSpec(Spec):
+    """Axes whose cartesian product gives the cases; each list is non-empty with distinct values."""
+
+    model: tuple[ModelSpec, ...] | None = Field(None, min_length=1)
+    init: tuple[InitName, ...] | None = Field(None, min_length=1)
+    norm: tuple[NormName, ...] | None = Field(None, min_length=1)
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> MatrixSpec:
+        for axis, labels in self.labels().items():
+            if len(set(labels)) != len(labels):
+                raise ValueError(f"axis '{axis}' repeats a value {list(labels)} (give models distinct 'label's)")
+        return self
+
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """Axis → the labels of its values, in declaration order, for the axes that are set."""
+        out: dict[str, tuple[str, ...]] = {}
+        for axis in AXES:
+            values = getattr(self, axis)
+            if values is not None:
+                out[axis] = tuple(model_label(v) if axis == "model" else str(v) for v in values)
+        return out
+
+
+class ClaimSpec(Spec):
+    """A published claim that the scenario tests: ``cases`` beat ``against`` on ``metric``."""
+
+    says: str
+    metric: ClaimMetric = "time_to_target_s"
+    better: Literal["lower", "higher"] = "lower"
+    cases: dict[str, tuple[str, ...]]
+    """Axis → values selecting the cases the claim is about."""
+    against: dict[str, str]
+    """Axis → value selecting the reference case."""
+
+
+class ScenarioSpec(CaseConfig):
+    """One scenario file: a base :class:`CaseConfig` plus seeds, a matrix, a baseline and the claims it tests."""
+
+    name: str = Field(pattern=SLUG)
+    description: str
+    source: str = ""
+    """Paper or article the scenario replicates."""
+    seeds: tuple[int, ...] = Field(min_length=1)
+    matrix: MatrixSpec = MatrixSpec()
+    baseline: dict[str, str] = {}
+    """Axis → value of the baseline; axes left out vary (one baseline per value of them)."""
+    claims: tuple[ClaimSpec, ...] = ()
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds repeat: {list(seeds)}")
+        return seeds
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScenarioSpec:
+        labels = self.matrix.labels()
+        _check_selection("baseline", self.baseline, labels)
+        for i, claim in enumerate(self.claims):
+            _check_selection(f"claims[{i}].against", claim.against, labels)
+            _check_selection(f"claims[{i}].cases", claim.cases, labels)
+        for model in self.matrix.model or ():
+            check_model_fits(model, self.workload.dataset)
+        if self.target is None and any(c.metric in ("time_to_target_s", "steps_to_target") for c in self.claims):
+            raise ValueError("a claim on time_to_target_s or steps_to_target needs a 'target'")
+        return self
+
+    def baseline_labels(self) -> dict[str, str]:
+        """Axis → label that makes a case a baseline. Axes the baseline does not name vary freely: each case is
+        compared with the baseline that shares its values on them. Without a ``baseline``, the first value of every
+        axis."""
+        if self.baseline:
+            return dict(self.baseline)
+        return {axis: values[0] for axis, values in self.matrix.labels().items()}
+
+
+def _check_selection(where: str, selection: dict[str, Any], labels: dict[str, tuple[str, ...]]) -> None:
+    for axis, value in selection.items():
+        if axis not in labels:
+            raise ValueError(f"{where} names axis '{axis}', which is not in the matrix {sorted(labels)}")
+        for v in value if isinstance(value, (list, tuple)) else (value,):
+            if v not in labels[axis]:
+                raise ValueError(f"{where}.{axis} = '{v}' is not a value of that axis {list(labels[axis])}")
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message names the file, the field and the bad value."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """The outcome of loading many files: the good scenarios (with their paths) and one error per bad file."""
+
+    scenarios: tuple[tuple[Path, ScenarioSpec], ...]
+    errors: tuple[ScenarioError, ...]
+
+
+def load_scenario(path: Path) -> ScenarioSpec:
+    """Read and validate one scenario file.
+
+    Raises:
+        ScenarioError: unreadable file, YAML syntax error, or a schema violation (all violations, one per line).
+    """
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror}", path) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {_one_line(str(exc))}", path) from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}", path)
+    try:
+        return ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(path, exc), path) from None
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> str:
+    """One line per violation: ``FILE: field 'a.b': message (got VALUE)``."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        got = "" if err["type"] == "missing" else f" (got {_short(err.get('input'))})"
+        lines.append(f"{path}: field '{field}': {msg}{got}")
+    return "\n".join(lines)
+
+
+def scenario_files(paths: list[Path]) -> list[Path]:
+    """Expand directories to their ``*.yaml``/``*.yml`` files (sorted); files are kept as given."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        out.extend(sorted([*p.glob("*.yaml"), *p.glob("*.yml")]) if p.is_dir() else [p])
+    return out
+
+
+def load_scenarios(paths: list[Path]) -> LoadReport:
+    """Load every scenario under ``paths``; bad files become errors and do not stop the others.
+
+    Two files that declare the same scenario ``name`` are an error for the second one.
+    """
+    good: list[tuple[Path, ScenarioSpec]] = []
+    errors: list[ScenarioError] = []
+    seen: dict[str, Path] = {}
+    for path in scenario_files(paths):
+        try:
+            spec = load_scenario(path)
+        except ScenarioError as exc:
+            errors.append(exc)
+            continue
+        if spec.name in seen:
+            msg = f"{path}: field 'name': '{spec.name}' is already used by {seen[spec.name]}"
+            errors.append(ScenarioError(msg, path))
+            continue
+        seen[spec.name] = path
+        good.append((path, spec))
+    return LoadReport(tuple(good), tuple(errors))
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

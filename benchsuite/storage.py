@@ -1,0 +1,66 @@
+"""Files on disk between pipeline stages: atomic writes, results locations, reading results back."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, fsync, then ``os.replace``.
+
+    A reader sees the old file or the new one, never a half-written one; an interrupted write leaves no partial
+    file behind. Parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_json(path: Path, data: Any) -> Path:
+    """:func:`atomic_write_text` of ``data`` as indented JSON."""
+    return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable run id from the UTC time: ``20261121T183000Z``."""
+    return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def results_path(results_dir: Path, machine: str, run_id: str) -> Path:
+    """``results/<machine-id>/<run-id>.json``."""
+    return Path(results_dir) / machine / f"{run_id}.json"
+
+
+def report_path(reports_dir: Path, machine: str, run_id: str) -> Path:
+    """``reports/<machine-id>_<run-id>.html``."""
+    return Path(reports_dir) / f"{machine}_{run_id}.html"
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """Load a results file (pytest-benchmark's JSON with benchsuite's additions).
+
+    Raises:
+        ValueError: not JSON, or JSON without pytest-benchmark's ``benchmarks`` list (message names the file).
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read results: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise ValueError(f"{path}: not a pytest-benchmark results file (no 'benchmarks' list)")
+    return data

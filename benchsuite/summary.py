@@ -1,0 +1,32 @@
+"""Terminal summary of a results file: one line per case, one per claim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchsuite import analysis, collect
+from benchsuite.report.filters import fmt_ci, fmt_ratio, fmt_spread
+from benchsuite.storage import read_results
+
+
+def summary_lines(results_file: Path) -> list[str]:
+    """Readable lines: per case time-to-target median [min – max] (reached k/n), speedup, final metric."""
+    data = read_results(results_file)
+    runs, specs = collect.runs_frame(data), collect.scenario_specs(data)
+    if runs.empty:
+        return ["no benchmarked runs"]
+    hw = collect.hardware_summary(data)
+    lines = [f"hardware: {hw['machine_id']} ({hw['device']}; {hw['cpu']}; GPU {hw['gpu']})"]
+    summary = analysis.case_summary(runs, specs)
+    for name, group in summary.groupby("scenario", sort=False):
+        lines.append(f"{name}:")
+        for c in group.to_dict("records"):
+            lines.append(
+                f"  {c['case_id']:<32} time-to-target {fmt_spread(c['ttt_median_s'], c['ttt_min_s'], c['ttt_max_s'])}"
+                f" reached {c['n_reached']}/{c['n']}, speedup {fmt_ratio(c['speedup_vs_baseline'])},"
+                f" final {fmt_ci(c['final_mean'], c['final_ci_low'], c['final_ci_high'])}"
+            )
+        for verdict in analysis.claim_verdicts(runs, specs[name]) if name in specs else []:
+            note = " (too few seeds to reach significance)" if verdict.underpowered else ""
+            lines.append(f"  claim {verdict.verdict.upper()}: {verdict.claim.says}{note}")
+    return lines

@@ -1,0 +1,91 @@
+"""Training techniques applied to a case: weight init, normalisation layers, optimizer construction.
+
+Each technique is an explicit registry keyed by the name used in scenario files.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from benchsuite.specs import TrainSpec
+
+# ---------------------------------------------------------------- normalisation
+
+
+def _batchnorm(features: int, kind: str) -> nn.Module:
+    return nn.BatchNorm2d(features) if kind == "conv2d" else nn.BatchNorm1d(features)
+
+
+def _layernorm(features: int, kind: str) -> nn.Module:
+    # For conv features (N, C, ...) layer norm is GroupNorm with one group: it normalises each sample over its
+    # channels and positions (Wu & He 2018, "Group Normalization", sec. 3.1), with a per-channel affine.
+    return nn.LayerNorm(features) if kind == "linear" else nn.GroupNorm(1, features)
+
+
+#: Norm registry: name → factory(features, kind) with kind in {"linear", "conv1d", "conv2d"}.
+NORMS: dict[str, Callable[[int, str], nn.Module]] = {
+    "none": lambda features, kind: nn.Identity(),
+    "batchnorm": _batchnorm,  # Ioffe & Szegedy 2015
+    "layernorm": _layernorm,  # Ba, Kiros & Hinton 2016
+}
+
+# ---------------------------------------------------------------- weight init
+
+_GAIN_NONLINEARITY = {"relu": "relu", "gelu": "relu", "tanh": "tanh"}
+
+
+def _kaiming(fill: Callable) -> Callable[[torch.Tensor, str], None]:
+    return lambda w, activation: fill(w, mode="fan_in", nonlinearity=_GAIN_NONLINEARITY[activation])
+
+
+#: Init registry: name → fill(weight, activation). ``default`` keeps PyTorch's own reset_parameters
+#: (Kaiming-uniform with a=sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for Linear and Conv weights).
+INITS: dict[str, Callable[[torch.Tensor, str], None] | None] = {
+    "default": None,
+    "xavier_uniform": lambda w, activation: nn.init.xavier_uniform_(w),  # Glorot & Bengio 2010
+    "xavier_normal": lambda w, activation: nn.init.xavier_normal_(w),
+    "kaiming_uniform": _kaiming(nn.init.kaiming_uniform_),  # He et al. 2015, gain for the activation
+    "kaiming_normal": _kaiming(nn.init.kaiming_normal_),
+}
+
+_WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
+
+
+def apply_init(model: nn.Module, init: str, activation: str) -> int:
+    """Re-initialise every Linear/Conv weight of ``model`` in place with ``init``; zero their biases.
+
+    Normalisation layers keep their (1, 0) affine init. ``default`` leaves the model untouched.
+
+    Returns:
+        The number of layers re-initialised.
+
+    Raises:
+        KeyError: unknown ``init`` name.
+    """
+    fill = INITS[init]
+    if fill is None:
+        return 0
+    layers = [m for m in model.modules() if isinstance(m, _WEIGHTED)]
+    with torch.no_grad():
+        for layer in layers:
+            fill(layer.weight, activation)
+            if layer.bias is not None:
+                layer.bias.zero_()
+    return len(layers)
+
+
+# ---------------------------------------------------------------- optimizers
+
+#: Optimizer registry: name → builder(params, train spec).
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "sgd": lambda params, t: torch.optim.SGD(params, lr=t.lr, momentum=t.momentum),
+    "adam": lambda params, t: torch.optim.Adam(params, lr=t.lr),  # Kingma & Ba 2015
+}
+
+
+def build_optimizer(model: nn.Module, train: TrainSpec) -> torch.optim.Optimizer:
+    """The optimizer named by ``train.optimizer`` over ``model``'s parameters at ``train.lr``."""
+    return OPTIMIZERS[train.optimizer](model.parameters(), train)

@@ -1,0 +1,207 @@
+"""The training loop: one plain function, :func:`train_run`.
+
+Timing rules (DESIGN.md, airbench/nanoGPT style): data preload, model build and warm-up happen before the timed
+region and are reported apart; the stopwatch runs over segments of training steps and is stopped (with a CUDA
+synchronisation) only at evaluation boundaries, so there is no per-step host sync. The training loss is summed on
+the device and read once per evaluation. Evaluation is untimed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchsuite.clock import Stopwatch
+from benchsuite.matrix import Run
+from benchsuite.outcome import CurvePoint, RunResult, Status, reaches
+from benchsuite.specs import CaseConfig, TrainSpec
+from benchsuite.techniques import NORMS, apply_init, build_optimizer
+from benchsuite.workloads import MODELS, Dataset, load_dataset
+
+EVAL_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long a run may train: ``total_steps`` steps of which ``steps_per_epoch`` make one epoch."""
+
+    steps_per_epoch: int
+    total_steps: int
+    eval_every_steps: int | None
+
+    @classmethod
+    def of(cls, train: TrainSpec, n_train: int, max_steps: int | None = None) -> Budget:
+        """The budget of ``train`` over ``n_train`` samples; ``max_steps`` caps it further (smoke runs)."""
+        per_epoch = math.ceil(n_train / train.batch_size)
+        caps = [c for c in (train.max_steps, max_steps) if c is not None]
+        if train.max_epochs is not None:
+            caps.append(train.max_epochs * per_epoch)
+        return cls(per_epoch, min(caps), train.eval_every_steps)
+
+    def evaluates_at(self, step: int) -> bool:
+        """Evaluate every ``eval_every_steps``, at every epoch end and at the last step."""
+        every = self.eval_every_steps is not None and step % self.eval_every_steps == 0
+        return every or step % self.steps_per_epoch == 0 or step == self.total_steps
+
+
+def build_model(config: CaseConfig, data: Dataset) -> nn.Module:
+    """The case's model with its norm layers and weight init, on the CPU (seed the RNG first)."""
+    model_spec = config.workload.model
+    norm = NORMS[config.techniques.norm]
+    model = MODELS[model_spec.name](model_spec, data.input_shape, data.num_classes, norm)
+    apply_init(model, config.techniques.init, model_spec.activation)
+    return model
+
+
+def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
+    """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short."""
+    step = 0
+    while True:
+        order = torch.randperm(n, generator=generator).to(device)
+        for start in range(0, n, batch_size):
+            if step == total_steps:
+                return
+            step += 1
+            yield order[start : start + batch_size]
+
+
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """One optimizer step on a batch x (B, *input_shape), y (B,); returns the loss tensor (not synced)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Mean cross-entropy and top-1 accuracy of ``model`` on x (N, *input_shape), y (N,), in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    for start in range(0, len(y), EVAL_BATCH):
+        logits = model(x[start : start + EVAL_BATCH])
+        target = y[start : start + EVAL_BATCH]
+        loss_sum += F.cross_entropy(logits.float(), target, reduction="sum")
+        correct += (logits.argmax(dim=1) == target).sum()
+    model.train(was_training)
+    return loss_sum.item() / len(y), correct.item() / len(y)
+
+
+def warm_up(config: CaseConfig, data: Dataset, device: torch.device, steps: int) -> float:
+    """Run ``steps`` steps on a throwaway model and optimizer; return their seconds (reported apart, untimed)."""
+    if steps == 0:
+        return 0.0
+    model = build_model(config, data).to(device)
+    optimizer = build_optimizer(model, config.train)
+    watch = Stopwatch(device)
+    with watch:
+        for idx in batches(len(data.train_y), config.train.batch_size, steps, torch.Generator(), device):
+            train_step(model, optimizer, data.train_x[idx], data.train_y[idx])
+    return watch.elapsed_s
+
+
+def train_run(run: Run, device: torch.device, *, max_steps: int | None = None, warmup_steps: int | None = None) -> RunResult:
+    """Train one run until its target is reached (if ``stop_at_target``) or its budget ends.
+
+    Args:
+        run: the case and seed; the seed makes the run reproducible (same seed, same curve on CPU).
+        device: where data, model and optimizer live.
+        max_steps: further cap on the budget (smoke checks).
+        warmup_steps: overrides ``train.warmup_steps``.
+
+    Returns:
+        The run's result with status ``ok``, ``diverged`` (non-finite loss) or ``oom`` (CUDA out of memory).
+    """
+    config, device = run.case.config, torch.device(device)
+    setup = Stopwatch(device)
+    with setup:
+        data = load_dataset(config.workload.dataset, device)
+    budget = Budget.of(config.train, len(data.train_y), max_steps)
+    warmup_n = config.train.warmup_steps if warmup_steps is None else warmup_steps
+    warmup_s = warm_up(config, data, device, warmup_n)
+    with setup:
+        torch.manual_seed(run.seed)
+        model = build_model(config, data).to(device)
+        optimizer = build_optimizer(model, config.train)
+    loop = _Loop(config, data, budget, device)
+    status, steps = loop.run(model, optimizer, torch.Generator().manual_seed(run.seed))
+    return RunResult(
+        run_id=run.run_id, scenario=run.case.scenario, case_id=run.case.case_id, seed=run.seed,
+        axes=dict(run.case.axes), is_baseline=run.case.is_baseline, device=str(device), status=status,
+        steps=steps, budget_steps=budget.total_steps, samples=loop.samples, batch_size=config.train.batch_size,
+        steps_per_epoch=budget.steps_per_epoch, timed_s=loop.train_watch.elapsed_s, warmup_steps=warmup_n,
+        warmup_s=warmup_s, eval_s=loop.eval_watch.elapsed_s, setup_s=setup.elapsed_s,
+        num_params=sum(p.numel() for p in model.parameters()),
+        target_metric=config.target.metric if config.target else None,
+        target_value=config.target.value if config.target else None,
+        curve=loop.curve, fault_step=steps if status != "ok" else None,
+    )  # fmt: skip
+
+
+class _Loop:
+    """State of one run's loop: the two stopwatches, the curve and the samples seen."""
+
+    def __init__(self, config: CaseConfig, data: Dataset, budget: Budget, device: torch.device) -> None:
+        self.config, self.data, self.budget, self.device = config, data, budget, device
+        self.train_watch = Stopwatch(device, training=True)
+        self.eval_watch = Stopwatch(device)
+        self.curve: list[CurvePoint] = []
+        self.samples = 0
+
+    def run(self, model: nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> tuple[Status, int]:
+        """Train; return the final status and the steps taken."""
+        data, step = self.data, 0
+        self._evaluate(model, step, None)
+        loss_sum, seg_steps = torch.zeros((), device=self.device), 0
+        try:
+            self.train_watch.start()
+            for step, idx in enumerate(self._batches(generator), start=1):
+                loss_sum += train_step(model, optimizer, data.train_x[idx], data.train_y[idx])
+                seg_steps += 1
+                self.samples += len(idx)
+                if not self.budget.evaluates_at(step):
+                    continue
+                self.train_watch.stop()
+                point = self._evaluate(model, step, loss_sum.item() / seg_steps)
+                if not (math.isfinite(point.train_loss) and math.isfinite(point.val_loss)):
+                    return "diverged", step
+                if self._done(point, step):
+                    return "ok", step
+                loss_sum.zero_()
+                seg_steps = 0
+                self.train_watch.start()
+        except torch.cuda.OutOfMemoryError:
+            if self.train_watch.running:
+                self.train_watch.stop()
+            return "oom", step
+        return "ok", step
+
+    def _batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
+        n, batch = len(self.data.train_y), self.config.train.batch_size
+        return batches(n, batch, self.budget.total_steps, generator, self.device)
+
+    def _done(self, point: CurvePoint, step: int) -> bool:
+        target = self.config.target
+        hit = target is not None and reaches(point.metric(target.metric), target.value, target.higher_is_better)
+        return step >= self.budget.total_steps or (hit and self.config.train.stop_at_target)
+
+    def _evaluate(self, model: nn.Module, step: int, train_loss: float | None) -> CurvePoint:
+        with self.eval_watch:
+            val_loss, val_accuracy = evaluate(model, self.data.val_x, self.data.val_y)
+        point = CurvePoint(
+            step=step, epoch=step / self.budget.steps_per_epoch, timed_s=self.train_watch.elapsed_s,
+            train_loss=train_loss, val_loss=val_loss, val_accuracy=val_accuracy,
+        )  # fmt: skip
+        self.curve.append(point)
+        return point
+
+
+__all__ = ["Budget", "build_model", "evaluate", "train_run", "train_step", "warm_up"]
