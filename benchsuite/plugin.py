@@ -53,7 +53,9 @@ def benchsuite_session(request: pytest.FixtureRequest) -> BenchsuiteSession:
 
 def smoke_problems(result: RunResult, expected_steps: int) -> list[str]:
     """What is wrong with a smoke run: wrong status or step count, non-finite or out-of-range figures."""
-    problems = [] if result.status == "ok" else [f"status {result.status} at step {result.fault_step}"]
+    if result.status != "ok":
+        return [f"status {result.status} at step {result.fault_step}"]
+    problems = []
     if result.steps != expected_steps:
         problems.append(f"took {result.steps} steps, expected {expected_steps}")
     for p in result.curve:
@@ -87,8 +89,8 @@ class BenchsuiteSession:
         if self._params is None:
             loaded = load_scenarios([self.scenarios_dir])
             errors = list(loaded.errors)
-            if not self.scenarios_dir.exists():
-                errors.append(ScenarioError(f"{self.scenarios_dir}: no such scenario folder or file"))
+            if not loaded.scenarios and not errors:
+                errors.append(ScenarioError(f"{self.scenarios_dir}: no scenario files (*.yaml) found"))
             specs = [spec for _, spec in loaded.scenarios]
             self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors)
             self._params = [self._param(run) for spec in specs for run in expand_runs(spec)]

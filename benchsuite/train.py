@@ -142,7 +142,7 @@ def train_run(run: Run, device: torch.device, *, max_steps: int | None = None, w
         num_params=sum(p.numel() for p in model.parameters()),
         target_metric=config.target.metric if config.target else None,
         target_value=config.target.value if config.target else None,
-        curve=loop.curve, fault_step=steps if status != "ok" else None,
+        curve=loop.curve, fault_step=loop.fault_step,
     )  # fmt: skip
 
 
@@ -155,9 +155,11 @@ class _Loop:
         self.eval_watch = Stopwatch(device)
         self.curve: list[CurvePoint] = []
         self.samples = 0
+        self.fault_step: int | None = None
+        self.steps_done = 0
 
     def run(self, model: nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> tuple[Status, int]:
-        """Train; return the final status and the steps taken."""
+        """Train; return the final status and the steps completed (``fault_step`` is set on a fault)."""
         data, step = self.data, 0
         self._evaluate(model, step, None)
         loss_sum, seg_steps = torch.zeros((), device=self.device), 0
@@ -165,6 +167,7 @@ class _Loop:
             self.train_watch.start()
             for step, idx in enumerate(self._batches(generator), start=1):
                 loss_sum += train_step(model, optimizer, data.train_x[idx], data.train_y[idx])
+                self.steps_done = step
                 seg_steps += 1
                 self.samples += len(idx)
                 if not self.budget.evaluates_at(step):
@@ -172,6 +175,7 @@ class _Loop:
                 self.train_watch.stop()
                 point = self._evaluate(model, step, loss_sum.item() / seg_steps)
                 if not (math.isfinite(point.train_loss) and math.isfinite(point.val_loss)):
+                    self.fault_step = step
                     return "diverged", step
                 if self._done(point, step):
                     return "ok", step
@@ -181,7 +185,8 @@ class _Loop:
         except torch.cuda.OutOfMemoryError:
             if self.train_watch.running:
                 self.train_watch.stop()
-            return "oom", step
+            self.fault_step = step  # the step (or its evaluation) that ran out of memory
+            return "oom", self.steps_done
         return "ok", step
 
     def _batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:

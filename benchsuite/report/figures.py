@@ -17,7 +17,7 @@ def to_svg(fig: Figure) -> str:
     """The figure as an ``<svg>`` element (XML prolog and doctype dropped) with text kept as text."""
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "benchsuite"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
     return text[text.index("<svg") :]
 

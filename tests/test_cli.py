@@ -1,0 +1,55 @@
+"""The benchsuite command line: schema, validate, list, report. Errors are messages, never tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import tiny_spec, write_yaml
+from results_factory import results_data
+
+from benchsuite.cli import main
+
+
+def test_schema_is_json_schema_of_the_format(capsys, tmp_path):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "ScenarioSpec" and "matrix" in schema["properties"]
+    assert main(["schema", "-o", str(tmp_path / "s.json")]) == 0
+    assert json.loads((tmp_path / "s.json").read_text()) == schema
+
+
+def test_validate_good_and_bad(capsys, scenario_dir):
+    assert main(["validate", str(scenario_dir)]) == 0
+    assert "tiny, 2 cases x 2 seeds" in capsys.readouterr().out
+    write_yaml(scenario_dir / "zbad.yaml", tiny_spec(name="bad", seeds="many"))
+    assert main(["validate", str(scenario_dir)]) == 1
+    out = capsys.readouterr()
+    assert "ok      " in out.out
+    assert "zbad.yaml: field 'seeds'" in out.err and "'many'" in out.err and "Traceback" not in out.err
+
+
+def test_validate_shipped_scenarios(capsys):
+    from pathlib import Path
+
+    assert main(["validate", str(Path(__file__).parents[1] / "scenarios")]) == 0
+
+
+def test_list_prints_run_ids(capsys, scenario_dir):
+    assert main(["list", str(scenario_dir)]) == 0
+    assert capsys.readouterr().out.split() == [
+        "tiny[init=default-seed=0]", "tiny[init=default-seed=1]",
+        "tiny[init=xavier_uniform-seed=0]", "tiny[init=xavier_uniform-seed=1]",
+    ]  # fmt: skip
+
+
+def test_report_rebuilds_html(capsys, tmp_path):
+    results = tmp_path / "r.json"
+    results.write_text(json.dumps(results_data()))
+    assert main(["report", str(results), "-o", str(tmp_path / "out.html")]) == 0
+    assert "<svg" in (tmp_path / "out.html").read_text()
+
+
+def test_report_of_a_bad_file_is_a_message(capsys, tmp_path):
+    (tmp_path / "x.json").write_text("[]")
+    assert main(["report", str(tmp_path / "x.json")]) == 1
+    assert "x.json: not a pytest-benchmark results file" in capsys.readouterr().err

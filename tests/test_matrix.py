@@ -1,0 +1,66 @@
+"""Matrix expansion: cartesian product, axis values applied, ids, baselines."""
+
+from __future__ import annotations
+
+from conftest import tiny_spec
+
+from benchsuite.matrix import expand_cases, expand_runs
+from benchsuite.scenario import ScenarioSpec
+
+
+def _spec(**overrides) -> ScenarioSpec:
+    return ScenarioSpec.model_validate(tiny_spec(**overrides))
+
+
+def test_product_of_axes_in_axis_order():
+    spec = _spec(matrix={"norm": ["none", "layernorm"], "init": ["default", "xavier_normal", "kaiming_uniform"]})
+    cases = expand_cases(spec)
+    assert len(cases) == 6
+    assert [c.case_id for c in cases[:3]] == [
+        "init=default-norm=none",
+        "init=default-norm=layernorm",
+        "init=xavier_normal-norm=none",
+    ]
+
+
+def test_axis_values_are_applied_to_the_config():
+    spec = _spec(matrix={"init": ["xavier_normal"], "norm": ["batchnorm"]})
+    (case,) = expand_cases(spec)
+    assert case.config.techniques.init == "xavier_normal"
+    assert case.config.techniques.norm == "batchnorm"
+    assert case.config.train == spec.train and case.config.target == spec.target
+
+
+def test_model_axis_replaces_the_model():
+    spec = _spec(matrix={"model": [{"name": "mlp", "hidden": [4]}, {"name": "cnn1d", "channels": [3]}]})
+    cases = expand_cases(spec)
+    assert [c.case_id for c in cases] == ["model=mlp", "model=cnn1d"]
+    assert cases[1].config.workload.model.channels == (3,)
+    assert cases[0].config.workload.model.hidden == (4,)
+
+
+def test_runs_are_cases_times_seeds_with_readable_ids():
+    runs = expand_runs(_spec(seeds=[0, 1, 7]))
+    assert len(runs) == 2 * 3
+    assert runs[0].run_id == "tiny[init=default-seed=0]"
+    assert runs[-1].run_id == "tiny[init=xavier_uniform-seed=7]"
+    assert str(runs[-1]) == runs[-1].run_id
+
+
+def test_no_matrix_gives_one_base_case():
+    (case,) = expand_cases(_spec(matrix={}))
+    assert case.case_id == "base" and case.is_baseline
+
+
+def test_baseline_defaults_to_first_values():
+    flags = [c.is_baseline for c in expand_cases(_spec())]
+    assert flags == [True, False]
+
+
+def test_baseline_fixes_only_the_axes_it_names():
+    spec = _spec(
+        matrix={"model": [{"name": "mlp"}, {"name": "cnn1d"}], "norm": ["none", "batchnorm"]},
+        baseline={"norm": "none"},
+    )
+    baselines = [c.case_id for c in expand_cases(spec) if c.is_baseline]
+    assert baselines == ["model=mlp-norm=none", "model=cnn1d-norm=none"]

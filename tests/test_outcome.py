@@ -1,0 +1,74 @@
+"""Time-to-target and the derived per-run figures, on hand-made curves."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from benchsuite.outcome import CurvePoint, RunResult, TargetHit, metric_after_epochs, reaches, time_to_target
+
+
+def _curve(accuracies, losses=None, seconds=None):
+    losses = losses or [1.0] * len(accuracies)
+    seconds = seconds or [0.5 * i for i in range(len(accuracies))]
+    return [
+        CurvePoint(step=10 * i, epoch=i / 2, timed_s=seconds[i], train_loss=None if i == 0 else 1.0,
+                   val_loss=losses[i], val_accuracy=a)
+        for i, a in enumerate(accuracies)
+    ]  # fmt: skip
+
+
+def test_first_evaluation_that_reaches_the_target():
+    curve = _curve([0.1, 0.5, 0.91, 0.88, 0.95], seconds=[0.0, 1.0, 2.5, 3.0, 4.0])
+    assert time_to_target(curve, "val_accuracy", 0.9, True) == TargetHit(2.5, 20, 1.0)
+
+
+def test_reaching_exactly_the_target_counts():
+    assert time_to_target(_curve([0.2, 0.9]), "val_accuracy", 0.9, True).steps_to_target == 10
+
+
+def test_loss_target_is_reached_from_above():
+    curve = _curve([0.1] * 4, losses=[2.3, 0.9, 0.4, 0.3])
+    hit = time_to_target(curve, "val_loss", 0.5, False)
+    assert (hit.time_to_target_s, hit.steps_to_target, hit.epochs_to_target) == (1.0, 20, 1.0)
+
+
+def test_never_reached_has_no_time_to_target():
+    assert time_to_target(_curve([0.1, 0.5, 0.89]), "val_accuracy", 0.9, True) is None
+
+
+def test_nan_never_reaches():
+    assert not reaches(math.nan, 0.5, False) and not reaches(math.nan, 0.5, True)
+
+
+def test_metric_after_epochs():
+    curve = _curve([0.1, 0.5, 0.7])
+    assert metric_after_epochs(curve, "val_accuracy", 1.0) == 0.7
+    assert metric_after_epochs(curve, "val_accuracy", 3.0) is None
+
+
+def _result(**overrides) -> RunResult:
+    base = dict(
+        run_id="s[base-seed=0]", scenario="s", case_id="base", seed=0, axes={}, is_baseline=True, device="cpu",
+        status="ok", steps=40, budget_steps=40, samples=5120, batch_size=128, steps_per_epoch=20, timed_s=2.0,
+        warmup_steps=5, warmup_s=0.3, eval_s=0.4, setup_s=0.1, num_params=100, target_metric="val_accuracy",
+        target_value=0.9, curve=_curve([0.1, 0.6, 0.92, 0.95, 0.97], seconds=[0.0, 0.5, 1.0, 1.5, 2.0]),
+    )  # fmt: skip
+    return RunResult(**{**base, **overrides})
+
+
+def test_extra_info_derivations_by_hand():
+    info = _result().extra_info()
+    assert info["step_time_s"] == pytest.approx(2.0 / 40)
+    assert info["throughput_samples_per_s"] == pytest.approx(5120 / 2.0)
+    assert info["epochs"] == 2.0
+    assert (info["time_to_target_s"], info["steps_to_target"], info["epochs_to_target"]) == (1.0, 20, 1.0)
+    assert info["final_val_metric"] == 0.97 and info["val_metric_epoch1"] == 0.92
+    assert info["reached_target"] is True and len(info["curve"]) == 5
+
+
+def test_no_target_means_no_time_to_target():
+    info = _result(target_metric=None, target_value=None).extra_info()
+    assert info["time_to_target_s"] is None and info["reached_target"] is False
+    assert info["final_val_metric"] == 0.97  # quality falls back to validation accuracy

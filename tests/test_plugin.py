@@ -1,0 +1,135 @@
+"""The pytest plugin, driven through pytester on tiny synthetic scenarios."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import tiny_spec, write_yaml
+
+import benchsuite.test_scenarios
+
+MODULE = str(Path(benchsuite.test_scenarios.__file__))
+
+
+def run(pytester, scenario_dir, *args):
+    """Run pytest on the benchsuite items in a subprocess (in-process runs re-import torch modules and fail)."""
+    argv = [MODULE, f"--scenarios={scenario_dir}", f"--results-dir={pytester.path / 'results'}",
+            f"--reports-dir={pytester.path / 'reports'}", "-p", "no:cacheprovider", "-v", *args]  # fmt: skip
+    return pytester.runpytest_subprocess(*argv)
+
+
+def results_files(pytester) -> list[Path]:
+    return sorted((pytester.path / "results").glob("*/*.json"))
+
+
+def test_smoke_mode_runs_every_case_and_seed_without_writing(pytester, scenario_dir):
+    result = run(pytester, scenario_dir)
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*test_scenario?tiny?init=default-seed=0??*PASSED*",
+                                 "*test_scenario?tiny?init=xavier_uniform-seed=1??*PASSED*"])  # fmt: skip
+    assert results_files(pytester) == [] and not (pytester.path / "reports").exists()
+
+
+def test_k_selects_runs(pytester, scenario_dir):
+    run(pytester, scenario_dir, "-k", "xavier_uniform").assert_outcomes(passed=2, deselected=2)
+
+
+def test_benchmark_mode_writes_results_and_report(pytester, scenario_dir):
+    result = run(pytester, scenario_dir, "--benchmark")
+    result.assert_outcomes(passed=4)
+    (path,) = results_files(pytester)
+    data = json.loads(path.read_text())
+    hardware = data["machine_info"]["benchsuite"]
+    assert path.parent.name == hardware["machine_id"]
+    assert hardware["cpu_logical_cores"] >= 1 and "torch_version" in hardware and "gpu" in hardware
+    assert len(data["benchmarks"]) == 4 and "tiny" in data["benchsuite"]["scenarios"]
+    for bench in data["benchmarks"]:
+        info = bench["extra_info"]
+        # pytest-benchmark's own figure is the timed training region, nothing else
+        assert bench["stats"]["rounds"] == 1 and bench["options"]["timer"] == "timed_region_seconds"
+        assert bench["stats"]["median"] == pytest.approx(info["timed_s"], abs=1e-9)
+        assert info["steps"] == 8 and len(info["curve"]) == 3
+    (report,) = (pytester.path / "reports").glob("*.html")
+    assert report.name == f"{path.parent.name}_{path.stem}.html" and "<svg" in report.read_text()
+    result.stdout.fnmatch_lines(["*benchsuite*", "*init=xavier_uniform*time-to-target*", f"results: {path}"])
+
+
+def test_pytest_benchmark_compare_reads_the_results(pytester, scenario_dir):
+    run(pytester, scenario_dir, "--benchmark").assert_outcomes(passed=4)
+    (path,) = results_files(pytester)
+    cli = subprocess.run([sys.executable, "-m", "pytest_benchmark", "compare", str(path)],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    assert "tiny[init=xavier_uniform-seed=1]" in cli.stdout
+
+
+def test_bad_scenario_fails_alone_with_a_clear_message(pytester, scenario_dir):
+    write_yaml(scenario_dir / "broken.yaml", tiny_spec(name="broken", train={"lr": -3, "max_steps": 2}))
+    result = run(pytester, scenario_dir, "--benchmark")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(["*broken.yaml: field 'train.lr': Input should be greater than 0 (got -3)*"])
+    assert "Traceback" not in result.stdout.str()
+    (path,) = results_files(pytester)
+    data = json.loads(path.read_text())
+    assert len(data["benchmarks"]) == 4 and "broken.yaml" in data["benchsuite"]["scenario_errors"][0]
+
+
+def test_missing_or_empty_scenario_folder_is_a_clear_failure(pytester, tmp_path):
+    result = run(pytester, tmp_path / "nowhere")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*nowhere: cannot read: No such file or directory*"])
+    (tmp_path / "empty").mkdir()
+    run(pytester, tmp_path / "empty").stdout.fnmatch_lines(["*empty: no scenario files (*.yaml) found*"])
+
+
+def test_smoke_check_fails_a_diverging_scenario(pytester, tmp_path):
+    write_yaml(tmp_path / "s" / "hot.yaml", tiny_spec(name="hot", seeds=[0], matrix={},
+                                                      train={"lr": 1e30, "optimizer": "sgd", "max_steps": 4}))
+    result = run(pytester, tmp_path / "s", "--smoke-steps=4")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*hot[[]base-seed=0[]]: status diverged at step 1*"])
+
+
+def test_diverged_run_is_recorded_and_the_session_goes_on(pytester, tmp_path):
+    write_yaml(tmp_path / "s" / "a.yaml", tiny_spec(name="hot", seeds=[0], matrix={},
+                                                    train={"lr": 1e30, "optimizer": "sgd", "max_steps": 4}))
+    write_yaml(tmp_path / "s" / "b.yaml", tiny_spec(seeds=[0]))
+    run(pytester, tmp_path / "s", "--benchmark").assert_outcomes(passed=3)
+    (path,) = results_files(pytester)
+    statuses = {b["extra_info"]["run_id"]: b["extra_info"]["status"] for b in json.loads(path.read_text())["benchmarks"]}
+    assert statuses["hot[base-seed=0]"] == "diverged" and statuses["tiny[init=default-seed=0]"] == "ok"
+
+
+def test_killed_session_keeps_every_finished_run(pytester, scenario_dir):
+    # the third run kills the whole process (no cleanup, no sessionfinish): the file must still be complete JSON
+    pytester.makepyfile(
+        killer="""
+        import os
+        import benchsuite.train as train
+        real, calls = train.train_run, []
+        def dying(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 3:
+                os._exit(17)
+            return real(*args, **kwargs)
+        train.train_run = dying
+        """
+    )
+    result = run(pytester, scenario_dir, "--benchmark", "-p", "killer")
+    assert result.ret == 17
+    (path,) = results_files(pytester)
+    data = json.loads(path.read_text())
+    assert [b["extra_info"]["seed"] for b in data["benchmarks"]] == [0, 1]
+    assert not list(path.parent.glob(".*.tmp"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the path without a GPU")
+def test_cuda_requested_without_gpu_is_skipped(pytester, scenario_dir):
+    result = run(pytester, scenario_dir, "--device=cuda")
+    result.assert_outcomes(skipped=4)
+    result.stdout.fnmatch_lines(["*no CUDA device is visible*"])

@@ -1,0 +1,29 @@
+"""Project wiring: the README's two set-up commands, .ci/run running the README's test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def readme_commands() -> list[str]:
+    """The first two fenced shell blocks of the README."""
+    return re.findall(r"```(?:bash|sh)\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)[:2]
+
+
+def test_readme_opens_with_the_main_job_and_the_tests():
+    main_job, tests = readme_commands()
+    assert "pytest benchsuite --benchmark" in main_job and "-c constraints.txt" in main_job
+    assert "-c constraints.txt" in tests and "pytest" in tests
+
+
+def test_ci_runs_the_readme_test_command():
+    _, tests = readme_commands()
+    assert tests.strip() in (ROOT / ".ci" / "run").read_text()
+
+
+def test_constraints_pin_the_cpu_torch_and_pyproject_keeps_a_range():
+    assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
+    assert re.search(r'"torch>=[\d.]+,<\d+"', (ROOT / "pyproject.toml").read_text())

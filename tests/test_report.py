@@ -1,0 +1,74 @@
+"""Formatting filters, hardware naming, and the HTML report built from a results file alone."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from results_factory import results_data
+
+from benchsuite.hardware import machine_id, slug
+from benchsuite.report import render_report, write_report
+from benchsuite.report import filters as f
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda: f.fmt_seconds(1.2345), "1.23 s"),
+        (lambda: f.fmt_seconds(0.01234), "12.3 ms"),
+        (lambda: f.fmt_seconds(None), "—"),
+        (lambda: f.fmt_seconds(math.nan), "—"),
+        (lambda: f.fmt_num(0.91834), "0.918"),
+        (lambda: f.fmt_num(12345.6), "12,346"),
+        (lambda: f.fmt_spread(1.15, 1.05, 1.21), "1.15 s [1.05 s – 1.21 s]"),
+        (lambda: f.fmt_spread(1.15, math.nan, math.nan), "1.15 s"),
+        (lambda: f.fmt_ci(0.918, 0.912, 0.924), "0.918 ± 0.006"),
+        (lambda: f.fmt_ci(0.918, math.nan, math.nan), "0.918"),
+        (lambda: f.fmt_ratio(1.824), "1.82×"),
+        (lambda: f.fmt_ratio(math.inf), "—"),
+        (lambda: f.fmt_p(0.0039), "p = 0.004"),
+        (lambda: f.fmt_p(0.0001), "p < 0.001"),
+    ],
+)
+def test_filters(call, expected):
+    assert call() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("AMD EPYC", "amd-epyc"),
+        ("Intel(R) Xeon(R) CPU @ 2.20GHz", "intel-xeon"),
+        ("NVIDIA H100 80GB HBM3", "nvidia-h100-80gb-hbm3"),
+    ],
+)
+def test_slug(text, expected):
+    assert slug(text) == expected
+
+
+def test_machine_id():
+    cpu = {"device": "cpu", "cpu_model": "AMD EPYC", "cpu_logical_cores": 2, "gpu": {"count": 0}}
+    assert machine_id(cpu) == "cpu-amd-epyc-2c"
+    gpu = {**cpu, "device": "cuda", "gpu": {"count": 8, "names": ["NVIDIA H100 80GB HBM3"] * 8}}
+    assert machine_id(gpu) == "nvidia-h100-80gb-hbm3-x8"
+    assert machine_id({**gpu, "device": "cpu"}) == "cpu-amd-epyc-2c"  # a CPU run on a GPU machine
+
+
+def test_report_is_self_contained_html_with_tables_figures_and_verdicts():
+    html = render_report(results_data())
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 2
+    assert "src=" not in html and "<link" not in html and 'href="http' not in html  # nothing fetched
+    assert "init=xavier_uniform" in html and "1.15 s [1 s – 1.3 s]" in html and "1.91×" in html
+    assert '<span class="held">held</span>' in html and "cpu-test-2c" in html
+    assert "3/4" in html  # reached count of the baseline
+
+
+def test_report_rebuilt_from_a_results_file(tmp_path):
+    results = tmp_path / "results" / "r.json"
+    results.parent.mkdir()
+    results.write_text(json.dumps(results_data()))
+    out = write_report(results, tmp_path / "reports")
+    assert out == tmp_path / "reports" / "cpu-test-2c_20261121T000000Z.html"
+    assert "<svg" in out.read_text()

@@ -1,0 +1,132 @@
+"""Scenario files: good files load, bad files are refused with file, field and value named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import TINY, tiny_spec, write_yaml
+
+from benchsuite.scenario import ScenarioError, ScenarioSpec, load_scenario, load_scenarios
+
+SHIPPED = sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_scenarios_load(path):
+    spec = load_scenario(path)
+    assert spec.name == path.stem
+    assert len(spec.seeds) >= 3
+
+
+def test_defaults_are_filled(tmp_path):
+    spec = load_scenario(write_yaml(tmp_path / "s.yaml", TINY))
+    assert spec.train.eval_every_steps is None and spec.train.stop_at_target is True
+    assert spec.techniques.init == "default" and spec.techniques.norm == "none"
+    assert spec.workload.model.hidden == (16,)
+
+
+def test_name_shorthand_for_dataset_and_model(tmp_path):
+    data = tiny_spec(workload={"dataset": "mnist1d", "model": "cnn1d"}, matrix={})
+    spec = load_scenario(write_yaml(tmp_path / "s.yaml", data))
+    assert spec.workload.dataset.name == "mnist1d" and spec.workload.model.channels == (32, 32, 32)
+
+
+def _error(tmp_path, data) -> str:
+    path = write_yaml(tmp_path / "bad.yaml", data)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert str(path) in message and "Traceback" not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "value"),
+    [
+        (tiny_spec(colour="red"), "colour", "'red'"),
+        (tiny_spec(train={**TINY["train"], "lr": -1}), "train.lr", "-1"),
+        (tiny_spec(train={**TINY["train"], "optimiser": "sgd"}), "train.optimiser", "'sgd'"),
+        (tiny_spec(matrix={"init": ["default", "glorot"]}), "matrix.init.1", "'glorot'"),
+        (tiny_spec(matrix={"norm": ["groupnorm"]}), "matrix.norm.0", "'groupnorm'"),
+        (tiny_spec(matrix={"dropout": [0.1]}), "matrix.dropout", "[0.1]"),
+        (tiny_spec(seeds=[1, 1]), "seeds", "[1, 1]"),
+        (tiny_spec(name="Has Spaces"), "name", "'Has Spaces'"),
+        (tiny_spec(target={"metric": "val_accuracy", "value": 1.5}), "target", "1.5"),
+    ],
+)
+def test_bad_field_is_named_with_value(tmp_path, data, field, value):
+    message = _error(tmp_path, data)
+    assert f"field '{field}'" in message
+    assert value in message
+
+
+def test_missing_field_is_named(tmp_path):
+    data = {k: v for k, v in TINY.items() if k != "seeds"}
+    assert "field 'seeds': Field required" in _error(tmp_path, data)
+
+
+def test_no_budget_is_refused(tmp_path):
+    data = tiny_spec(train={"optimizer": "sgd", "lr": 0.1})
+    assert "max_epochs or max_steps" in _error(tmp_path, data)
+
+
+def test_baseline_must_name_a_matrix_axis_and_value(tmp_path):
+    assert "'norm', which is not in the matrix" in _error(tmp_path, tiny_spec(baseline={"norm": "none"}))
+    assert "baseline.init = 'kaiming_normal' is not a value" in _error(
+        tmp_path, tiny_spec(baseline={"init": "kaiming_normal"})
+    )
+
+
+def test_model_must_fit_the_dataset(tmp_path):
+    data = tiny_spec(matrix={"model": [{"name": "mlp"}, {"name": "cnn2d"}]})
+    assert "model 'cnn2d' needs samples of rank 3" in _error(tmp_path, data)
+
+
+def test_models_in_one_axis_need_distinct_labels(tmp_path):
+    data = tiny_spec(matrix={"model": [{"name": "mlp", "hidden": [8]}, {"name": "mlp", "hidden": [32]}]})
+    assert "repeats a value" in _error(tmp_path, data)
+    data["matrix"]["model"][1]["label"] = "wide"
+    assert load_scenario(write_yaml(tmp_path / "ok.yaml", data)).matrix.labels()["model"] == ("mlp", "wide")
+
+
+def test_claim_on_time_to_target_needs_a_target(tmp_path):
+    claim = {"says": "x", "cases": {"init": ["xavier_uniform"]}, "against": {"init": "default"}}
+    data = {**tiny_spec(claims=[claim])}
+    del data["target"]
+    assert "needs a 'target'" in _error(tmp_path, data)
+
+
+def test_yaml_syntax_error(tmp_path):
+    assert "not valid YAML" in _error(tmp_path, "name: [unclosed\n")
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    assert "expected a mapping" in _error(tmp_path, "- a\n- b\n")
+
+
+def test_every_violation_is_listed_one_per_line(tmp_path):
+    data = tiny_spec(seeds=[], train={**TINY["train"], "lr": 0})
+    lines = _error(tmp_path, data).splitlines()
+    assert {line.split("field ")[1].split(":")[0] for line in lines} == {"'train.lr'", "'seeds'"}
+
+
+def test_bad_files_do_not_stop_good_ones(tmp_path):
+    write_yaml(tmp_path / "a_good.yaml", TINY)
+    write_yaml(tmp_path / "b_bad.yaml", tiny_spec(name="other", train={"lr": "fast"}))
+    write_yaml(tmp_path / "c_dup.yaml", TINY)
+    report = load_scenarios([tmp_path])
+    assert [spec.name for _, spec in report.scenarios] == ["tiny"]
+    assert [e.path.name for e in report.errors] == ["b_bad.yaml", "c_dup.yaml"]
+    assert "already used by" in str(report.errors[1])
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "nope.yaml")
+
+
+def test_json_schema_forbids_unknown_keys():
+    schema = ScenarioSpec.model_json_schema()
+    assert schema["additionalProperties"] is False
+    assert {"workload", "train", "seeds", "matrix"} <= set(schema["properties"])

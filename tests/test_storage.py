@@ -1,0 +1,49 @@
+"""Atomic writes and result locations."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+
+import pytest
+
+from benchsuite import storage
+
+
+def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "deep" / "r.json"
+    storage.atomic_write_json(target, {"a": 1})
+    storage.atomic_write_json(target, {"a": 2})
+    assert json.loads(target.read_text()) == {"a": 2}
+    assert os.listdir(target.parent) == ["r.json"]
+
+
+@pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])
+def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch, failure):
+    target = storage.atomic_write_text(tmp_path / "r.json", "old")
+
+    def broken_fsync(fd):
+        raise failure
+
+    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
+    with pytest.raises(type(failure)):
+        storage.atomic_write_text(target, "new, but interrupted")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_paths_and_run_id():
+    run_id = storage.new_run_id(datetime(2026, 11, 21, 18, 30, 5, tzinfo=timezone.utc))
+    assert run_id == "20261121T183005Z"
+    assert str(storage.results_path("results", "cpu-x-2c", run_id)) == "results/cpu-x-2c/20261121T183005Z.json"
+    assert str(storage.report_path("reports", "cpu-x-2c", run_id)) == "reports/cpu-x-2c_20261121T183005Z.html"
+
+
+def test_read_results_refuses_other_files(tmp_path):
+    (tmp_path / "a.json").write_text("{not json")
+    (tmp_path / "b.json").write_text('{"x": 1}')
+    with pytest.raises(ValueError, match="a.json: cannot read results"):
+        storage.read_results(tmp_path / "a.json")
+    with pytest.raises(ValueError, match="b.json: not a pytest-benchmark results file"):
+        storage.read_results(tmp_path / "b.json")

@@ -1,0 +1,106 @@
+"""The training loop: budget, reproducibility, stopping at the target, untimed evaluation, divergence."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import tiny_spec
+
+from benchsuite import clock, train
+from benchsuite.matrix import expand_runs
+from benchsuite.scenario import ScenarioSpec
+from benchsuite.specs import TrainSpec
+from benchsuite.train import Budget, train_run
+
+CPU = torch.device("cpu")
+
+
+def _run(seed=0, **overrides):
+    spec = ScenarioSpec.model_validate(tiny_spec(**overrides))
+    return next(r for r in expand_runs(spec) if r.seed == seed)
+
+
+def test_budget_by_hand():
+    spec = TrainSpec(batch_size=128, max_epochs=3, max_steps=None)
+    budget = Budget.of(spec, 1000, None)  # ceil(1000 / 128) = 8 steps per epoch
+    assert (budget.steps_per_epoch, budget.total_steps) == (8, 24)
+    assert Budget.of(spec.model_copy(update={"max_steps": 10}), 1000).total_steps == 10
+    assert Budget.of(spec, 1000, max_steps=3).total_steps == 3
+
+
+def test_evaluation_cadence():
+    budget = Budget(steps_per_epoch=8, total_steps=20, eval_every_steps=3)
+    assert [s for s in range(1, 21) if budget.evaluates_at(s)] == [3, 6, 8, 9, 12, 15, 16, 18, 20]
+
+
+def test_run_trains_the_whole_budget_and_records_the_curve():
+    result = train_run(_run(), CPU)  # 64 samples / batch 16 = 4 steps per epoch, 2 epochs
+    assert result.status == "ok" and result.steps == 8 == result.budget_steps
+    assert [p.step for p in result.curve] == [0, 4, 8]
+    assert result.curve[0].train_loss is None and result.curve[0].timed_s == 0.0
+    assert result.samples == 8 * 16
+    assert result.timed_s > 0 and result.curve[-1].timed_s == result.timed_s
+
+
+def test_same_seed_same_curve_other_seed_other_curve():
+    a, b, c = train_run(_run(0), CPU), train_run(_run(0), CPU), train_run(_run(1), CPU)
+    strip = lambda r: [(p.step, p.train_loss, p.val_loss, p.val_accuracy) for p in r.curve]  # noqa: E731
+    assert strip(a) == strip(b)
+    assert strip(a) != strip(c)
+
+
+def test_stops_at_the_first_evaluation_that_reaches_the_target():
+    result = train_run(_run(target={"metric": "val_loss", "value": 100.0}), CPU)
+    assert result.steps == 4  # first evaluation after training: end of epoch 1
+    assert result.extra_info()["steps_to_target"] == 0  # already reached before training
+
+
+def test_trains_on_past_the_target_when_asked():
+    overrides = {"target": {"metric": "val_loss", "value": 100.0}}
+    result = train_run(_run(train={**tiny_spec()["train"], "stop_at_target": False}, **overrides), CPU)
+    assert result.steps == 8
+
+
+def test_evaluation_and_warm_up_are_outside_the_timed_region(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(clock.time, "perf_counter", lambda: now[0])
+    real_evaluate, real_step = train.evaluate, train.train_step
+
+    def slow_evaluate(*args):
+        now[0] += 1000.0  # evaluation "takes" 1000 s
+        return real_evaluate(*args)
+
+    def timed_step(*args):
+        now[0] += 1.0  # a training step "takes" 1 s
+        return real_step(*args)
+
+    monkeypatch.setattr(train, "evaluate", slow_evaluate)
+    monkeypatch.setattr(train, "train_step", timed_step)
+    before = clock.timed_region_seconds()
+    result = train_run(_run(), CPU, warmup_steps=2)
+    assert result.timed_s == 8.0  # 8 steps, no evaluation, no warm-up
+    assert result.eval_s == 3000.0 and result.warmup_s == 2.0
+    assert [p.timed_s for p in result.curve] == [0.0, 4.0, 8.0]
+    assert clock.timed_region_seconds() - before == 8.0  # what pytest-benchmark records
+
+
+def test_too_high_lr_is_recorded_as_diverged():
+    result = train_run(_run(train={**tiny_spec()["train"], "lr": 1e30}), CPU)
+    assert result.status == "diverged" and result.fault_step == result.steps == 4
+    assert result.extra_info()["time_to_target_s"] is None
+
+
+def test_cuda_oom_is_recorded_not_raised(monkeypatch):
+    def oom(*args):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(train, "train_step", oom)
+    result = train_run(_run(), CPU, warmup_steps=0)
+    assert result.status == "oom" and result.steps == 0 and result.fault_step == 1
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_runs_on_cuda():
+    result = train_run(_run(), torch.device("cuda"))
+    assert result.status == "ok" and result.device.startswith("cuda")
