@@ -103,11 +103,14 @@ class Comparison:
     median_against: float
     p_value: float
     p_value_reverse: float
+    higher_is_better: bool = False
 
     @property
     def ratio(self) -> float:
-        """against / case: for time, how many times faster the case is."""
-        return self.median_against / self.median if self.median else math.nan
+        """How many times better the case is: against / case when lower is better (a speedup for time),
+        case / against when higher is better; above 1 means the case is better."""
+        num, den = (self.median, self.median_against) if self.higher_is_better else (self.median_against, self.median)
+        return num / den if den else math.nan
 
 
 @dataclass(frozen=True)
@@ -181,4 +184,5 @@ def _compare(case: pd.DataFrame, reference: pd.DataFrame, claim: ClaimSpec) -> C
         median=float(np.median(x)), median_against=float(np.median(y)),
         p_value=float(stats.mannwhitneyu(x, y, alternative=better).pvalue),
         p_value_reverse=float(stats.mannwhitneyu(x, y, alternative=worse).pvalue),
+        higher_is_better=claim.better == "higher",
     )  # fmt: skip

@@ -43,6 +43,15 @@ def test_claim_held_when_every_seed_is_faster():
     assert verdict.verdict == "held" and not verdict.underpowered
     # the unreached default run ranks as +inf, so the default median is (2.2 + 2.4) / 2
     assert comparison.median_against == pytest.approx(2.3)
+    assert comparison.ratio == pytest.approx(2.3 / 1.15)  # a speedup
+
+
+def test_ratio_of_a_higher_is_better_claim_is_case_over_reference():
+    spec = SPEC.model_copy(update={"claims": (SPEC.claims[0].model_copy(update={"metric": "final_val_metric",
+                                                                                 "better": "higher"}),)})
+    (verdict,) = analysis.claim_verdicts(collect.runs_frame(results_data()), spec)
+    assert verdict.comparisons[0].ratio == pytest.approx(0.93 / 0.90)
+    assert verdict.verdict == "held"
 
 
 def test_claim_refuted_when_the_reference_is_faster():
