@@ -72,3 +72,15 @@ def test_report_rebuilt_from_a_results_file(tmp_path):
     out = write_report(results, tmp_path / "reports")
     assert out == tmp_path / "reports" / "cpu-test-2c_20261121T000000Z.html"
     assert "<svg" in out.read_text()
+
+
+def test_terminal_summary_lines(tmp_path):
+    from benchsuite.summary import summary_lines
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(results_data()))
+    lines = summary_lines(path)
+    assert lines[0].startswith("hardware: cpu-test-2c")
+    row = next(line for line in lines if "init=default" in line)
+    assert "time-to-target 2.2 s [2 s – 2.4 s] reached 3/4" in row and "throughput 160 samples/s" in row
+    assert "  claim HELD: Xavier is faster" in lines
