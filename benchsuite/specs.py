@@ -101,6 +101,8 @@ class Cnn1dSpec(Spec):
     name: Literal["cnn1d"]
     channels: tuple[PositiveInt, ...] = (32, 32, 32)
     kernel_size: PositiveInt = 5
+    stride: PositiveInt = 1
+    """Stride of every conv (padding kernel_size // 2); the MNIST-1D reference CNN uses 2."""
     activation: ActivationName = "relu"
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     label: str | None = Field(None, pattern=SLUG)

@@ -17,6 +17,9 @@ def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path):
     storage.atomic_write_json(target, {"a": 2})
     assert json.loads(target.read_text()) == {"a": 2}
     assert os.listdir(target.parent) == ["r.json"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0600
 
 
 @pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])

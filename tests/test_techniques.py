@@ -113,3 +113,12 @@ def test_optimizers(name, kind):
     assert type(opt) is kind and opt.param_groups[0]["lr"] == 0.25
     if name == "sgd":
         assert opt.param_groups[0]["momentum"] == 0.5
+
+
+def test_cnn1d_stride_shortens_the_sequence():
+    spec = Cnn1dSpec(name="cnn1d", channels=(4, 4, 4), kernel_size=5, stride=2)
+    model = MODELS["cnn1d"](spec, (1, 40), 10, NORMS["none"])
+    convs = [m for m in model if isinstance(m, nn.Conv1d)]
+    assert [c.stride for c in convs] == [(2,)] * 3 and convs[0].padding == (2,)
+    assert model[:-3](torch.randn(2, 1, 40)).shape == (2, 4, 5)  # 40 → 20 → 10 → 5 before pooling
+    assert model(torch.randn(2, 1, 40)).shape == (2, 10)

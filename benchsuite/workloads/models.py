@@ -40,14 +40,16 @@ def build_mlp(spec: MlpSpec, input_shape: tuple[int, ...], num_classes: int, nor
 
 
 def build_cnn1d(spec: Cnn1dSpec, input_shape: tuple[int, ...], num_classes: int, norm: NormFactory) -> nn.Module:
-    """[Conv1d (same padding) → norm → activation] per channel count → global average pool → Linear.
+    """[Conv1d (stride ``spec.stride``, padding kernel_size // 2) → norm → activation] per channel count →
+    global average pool → Linear.
 
-    Input (N, C, L) → logits (N, num_classes). Follows the MNIST-1D reference CNN (Greydanus 2020).
+    Input (N, C, L) → logits (N, num_classes). With stride 2 this is the shape of the MNIST-1D reference CNN
+    (Greydanus 2020), with global average pooling in place of flattening.
     """
     layers: list[nn.Module] = []
     channels = input_shape[0]
     for out in spec.channels:
-        conv = nn.Conv1d(channels, out, spec.kernel_size, padding="same")
+        conv = nn.Conv1d(channels, out, spec.kernel_size, stride=spec.stride, padding=spec.kernel_size // 2)
         layers += _block(conv, norm(out, "conv1d"), spec.activation, spec.dropout)
         channels = out
     layers += [nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(channels, num_classes)]
