@@ -45,7 +45,9 @@ def case_summary(runs: pd.DataFrame, specs: dict[str, ScenarioSpec]) -> pd.DataF
     rows = [_summarise(scenario, case_id, g) for (scenario, case_id), g in runs.groupby(["scenario", "case_id"], sort=False)]
     summary = pd.DataFrame(rows)
     if not summary.empty:
-        summary["speedup_vs_baseline"] = [_speedup(summary, row, specs) for _, row in summary.iterrows()]
+        pairs = [_speedup(summary, row, specs) for _, row in summary.iterrows()]
+        summary["speedup_vs_baseline"] = [speedup for speedup, _ in pairs]
+        summary["speedup_partial"] = [partial for _, partial in pairs]
     return summary
 
 
@@ -67,13 +69,19 @@ def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
     }  # fmt: skip
 
 
-def _speedup(summary: pd.DataFrame, row: pd.Series, specs: dict[str, ScenarioSpec]) -> float:
+def _speedup(summary: pd.DataFrame, row: pd.Series, specs: dict[str, ScenarioSpec]) -> tuple[float, bool]:
+    """(speedup, partial): partial when this case or its baseline has runs that never reached the target, so the
+    medians behind the ratio cover only the runs that did."""
     spec = specs.get(row["scenario"])
     if spec is None:
-        return math.nan
+        return math.nan, False
     mine = summary[summary["scenario"] == row["scenario"]]
     base = mine[_same_except(mine, row, spec.baseline_labels())]
-    return float(base["ttt_median_s"].iloc[0] / row["ttt_median_s"]) if len(base) == 1 else math.nan
+    if len(base) != 1:
+        return math.nan, False
+    base = base.iloc[0]
+    partial = bool(base["n_reached"] < base["n"] or row["n_reached"] < row["n"])
+    return float(base["ttt_median_s"] / row["ttt_median_s"]), partial
 
 
 def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -32,7 +32,7 @@ def summary_lines(results_file: Path) -> list[str]:
 def _case_line(c: dict, has_target: bool) -> str:
     ttt = (
         f"time-to-target {fmt_spread(c['ttt_median_s'], c['ttt_min_s'], c['ttt_max_s'])} reached"
-        f" {c['n_reached']}/{c['n']}, speedup {fmt_ratio(c['speedup_vs_baseline'])}, "
+        f" {c['n_reached']}/{c['n']}, speedup {fmt_ratio(c['speedup_vs_baseline'])}{'*' if c['speedup_partial'] else ''}, "
         if has_target
         else f"no target, n={c['n']}, "
     )
