@@ -96,7 +96,8 @@ def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
     bands = g.agg(timed_s=("timed_s", "mean"), mean=(metric, "mean"), low=(metric, "min"), high=(metric, "max"),
                   n=("seed", "nunique")).reset_index()  # fmt: skip
     bands = bands.join(seeds, on=["scenario", "case_id"])
-    return bands[bands["n"] == bands["n_seeds"]].drop(columns="n_seeds").sort_values(["scenario", "case_id", "step"])
+    bands = bands[bands["n"] == bands["n_seeds"]].drop(columns="n_seeds")
+    return bands.sort_values("step", kind="stable")  # cases keep their matrix order (stable), steps ascend
 
 
 @dataclass(frozen=True)
