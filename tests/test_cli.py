@@ -53,3 +53,12 @@ def test_report_of_a_bad_file_is_a_message(capsys, tmp_path):
     (tmp_path / "x.json").write_text("[]")
     assert main(["report", str(tmp_path / "x.json")]) == 1
     assert "x.json: not a pytest-benchmark results file" in capsys.readouterr().err
+
+
+def test_committed_schema_is_current():
+    from pathlib import Path
+
+    from benchsuite.scenario import ScenarioSpec
+
+    committed = json.loads((Path(__file__).parents[1] / "scenarios" / "scenario.schema.json").read_text())
+    assert committed == ScenarioSpec.model_json_schema(), "run: benchsuite schema -o scenarios/scenario.schema.json"
