@@ -76,7 +76,6 @@ class BenchsuiteSession:
         self.scenarios_dir = root / config.getoption("scenarios")
         self.results_dir = root / config.getoption("results_dir")
         self.reports_dir = root / config.getoption("reports_dir")
-        self.results: list[RunResult] = []
         self.recorder: ResultsRecorder | None = None
         self.report_path: Path | None = None
         self.report_error: str | None = None
@@ -129,7 +128,6 @@ class BenchsuiteSession:
         benchmark = request.getfixturevalue("benchmark")
         result = benchmark.pedantic(train_run, args=(item, self.device), rounds=1, iterations=1, warmup_rounds=0)
         benchmark.extra_info.update(result.extra_info())
-        self.results.append(result)
         if benchmark.stats is not None and self.recorder is not None:
             self.recorder.add(benchmark.stats)
 
