@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchsuite.scenario import AXES, ScenarioSpec
-from benchsuite.specs import CaseConfig, model_label
+from benchsuite.specs import CaseConfig, axis_label
 
 
 @dataclass(frozen=True)
@@ -49,18 +49,18 @@ class Run:
 
 
 def expand_cases(spec: ScenarioSpec) -> list[Case]:
-    """All cases of ``spec``: the cartesian product of its matrix axes, in declaration order.
+    """All cases of ``spec``: the cartesian product of its matrix axes, in :data:`AXES` order.
 
     Each combination is validated again as a :class:`CaseConfig`, so an axis value that does not fit the base
     configuration is refused like any other bad field.
     """
     base = CaseConfig.model_validate(spec.model_dump(include=set(CaseConfig.model_fields)))
-    axes = [(axis, getattr(spec.matrix, axis)) for axis in AXES if getattr(spec.matrix, axis) is not None]
+    axes = spec.matrix.values()
     baseline = spec.baseline_labels()
     cases = []
-    for combo in itertools.product(*(values for _, values in axes)):
-        settings = dict(zip((a for a, _ in axes), combo))
-        labels = tuple((axis, _label(axis, value)) for axis, value in settings.items())
+    for combo in itertools.product(*axes.values()):
+        settings = dict(zip(axes, combo))
+        labels = tuple((axis, axis_label(value)) for axis, value in settings.items())
         cases.append(
             Case(
                 scenario=spec.name,
@@ -78,13 +78,12 @@ def expand_runs(spec: ScenarioSpec) -> list[Run]:
 
 
 def apply_axes(base: CaseConfig, settings: dict[str, Any]) -> CaseConfig:
-    """Return ``base`` with each ``axis → value`` written to the field that :data:`AXES` maps it to."""
+    """Return ``base`` with each ``axis → value`` written to the (nested) field that :data:`AXES` maps it to."""
     data = base.model_dump()
     for axis, value in settings.items():
-        block, field = AXES[axis]
-        data[block][field] = value.model_dump() if hasattr(value, "model_dump") else value
+        *parents, field = AXES[axis]
+        node = data
+        for key in parents:
+            node = node[key]
+        node[field] = value.model_dump() if hasattr(value, "model_dump") else value
     return CaseConfig.model_validate(data)
-
-
-def _label(axis: str, value: Any) -> str:
-    return model_label(value) if axis == "model" else str(value)

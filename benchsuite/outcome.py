@@ -33,6 +33,8 @@ class CurvePoint:
     train_loss: float | None
     val_loss: float
     val_accuracy: float
+    lr: float | None = None
+    """Learning rate the next optimizer step uses."""
 
     def metric(self, name: str) -> float:
         """The value of validation metric ``name`` (``val_accuracy`` or ``val_loss``)."""
@@ -75,8 +77,8 @@ def metric_after_epochs(curve: list[CurvePoint], metric: str, epochs: float) -> 
 class RunResult:
     """The outcome of one run (one case, one seed), with raw curve and derived figures.
 
-    Times are wall seconds on ``device``: ``timed_s`` is the timed training region; ``warmup_s``, ``eval_s`` and
-    ``setup_s`` (data preload + model build) are measured apart and never included in it.
+    Times are wall seconds on ``device``: ``timed_s`` is the timed training region; ``warmup_s``, ``eval_s``,
+    ``compile_s`` and ``setup_s`` (data preload + model build) are measured apart and never included in it.
     """
 
     run_id: str
@@ -102,6 +104,12 @@ class RunResult:
     target_metric: str | None
     target_value: float | None
     curve: list[CurvePoint] = field(default_factory=list)
+    compile_s: float = 0.0
+    """torch.compile time, measured apart from the timed region (0 without compile)."""
+    effective_lr: float | None = None
+    """Base lr after the batch-size scaling rule (the peak lr of the schedule)."""
+    precision: str = "fp32"
+    """The precision in effect, e.g. ``bf16 autocast (cpu)``."""
     fault_step: int | None = None
     """Step at whose evaluation a fault (divergence, OOM) was seen."""
 

@@ -117,7 +117,12 @@ class BenchsuiteSession:
             pytest.fail(str(item), pytrace=False)
         if self.device.type == "cuda" and not _cuda_available():
             pytest.skip("--device cuda: no CUDA device is visible")
+        from benchsuite.precision import unsupported_reason
         from benchsuite.train import train_run
+
+        reason = unsupported_reason(item.case.config.techniques.precision, self.device)
+        if reason:
+            pytest.skip(reason)
 
         if not self.full:
             result = train_run(item, self.device, max_steps=self.smoke_steps, warmup_steps=1)

@@ -9,60 +9,88 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from benchsuite.specs import (
     SLUG,
     CaseConfig,
     ClaimMetric,
     InitName,
+    LrScaling,
     ModelSpec,
     NormName,
+    OptimizerSpec,
+    PrecisionName,
+    ScheduleSpec,
     Spec,
+    axis_label,
     check_model_fits,
-    model_label,
+    name_shorthand,
 )
 
-#: Matrix axes: axis name → path of the field it sets in :class:`CaseConfig`.
-AXES: dict[str, tuple[str, str]] = {
+#: Matrix axes, in the order they are applied and appear in case ids: axis → path of the field it sets in
+#: :class:`CaseConfig`.
+AXES: dict[str, tuple[str, ...]] = {
     "model": ("workload", "model"),
+    "dropout": ("workload", "model", "dropout"),
+    "optimizer": ("train", "optimizer"),
+    "lr_schedule": ("train", "lr_schedule"),
+    "batch_size": ("train", "batch_size"),
+    "lr_scaling": ("train", "lr_scaling"),
     "init": ("techniques", "init"),
     "norm": ("techniques", "norm"),
+    "prior_bias": ("techniques", "prior_bias"),
+    "precision": ("techniques", "precision"),
+    "compile": ("techniques", "compile"),
 }
+
+_SPEC_AXES = ("model", "optimizer", "lr_schedule")
 
 
 class MatrixSpec(Spec):
     """Axes whose cartesian product gives the cases; each list is non-empty with distinct values."""
 
     model: tuple[ModelSpec, ...] | None = Field(None, min_length=1)
+    dropout: tuple[Annotated[float, Field(ge=0.0, lt=1.0)], ...] | None = Field(None, min_length=1)
+    optimizer: tuple[OptimizerSpec, ...] | None = Field(None, min_length=1)
+    lr_schedule: tuple[ScheduleSpec, ...] | None = Field(None, min_length=1)
+    batch_size: tuple[PositiveInt, ...] | None = Field(None, min_length=1)
+    lr_scaling: tuple[LrScaling, ...] | None = Field(None, min_length=1)
     init: tuple[InitName, ...] | None = Field(None, min_length=1)
     norm: tuple[NormName, ...] | None = Field(None, min_length=1)
+    prior_bias: tuple[bool, ...] | None = Field(None, min_length=1)
+    precision: tuple[PrecisionName, ...] | None = Field(None, min_length=1)
+    compile: tuple[bool, ...] | None = Field(None, min_length=1)
 
-    @field_validator("model", mode="before")
+    @field_validator(*_SPEC_AXES, mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
+        return [name_shorthand(v) for v in value] if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _distinct(self) -> MatrixSpec:
         for axis, labels in self.labels().items():
             if len(set(labels)) != len(labels):
-                raise ValueError(f"axis '{axis}' repeats a value {list(labels)} (give models distinct 'label's)")
+                raise ValueError(f"axis '{axis}' repeats a value {list(labels)} (give specs distinct 'label's)")
         return self
 
     def labels(self) -> dict[str, tuple[str, ...]]:
         """Axis → the labels of its values, in declaration order, for the axes that are set."""
-        out: dict[str, tuple[str, ...]] = {}
-        for axis in AXES:
-            values = getattr(self, axis)
-            if values is not None:
-                out[axis] = tuple(model_label(v) if axis == "model" else str(v) for v in values)
-        return out
+        return {axis: tuple(axis_label(v) for v in values) for axis, values in self.values().items()}
+
+    def values(self) -> dict[str, tuple[Any, ...]]:
+        """Axis → its values, in :data:`AXES` order, for the axes that are set."""
+        return {axis: getattr(self, axis) for axis in AXES if getattr(self, axis) is not None}
+
+
+def _as_labels(selection: Any) -> Any:
+    """Axis values written in YAML (``128``, ``true``, ``0.2``) → the labels used in case ids."""
+    if not isinstance(selection, dict):
+        return selection
+    return {k: [axis_label(x) for x in v] if isinstance(v, list) else axis_label(v) for k, v in selection.items()}
 
 
 class ClaimSpec(Spec):
@@ -75,6 +103,8 @@ class ClaimSpec(Spec):
     """Axis → values selecting the cases the claim is about."""
     against: dict[str, str]
     """Axis → value selecting the reference case."""
+
+    _labels = field_validator("cases", "against", mode="before")(_as_labels)
 
 
 class ScenarioSpec(CaseConfig):
@@ -89,6 +119,8 @@ class ScenarioSpec(CaseConfig):
     baseline: dict[str, str] = {}
     """Axis → value of the baseline; axes left out vary (one baseline per value of them)."""
     claims: tuple[ClaimSpec, ...] = ()
+
+    _baseline_labels = field_validator("baseline", mode="before")(_as_labels)
 
     @field_validator("seeds")
     @classmethod

@@ -79,13 +79,52 @@ def apply_init(model: nn.Module, init: str, activation: str) -> int:
 
 # ---------------------------------------------------------------- optimizers
 
-#: Optimizer registry: name → builder(params, train spec).
+
+def _common(spec) -> dict:
+    return {"weight_decay": spec.weight_decay}
+
+
+#: Optimizer registry: spec ``name`` → builder(params, spec, lr). ``lr`` is the case's effective lr.
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "sgd": lambda params, t: torch.optim.SGD(params, lr=t.lr, momentum=t.momentum),
-    "adam": lambda params, t: torch.optim.Adam(params, lr=t.lr),  # Kingma & Ba 2015
+    "sgd": lambda p, s, lr: torch.optim.SGD(p, lr=lr, momentum=s.momentum, nesterov=s.nesterov, **_common(s)),
+    "adagrad": lambda p, s, lr: torch.optim.Adagrad(
+        p, lr=lr, lr_decay=s.lr_decay, initial_accumulator_value=s.initial_accumulator_value, eps=s.eps, **_common(s)
+    ),
+    "rmsprop": lambda p, s, lr: torch.optim.RMSprop(
+        p, lr=lr, alpha=s.alpha, eps=s.eps, momentum=s.momentum, centered=s.centered, **_common(s)
+    ),
+    "adam": lambda p, s, lr: torch.optim.Adam(p, lr=lr, betas=s.betas, eps=s.eps, **_common(s)),
+    "adamw": lambda p, s, lr: torch.optim.AdamW(p, lr=lr, betas=s.betas, eps=s.eps, **_common(s)),
 }
 
 
-def build_optimizer(model: nn.Module, train: TrainSpec) -> torch.optim.Optimizer:
-    """The optimizer named by ``train.optimizer`` over ``model``'s parameters at ``train.lr``."""
-    return OPTIMIZERS[train.optimizer](model.parameters(), train)
+def build_optimizer(model: nn.Module, train: TrainSpec, lr: float | None = None) -> torch.optim.Optimizer:
+    """The optimizer of ``train.optimizer`` over ``model``'s parameters at ``lr`` (default: ``train.base_lr``)."""
+    spec = train.optimizer
+    return OPTIMIZERS[spec.name](model.parameters(), spec, train.base_lr if lr is None else lr)
+
+
+# ---------------------------------------------------------------- classifier prior
+
+
+def apply_prior_bias(model: nn.Module, train_y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Set the bias of ``model``'s last Linear layer to the log class frequencies of ``train_y`` (N,).
+
+    At init the softmax then predicts the class priors (Karpathy 2019, "A Recipe for Training Neural Networks":
+    init the final layer well; the softmax analogue of the focal-loss prior init, Lin et al. 2017). On a balanced
+    dataset this is a constant bias, i.e. a zeroed bias up to softmax invariance.
+
+    Returns:
+        The bias written, shape (num_classes,).
+
+    Raises:
+        ValueError: the model has no Linear layer with ``num_classes`` outputs and a bias.
+    """
+    heads = [m for m in model.modules() if isinstance(m, nn.Linear) and m.out_features == num_classes]
+    if not heads or heads[-1].bias is None:
+        raise ValueError(f"no classifier Linear layer with {num_classes} outputs and a bias")
+    counts = torch.bincount(train_y.cpu(), minlength=num_classes).double().clamp(min=1.0)
+    prior = torch.log(counts / counts.sum()).float()
+    with torch.no_grad():
+        heads[-1].bias.copy_(prior)
+    return prior

@@ -16,12 +16,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchsuite import precision
 from benchsuite.clock import Stopwatch
 from benchsuite.matrix import Run
 from benchsuite.outcome import CurvePoint, RunResult, Status, reaches
+from benchsuite.runtime import Trainer, build_trainer, compile_model, effective_lr, train_step
 from benchsuite.specs import CaseConfig, TrainSpec
-from benchsuite.techniques import NORMS, apply_init, build_optimizer
-from benchsuite.workloads import MODELS, Dataset, load_dataset
+from benchsuite.workloads import Dataset, load_dataset
 
 EVAL_BATCH = 4096
 
@@ -49,15 +50,6 @@ class Budget:
         return every or step % self.steps_per_epoch == 0 or step == self.total_steps
 
 
-def build_model(config: CaseConfig, data: Dataset) -> nn.Module:
-    """The case's model with its norm layers and weight init, on the CPU (seed the RNG first)."""
-    model_spec = config.workload.model
-    norm = NORMS[config.techniques.norm]
-    model = MODELS[model_spec.name](model_spec, data.input_shape, data.num_classes, norm)
-    apply_init(model, config.techniques.init, model_spec.activation)
-    return model
-
-
 def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
     """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short."""
     step = 0
@@ -68,15 +60,6 @@ def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generato
                 return
             step += 1
             yield order[start : start + batch_size]
-
-
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """One optimizer step on a batch x (B, *input_shape), y (B,); returns the loss tensor (not synced)."""
-    optimizer.zero_grad(set_to_none=True)
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    optimizer.step()
-    return loss.detach()
 
 
 @torch.no_grad()
@@ -95,16 +78,19 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
     return loss_sum.item() / len(y), correct.item() / len(y)
 
 
+class UnsupportedCase(ValueError):
+    """The case cannot run on this device (e.g. fp16 autocast on a CPU); the message says why."""
+
+
 def warm_up(config: CaseConfig, data: Dataset, device: torch.device, steps: int) -> float:
-    """Run ``steps`` steps on a throwaway model and optimizer; return their seconds (reported apart, untimed)."""
+    """Run ``steps`` steps on a throwaway model, optimizer and precision setup; return their seconds (untimed)."""
     if steps == 0:
         return 0.0
-    model = build_model(config, data).to(device)
-    optimizer = build_optimizer(model, config.train)
+    trainer = build_trainer(config, data, device, total_steps=steps, steps_per_epoch=steps)
     watch = Stopwatch(device)
     with watch:
         for idx in batches(len(data.train_y), config.train.batch_size, steps, torch.Generator(), device):
-            train_step(model, optimizer, data.train_x[idx], data.train_y[idx])
+            train_step(trainer, data.train_x[idx], data.train_y[idx])
     return watch.elapsed_s
 
 
@@ -119,27 +105,39 @@ def train_run(run: Run, device: torch.device, *, max_steps: int | None = None, w
 
     Returns:
         The run's result with status ``ok``, ``diverged`` (non-finite loss) or ``oom`` (CUDA out of memory).
+
+    Raises:
+        UnsupportedCase: the case's precision cannot run on ``device``.
     """
     config, device = run.case.config, torch.device(device)
+    reason = precision.unsupported_reason(config.techniques.precision, device)
+    if reason:
+        raise UnsupportedCase(reason)
+    with precision.matmul_mode(config.techniques.precision, device):
+        return _train(run, config, device, max_steps, warmup_steps)
+
+
+def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None) -> RunResult:
     setup = Stopwatch(device)
     with setup:
         data = load_dataset(config.workload.dataset, device)
     budget = Budget.of(config.train, len(data.train_y), max_steps)
-    warmup_n = config.train.warmup_steps if warmup_steps is None else warmup_steps
+    warmup_n = config.train.warmup_steps if warmup is None else warmup
     warmup_s = warm_up(config, data, device, warmup_n)
     with setup:
         torch.manual_seed(run.seed)
-        model = build_model(config, data).to(device)
-        optimizer = build_optimizer(model, config.train)
+        trainer = build_trainer(config, data, device, budget.total_steps, budget.steps_per_epoch)
+    compile_s = compile_model(trainer, config, data) if config.techniques.compile else 0.0
     loop = _Loop(config, data, budget, device)
-    status, steps = loop.run(model, optimizer, torch.Generator().manual_seed(run.seed))
+    status, steps = loop.run(trainer, torch.Generator().manual_seed(run.seed))
     return RunResult(
         run_id=run.run_id, scenario=run.case.scenario, case_id=run.case.case_id, seed=run.seed,
         axes=dict(run.case.axes), is_baseline=run.case.is_baseline, device=str(device), status=status,
         steps=steps, budget_steps=budget.total_steps, samples=loop.samples, batch_size=config.train.batch_size,
         steps_per_epoch=budget.steps_per_epoch, timed_s=loop.train_watch.elapsed_s, warmup_steps=warmup_n,
-        warmup_s=warmup_s, eval_s=loop.eval_watch.elapsed_s, setup_s=setup.elapsed_s,
-        num_params=sum(p.numel() for p in model.parameters()),
+        warmup_s=warmup_s, eval_s=loop.eval_watch.elapsed_s, setup_s=setup.elapsed_s, compile_s=compile_s,
+        num_params=sum(p.numel() for p in trainer.optimizer.param_groups[0]["params"]),
+        effective_lr=effective_lr(config), precision=precision.in_effect(config.techniques.precision, device),
         target_metric=config.target.metric if config.target else None,
         target_value=config.target.value if config.target else None,
         curve=loop.curve, fault_step=loop.fault_step,
@@ -158,22 +156,22 @@ class _Loop:
         self.fault_step: int | None = None
         self.steps_done = 0
 
-    def run(self, model: nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> tuple[Status, int]:
+    def run(self, trainer: Trainer, generator: torch.Generator) -> tuple[Status, int]:
         """Train; return the final status and the steps completed (``fault_step`` is set on a fault)."""
         data, step = self.data, 0
-        self._evaluate(model, step, None)
+        self._evaluate(trainer, step, None)
         loss_sum, seg_steps = torch.zeros((), device=self.device), 0
         try:
             self.train_watch.start()
             for step, idx in enumerate(self._batches(generator), start=1):
-                loss_sum += train_step(model, optimizer, data.train_x[idx], data.train_y[idx])
+                loss_sum += train_step(trainer, data.train_x[idx], data.train_y[idx])
                 self.steps_done = step
                 seg_steps += 1
                 self.samples += len(idx)
                 if not self.budget.evaluates_at(step):
                     continue
                 self.train_watch.stop()
-                point = self._evaluate(model, step, loss_sum.item() / seg_steps)
+                point = self._evaluate(trainer, step, loss_sum.item() / seg_steps)
                 if not (math.isfinite(point.train_loss) and math.isfinite(point.val_loss)):
                     self.fault_step = step
                     return "diverged", step
@@ -198,15 +196,15 @@ class _Loop:
         hit = target is not None and reaches(point.metric(target.metric), target.value, target.higher_is_better)
         return step >= self.budget.total_steps or (hit and self.config.train.stop_at_target)
 
-    def _evaluate(self, model: nn.Module, step: int, train_loss: float | None) -> CurvePoint:
-        with self.eval_watch:
-            val_loss, val_accuracy = evaluate(model, self.data.val_x, self.data.val_y)
+    def _evaluate(self, trainer: Trainer, step: int, train_loss: float | None) -> CurvePoint:
+        with self.eval_watch, trainer.autocast():
+            val_loss, val_accuracy = evaluate(trainer.model, self.data.val_x, self.data.val_y)
         point = CurvePoint(
             step=step, epoch=step / self.budget.steps_per_epoch, timed_s=self.train_watch.elapsed_s,
-            train_loss=train_loss, val_loss=val_loss, val_accuracy=val_accuracy,
+            train_loss=train_loss, val_loss=val_loss, val_accuracy=val_accuracy, lr=trainer.lr,
         )  # fmt: skip
         self.curve.append(point)
         return point
 
 
-__all__ = ["Budget", "build_model", "evaluate", "train_run", "train_step", "warm_up"]
+__all__ = ["Budget", "UnsupportedCase", "batches", "evaluate", "train_run", "warm_up"]

@@ -106,13 +106,46 @@ def test_mlp_layers_and_dropout():
     assert model[1].in_features == 40 and model[5].out_features == 3
 
 
-@pytest.mark.parametrize(("name", "kind"), [("sgd", torch.optim.SGD), ("adam", torch.optim.Adam)])
-def test_optimizers(name, kind):
-    model = nn.Linear(3, 2)
-    opt = build_optimizer(model, TrainSpec(optimizer=name, lr=0.25, momentum=0.5, max_steps=1))
-    assert type(opt) is kind and opt.param_groups[0]["lr"] == 0.25
-    if name == "sgd":
-        assert opt.param_groups[0]["momentum"] == 0.5
+OPTIMIZERS = [
+    ({"name": "sgd", "momentum": 0.5, "nesterov": True}, torch.optim.SGD, {"momentum": 0.5, "nesterov": True}),
+    ({"name": "adagrad", "lr_decay": 0.01}, torch.optim.Adagrad, {"lr_decay": 0.01}),
+    ({"name": "rmsprop", "alpha": 0.9, "centered": True}, torch.optim.RMSprop, {"alpha": 0.9, "centered": True}),
+    ({"name": "adam", "betas": [0.8, 0.99]}, torch.optim.Adam, {"betas": (0.8, 0.99), "weight_decay": 0.0}),
+    ({"name": "adamw"}, torch.optim.AdamW, {"weight_decay": 0.01}),  # decoupled weight decay on by default
+]
+
+
+@pytest.mark.parametrize(("spec", "kind", "expected"), OPTIMIZERS, ids=[o[0]["name"] for o in OPTIMIZERS])
+def test_optimizers_with_their_hyper_parameters(spec, kind, expected):
+    train = TrainSpec(optimizer=spec, lr=0.25, max_steps=1)
+    opt = build_optimizer(nn.Linear(3, 2), train)
+    group = opt.param_groups[0]
+    assert type(opt) is kind and group["lr"] == 0.25
+    assert {k: group[k] for k in expected} == expected
+
+
+def test_optimizer_lr_overrides_train_lr_and_explicit_lr_wins():
+    train = TrainSpec(optimizer={"name": "sgd", "lr": 0.5}, lr=0.25, max_steps=1)
+    assert train.base_lr == 0.5
+    assert build_optimizer(nn.Linear(3, 2), train).param_groups[0]["lr"] == 0.5
+    assert build_optimizer(nn.Linear(3, 2), train, lr=2.0).param_groups[0]["lr"] == 2.0
+
+
+def test_nesterov_needs_momentum():
+    with pytest.raises(ValueError, match="nesterov needs momentum"):
+        TrainSpec(optimizer={"name": "sgd", "momentum": 0, "nesterov": True}, max_steps=1)
+
+
+def test_prior_bias_is_the_log_class_frequency():
+    from benchsuite.techniques import apply_prior_bias
+
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    bias = apply_prior_bias(model, torch.tensor([0, 0, 0, 1, 2, 2, 2, 2]), 3)
+    expected = torch.log(torch.tensor([3 / 8, 1 / 8, 4 / 8]))
+    assert torch.allclose(bias, expected) and torch.allclose(model[2].bias, expected)
+    assert torch.softmax(model[2].bias, 0).sum().item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="no classifier"):
+        apply_prior_bias(nn.Sequential(nn.Linear(4, 8)), torch.tensor([0, 1]), 3)
 
 
 def test_cnn1d_stride_shortens_the_sequence():

@@ -104,3 +104,38 @@ def test_cuda_oom_is_recorded_not_raised(monkeypatch):
 def test_runs_on_cuda():
     result = train_run(_run(), torch.device("cuda"))
     assert result.status == "ok" and result.device.startswith("cuda")
+
+
+def test_curve_records_the_lr_and_the_run_its_effective_lr():
+    train_spec = {**tiny_spec()["train"], "lr": 0.04, "batch_size": 32, "lr_scaling": "linear",
+                  "base_batch_size": 16, "lr_schedule": {"name": "step", "milestones_epochs": [1]}}  # fmt: skip
+    result = train_run(_run(train=train_spec), CPU)  # 64 / 32 = 2 steps per epoch
+    assert result.effective_lr == pytest.approx(0.08)  # linear rule: 0.04 × 32 / 16
+    assert [p.lr for p in result.curve] == pytest.approx([0.08, 0.008, 0.008])
+    assert result.extra_info()["curve"][1]["lr"] == pytest.approx(0.008)
+
+
+def test_bf16_autocast_runs_on_cpu_and_is_recorded():
+    result = train_run(_run(matrix={"precision": ["bf16"]}), CPU)
+    assert result.status == "ok" and result.precision == "bf16 autocast (cpu)"
+
+
+def test_unsupported_precision_is_refused_with_a_reason():
+    with pytest.raises(train.UnsupportedCase, match="fp16 autocast with GradScaler needs a CUDA device"):
+        train_run(_run(matrix={"precision": ["fp16"]}), CPU)
+
+
+def test_compile_is_timed_apart_and_does_not_change_the_run():
+    plain = train_run(_run(), CPU)
+    techniques = {"compile": True, "compile_backend": "eager"}
+    compiled = train_run(_run(techniques=techniques), CPU)
+    assert compiled.compile_s > 0 and plain.compile_s == 0
+    assert [p.val_loss for p in compiled.curve] == pytest.approx([p.val_loss for p in plain.curve], rel=1e-5)
+
+
+def test_prior_bias_and_dropout_axes_reach_the_model():
+    spec = ScenarioSpec.model_validate(tiny_spec(matrix={"dropout": [0.0, 0.5], "prior_bias": [True]}))
+    runs = expand_runs(spec)
+    assert runs[0].run_id == "tiny[dropout=0-prior_bias=true-seed=0]"
+    assert [r.case.config.workload.model.dropout for r in runs[::2]] == [0.0, 0.5]
+    assert train_run(runs[-1], CPU).status == "ok"

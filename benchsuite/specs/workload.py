@@ -1,48 +1,12 @@
-"""Typed, frozen specifications of the scenario file format.
-
-Every block of a scenario YAML file has one pydantic model here. Models forbid unknown keys and are frozen, so a
-typo is refused with the field's name and a validated spec can be shared safely (torchtitan's configuration style).
-Sequences are tuples so that specs are hashable and can key caches. ``benchsuite schema`` exports the JSON Schema of
-:class:`ScenarioSpec` for editors.
-"""
+"""Workload specs: datasets and models."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
-InitName = Literal["default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
-NormName = Literal["none", "batchnorm", "layernorm"]
-ActivationName = Literal["relu", "gelu", "tanh"]
-OptimizerName = Literal["sgd", "adam"]
-MetricName = Literal["val_accuracy", "val_loss"]
-ClaimMetric = Literal[
-    "time_to_target_s", "steps_to_target", "final_val_metric", "val_metric_epoch1", "throughput_samples_per_s"
-]
-
-SLUG = r"^[a-z0-9][a-z0-9_-]*$"
-
-
-class Spec(BaseModel):
-    """Base of every spec: unknown keys are refused, instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _name_shorthand(value: Any) -> Any:
-    """Let ``dataset: mnist`` stand for ``dataset: {name: mnist}`` (same for models)."""
-    return {"name": value} if isinstance(value, str) else value
-
+from benchsuite.specs.base import SLUG, ActivationName, Spec, name_shorthand
 
 # ---------------------------------------------------------------- datasets
 
@@ -143,8 +107,8 @@ class WorkloadSpec(Spec):
     dataset: DatasetSpec
     model: ModelSpec
 
-    _shorthand_dataset = field_validator("dataset", mode="before")(_name_shorthand)
-    _shorthand_model = field_validator("model", mode="before")(_name_shorthand)
+    _shorthand_dataset = field_validator("dataset", mode="before")(name_shorthand)
+    _shorthand_model = field_validator("model", mode="before")(name_shorthand)
 
     @model_validator(mode="after")
     def _model_fits_dataset(self) -> WorkloadSpec:
@@ -161,66 +125,3 @@ def check_model_fits(model: MlpSpec | Cnn1dSpec | Cnn2dSpec, dataset: Any) -> No
         )
 
 
-# ---------------------------------------------------------------- training
-
-
-class TrainSpec(Spec):
-    """Base training configuration. At least one of ``max_epochs`` and ``max_steps`` bounds the budget."""
-
-    optimizer: OptimizerName = "adam"
-    lr: PositiveFloat = 1.0e-3
-    momentum: float = Field(0.9, ge=0.0, lt=1.0)
-    """SGD momentum (ignored by Adam)."""
-    batch_size: PositiveInt = 128
-    max_epochs: PositiveInt | None = None
-    max_steps: PositiveInt | None = None
-    eval_every_steps: PositiveInt | None = None
-    """Evaluate every N steps; the end of every epoch is always evaluated too."""
-    warmup_steps: NonNegativeInt = 5
-    """Untimed steps on a throwaway model before the timed run (kernel/allocator warm-up, reported apart)."""
-    stop_at_target: bool = True
-    """Stop at the first evaluation that reaches the target; false trains the whole budget (final quality)."""
-
-    @model_validator(mode="after")
-    def _has_budget(self) -> TrainSpec:
-        if self.max_epochs is None and self.max_steps is None:
-            raise ValueError("set max_epochs or max_steps (the training budget)")
-        return self
-
-
-class TechniquesSpec(Spec):
-    """Training techniques applied to a case; each is also a matrix axis."""
-
-    init: InitName = "default"
-    """Weight init of Linear/Conv layers; non-default inits zero the biases."""
-    norm: NormName = "none"
-    """Normalisation layer after every hidden Linear/Conv."""
-
-
-class TargetSpec(Spec):
-    """Validation quality that defines time-to-target."""
-
-    metric: MetricName = "val_accuracy"
-    value: float
-
-    @model_validator(mode="after")
-    def _value_in_range(self) -> TargetSpec:
-        if self.metric == "val_accuracy" and not 0.0 < self.value <= 1.0:
-            raise ValueError(f"val_accuracy target must be in (0, 1], got {self.value}")
-        if self.metric == "val_loss" and self.value <= 0.0:
-            raise ValueError(f"val_loss target must be > 0, got {self.value}")
-        return self
-
-    @property
-    def higher_is_better(self) -> bool:
-        """Accuracy rises towards its target, loss falls towards it."""
-        return self.metric == "val_accuracy"
-
-
-class CaseConfig(Spec):
-    """Everything one case trains with: the base configuration with the case's axis values applied."""
-
-    workload: WorkloadSpec
-    train: TrainSpec
-    techniques: TechniquesSpec = TechniquesSpec()
-    target: TargetSpec | None = None

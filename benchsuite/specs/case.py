@@ -1,0 +1,55 @@
+"""The configuration of one case: workload, training, techniques, target."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from benchsuite.specs.base import InitName, MetricName, NormName, PrecisionName, Spec
+from benchsuite.specs.training import TrainSpec
+from benchsuite.specs.workload import WorkloadSpec
+
+
+class TechniquesSpec(Spec):
+    """Training techniques applied to a case; each is also a matrix axis."""
+
+    init: InitName = "default"
+    """Weight init of Linear/Conv layers; non-default inits zero the biases."""
+    norm: NormName = "none"
+    """Normalisation layer after every hidden Linear/Conv."""
+    precision: PrecisionName = "fp32"
+    """fp32 (TF32 off), tf32 (CUDA TF32 matmuls), bf16 autocast, fp16 autocast + GradScaler (CUDA)."""
+    prior_bias: bool = False
+    """Set the classifier bias to the log class priors of the training split (Karpathy 2019 "init well"; the
+    softmax form of the focal-loss prior init of Lin et al. 2017)."""
+    compile: bool = False
+    """Wrap the model in torch.compile; compilation is timed apart (``compile_s``), outside the timed region."""
+    compile_backend: str = Field("inductor", pattern=r"^[a-z_]+$")
+
+
+class TargetSpec(Spec):
+    """Validation quality that defines time-to-target."""
+
+    metric: MetricName = "val_accuracy"
+    value: float
+
+    @model_validator(mode="after")
+    def _value_in_range(self) -> TargetSpec:
+        if self.metric == "val_accuracy" and not 0.0 < self.value <= 1.0:
+            raise ValueError(f"val_accuracy target must be in (0, 1], got {self.value}")
+        if self.metric == "val_loss" and self.value <= 0.0:
+            raise ValueError(f"val_loss target must be > 0, got {self.value}")
+        return self
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Accuracy rises towards its target, loss falls towards it."""
+        return self.metric == "val_accuracy"
+
+
+class CaseConfig(Spec):
+    """Everything one case trains with: the base configuration with the case's axis values applied."""
+
+    workload: WorkloadSpec
+    train: TrainSpec
+    techniques: TechniquesSpec = TechniquesSpec()
+    target: TargetSpec | None = None
