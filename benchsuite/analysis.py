@@ -7,7 +7,9 @@ Statistics are derived here and nowhere else, from the raw per-run rows and curv
 - Quality (final and after epoch 1): mean with a two-sided 95 % Student-t interval over seeds.
 - Claims: one-sided Mann-Whitney U test per compared case pair (scipy.stats.mannwhitneyu); for ``lower``-is-better
   metrics a run that never reached the target ranks worst (as +inf). Verdict ``held`` when every pair is better at
-  p < ``ALPHA``, ``refuted`` when any pair is better the other way at p < ``ALPHA``, else ``inconclusive``.
+  p < ``ALPHA`` and its ratio of medians reaches the claim's ``min_ratio``; ``smaller than claimed`` when every pair
+  is significantly better but some ratio falls short; ``refuted`` when any pair is better the other way at
+  p < ``ALPHA``; else ``inconclusive``.
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ def _judge(runs: pd.DataFrame, claim: ClaimSpec) -> Verdict:
         comparisons.append(_compare(group, reference, claim))
     verdict = "inconclusive"
     if comparisons and all(c.p_value < ALPHA for c in comparisons):
-        verdict = "held"
+        verdict = "held" if all(c.ratio >= claim.min_ratio for c in comparisons) else "smaller than claimed"
     elif any(c.p_value_reverse < ALPHA for c in comparisons):
         verdict = "refuted"
     return Verdict(claim, verdict, tuple(comparisons))

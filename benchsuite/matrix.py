@@ -48,13 +48,14 @@ class Run:
         return self.run_id
 
 
-def expand_cases(spec: ScenarioSpec) -> list[Case]:
-    """All cases of ``spec``: the cartesian product of its matrix axes, in :data:`AXES` order.
+def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
+    """All cases of ``spec`` on ``device_type``: the cartesian product of its matrix axes, in :data:`AXES` order,
+    applied to the base configuration with the scenario's ``per_device`` overrides for that device.
 
     Each combination is validated again as a :class:`CaseConfig`, so an axis value that does not fit the base
     configuration is refused like any other bad field.
     """
-    base = CaseConfig.model_validate(spec.model_dump(include=set(CaseConfig.model_fields)))
+    base = spec.base_for(device_type)
     axes = spec.matrix.values()
     baseline = spec.baseline_labels()
     cases = []
@@ -72,9 +73,9 @@ def expand_cases(spec: ScenarioSpec) -> list[Case]:
     return cases
 
 
-def expand_runs(spec: ScenarioSpec) -> list[Run]:
-    """Every case of ``spec`` with every seed, case-major (all seeds of a case together)."""
-    return [Run(case, seed) for case in expand_cases(spec) for seed in spec.seeds]
+def expand_runs(spec: ScenarioSpec, device_type: str = "cpu") -> list[Run]:
+    """Every case of ``spec`` on ``device_type`` with every seed, case-major (all seeds of a case together)."""
+    return [Run(case, seed) for case in expand_cases(spec, device_type) for seed in spec.seeds]
 
 
 def apply_axes(base: CaseConfig, settings: dict[str, Any]) -> CaseConfig:

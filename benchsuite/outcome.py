@@ -110,6 +110,8 @@ class RunResult:
     """Base lr after the batch-size scaling rule (the peak lr of the schedule)."""
     precision: str = "fp32"
     """The precision in effect, e.g. ``bf16 autocast (cpu)``."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """The case's full configuration as run (per-device overrides and axis values applied)."""
     fault_step: int | None = None
     """Step at whose evaluation a fault (divergence, OOM) was seen."""
 

@@ -92,7 +92,7 @@ class BenchsuiteSession:
                 errors.append(ScenarioError(f"{self.scenarios_dir}: no scenario files (*.yaml) found"))
             specs = [spec for _, spec in loaded.scenarios]
             self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors)
-            self._params = [self._param(run) for spec in specs for run in expand_runs(spec)]
+            self._params = [self._param(run) for spec in specs for run in expand_runs(spec, self.device.type)]
             self._params += [pytest.param(e, id=f"{Path(e.path or 'scenarios').stem}[invalid]") for e in errors]
         return self._params
 

@@ -103,6 +103,9 @@ class ClaimSpec(Spec):
     """Axis → values selecting the cases the claim is about."""
     against: dict[str, str]
     """Axis → value selecting the reference case."""
+    min_ratio: float = Field(1.0, ge=1.0)
+    """How many times better the cases must be (e.g. 10 for "~10x faster", 2 for "halves the time"): the claim
+    holds only if every comparison is significant *and* its ratio of medians reaches this."""
 
     _labels = field_validator("cases", "against", mode="before")(_as_labels)
 
@@ -119,6 +122,9 @@ class ScenarioSpec(CaseConfig):
     baseline: dict[str, str] = {}
     """Axis → value of the baseline; axes left out vary (one baseline per value of them)."""
     claims: tuple[ClaimSpec, ...] = ()
+    per_device: dict[Literal["cpu", "cuda"], dict[str, Any]] = {}
+    """Overrides of the base configuration by device type, merged key by key, so a workload can suit the hardware,
+    e.g. ``{cuda: {workload: {dataset: {num_samples: 200000}}, train: {max_epochs: 40}}}``."""
 
     _baseline_labels = field_validator("baseline", mode="before")(_as_labels)
 
@@ -140,7 +146,24 @@ class ScenarioSpec(CaseConfig):
             check_model_fits(model, self.workload.dataset)
         if self.target is None and any(c.metric in ("time_to_target_s", "steps_to_target") for c in self.claims):
             raise ValueError("a claim on time_to_target_s or steps_to_target needs a 'target'")
+        for device_type in self.per_device:
+            self.base_for(device_type)
         return self
+
+    def base_for(self, device_type: str) -> CaseConfig:
+        """The base :class:`CaseConfig` on ``device_type`` (``cpu``/``cuda``): ``per_device`` merged in.
+
+        Raises:
+            ValueError: the override does not give a valid configuration (names the device and the field).
+        """
+        data = self.model_dump(include=set(CaseConfig.model_fields))
+        override = self.per_device.get(device_type, {})
+        try:
+            return CaseConfig.model_validate(deep_merge(data, override))
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise ValueError(f"per_device.{device_type} gives '{field}': {err['msg']} (got {_short(err.get('input'))})")
 
     def baseline_labels(self) -> dict[str, str]:
         """Axis → label that makes a case a baseline. Axes the baseline does not name vary freely: each case is
@@ -149,6 +172,17 @@ class ScenarioSpec(CaseConfig):
         if self.baseline:
             return dict(self.baseline)
         return {axis: values[0] for axis, values in self.matrix.labels().items()}
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` merged in: nested mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _check_selection(where: str, selection: dict[str, Any], labels: dict[str, tuple[str, ...]]) -> None:

@@ -140,7 +140,7 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         effective_lr=effective_lr(config), precision=precision.in_effect(config.techniques.precision, device),
         target_metric=config.target.metric if config.target else None,
         target_value=config.target.value if config.target else None,
-        curve=loop.curve, fault_step=loop.fault_step,
+        curve=loop.curve, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
     )  # fmt: skip
 
 

@@ -84,3 +84,13 @@ def test_curve_bands_keep_only_steps_every_seed_has():
     curves = curves[~((curves["seed"] == 0) & (curves["step"] == 20))]
     bands = analysis.curve_bands(curves, "val_accuracy")
     assert 20 not in set(bands[bands["case_id"] == "init=default"]["step"])
+
+
+def test_claim_smaller_than_claimed_when_the_ratio_falls_short():
+    claim = SPEC.claims[0].model_copy(update={"min_ratio": 2.5})
+    (verdict,) = analysis.claim_verdicts(collect.runs_frame(results_data()), SPEC.model_copy(update={"claims": (claim,)}))
+    assert verdict.comparisons[0].ratio == pytest.approx(2.3 / 1.15)  # 2.0 < 2.5
+    assert verdict.verdict == "smaller than claimed"
+    claim = claim.model_copy(update={"min_ratio": 1.5})
+    (verdict,) = analysis.claim_verdicts(collect.runs_frame(results_data()), SPEC.model_copy(update={"claims": (claim,)}))
+    assert verdict.verdict == "held"

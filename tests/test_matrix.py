@@ -64,3 +64,28 @@ def test_baseline_fixes_only_the_axes_it_names():
     )
     baselines = [c.case_id for c in expand_cases(spec) if c.is_baseline]
     assert baselines == ["model=mlp-norm=none", "model=cnn1d-norm=none"]
+
+
+def test_per_device_overrides_merge_into_the_base_for_that_device():
+    spec = _spec(per_device={"cuda": {"workload": {"dataset": {"num_samples": 1000}}, "train": {"batch_size": 64}}})
+    cpu, cuda = expand_cases(spec, "cpu")[0], expand_cases(spec, "cuda")[0]
+    assert cpu.config.workload.dataset.num_samples == 64 and cpu.config.train.batch_size == 16
+    assert cuda.config.workload.dataset.num_samples == 1000 and cuda.config.train.batch_size == 64
+    assert cuda.config.workload.dataset.shape == (1, 8)  # untouched keys are kept
+    assert cuda.config.train.lr == spec.train.lr
+
+
+def test_bad_per_device_override_names_device_and_field():
+    import pytest
+
+    with pytest.raises(ValueError, match=r"per_device.cuda gives 'train.batch_size'.*got -1"):
+        _spec(per_device={"cuda": {"train": {"batch_size": -1}}})
+
+
+def test_scalar_axes_have_readable_labels_and_baselines():
+    spec = _spec(matrix={"batch_size": [16, 32], "lr_scaling": ["linear", "sqrt"]}, baseline={"batch_size": 16},
+                 train={**tiny_spec()["train"], "base_batch_size": 16})  # fmt: skip
+    cases = expand_cases(spec)
+    assert [c.case_id for c in cases][:2] == ["batch_size=16-lr_scaling=linear", "batch_size=16-lr_scaling=sqrt"]
+    assert [c.is_baseline for c in cases] == [True, True, False, False]
+    assert cases[2].config.train.batch_size == 32 and cases[3].config.train.lr_scaling == "sqrt"

@@ -84,3 +84,18 @@ def test_terminal_summary_lines(tmp_path):
     row = next(line for line in lines if "init=default" in line)
     assert "time-to-target 2.2 s [2 s – 2.4 s] reached 3/4" in row and "throughput 160 samples/s" in row
     assert "  claim HELD: Xavier is faster" in lines
+
+
+def test_batch_size_scenarios_get_time_to_target_and_throughput_against_batch():
+    import pandas as pd
+
+    from benchsuite.report import figures
+
+    summary = pd.DataFrame({
+        "axis_batch_size": ["32", "128", "4096"] * 2, "axis_lr_scaling": ["linear"] * 3 + ["sqrt"] * 3,
+        "ttt_median_s": [3.0, 1.2, 0.9, 2.0, 1.2, 1.1], "ttt_min_s": [2.5, 1.0, 0.8, 1.8, 1.0, 1.0],
+        "ttt_max_s": [3.5, 1.4, 1.0, 2.2, 1.4, 1.3], "throughput_median": [2e4, 5e4, 1.8e5] * 2,
+    })  # fmt: skip
+    svg = figures.batch_figure(summary, "ttt_median_s", "time-to-target (s)", "t", band=("ttt_min_s", "ttt_max_s"))
+    assert svg.startswith("<svg") and "lr_scaling" not in svg.split("<svg", 1)[0]
+    assert ">4096<" in svg and ">linear<" in svg and ">sqrt<" in svg  # ticks and legend as text

@@ -35,15 +35,26 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         metric = spec.target.metric if spec.target else "val_accuracy"
         bands = analysis.curve_bands(curves[curves["scenario"] == name], metric)
+        cases = summary[summary["scenario"] == name]
         sections.append({
             "spec": spec, "metric": metric,
-            "cases": summary[summary["scenario"] == name].to_dict("records"),
+            "cases": cases.to_dict("records"),
+            "batch_svgs": _batch_figures(cases, name) if "axis_batch_size" in cases and cases["axis_batch_size"].notna().all() else [],
             "statuses": mine.groupby("status").size().to_dict(),
             "verdicts": analysis.claim_verdicts(runs, spec),
             "curve_svg": figures.curve_figure(bands, metric, spec.target.value if spec.target else None, name),
             "ttt_svg": figures.ttt_figure(mine, name) if mine["time_to_target_s"].notna().any() else None,
         })  # fmt: skip
     return sections
+
+
+def _batch_figures(cases, name: str) -> list[str]:
+    """Time-to-target and throughput against batch size, for scenarios with a ``batch_size`` axis."""
+    ttt = figures.batch_figure(cases, "ttt_median_s", "time-to-target (s), median [min – max]",
+                               f"{name}: time-to-target", band=("ttt_min_s", "ttt_max_s"))  # fmt: skip
+    throughput = figures.batch_figure(cases, "throughput_median", "throughput (samples/s), median",
+                                      f"{name}: throughput")  # fmt: skip
+    return [ttt, throughput]
 
 
 def render_report(data: dict[str, Any], source: str = "") -> str:

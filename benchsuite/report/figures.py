@@ -53,3 +53,27 @@ def ttt_figure(runs: pd.DataFrame, title: str) -> str:
                       errorbar=None, linestyle="none", marker="|", markersize=18, color="black")  # fmt: skip
         ax.set(xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="", title=title)
     return to_svg(fig)
+
+
+def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: tuple[str, str] | None = None) -> str:
+    """``y`` of each case against its batch size (log2 axis), one line per combination of the other axes.
+
+    ``summary`` is :func:`benchsuite.analysis.case_summary` for one scenario, with an ``axis_batch_size`` column;
+    ``band`` names the columns of an error bar (e.g. the min and max time-to-target).
+    """
+    data = summary.assign(batch=summary["axis_batch_size"].astype(int))
+    others = [c for c in data.columns if c.startswith("axis_") and c != "axis_batch_size" and data[c].notna().all()]
+    data["line"] = data[others].astype(str).agg(" ".join, axis=1) if others else "all"
+    with sns.axes_style(STYLE):
+        fig = Figure(figsize=(8, 3.8))
+        ax = fig.subplots()
+        palette = sns.color_palette("colorblind", data["line"].nunique())
+        for color, (line, g) in zip(palette, data.groupby("line", sort=False)):
+            g = g.sort_values("batch")
+            err = None if band is None else [g[y] - g[band[0]], g[band[1]] - g[y]]
+            ax.errorbar(g["batch"], g[y], yerr=err, color=color, marker="o", capsize=3, label=line)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted(data["batch"].unique()), [str(b) for b in sorted(data["batch"].unique())])
+        ax.set(xlabel="global batch size", ylabel=ylabel, title=title)
+        ax.legend(fontsize=8)
+    return to_svg(fig)
