@@ -63,6 +63,7 @@ def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
         "ttt_median_s": ttt.median() if len(ttt) else math.nan,
         "ttt_min_s": ttt.min() if len(ttt) else math.nan, "ttt_max_s": ttt.max() if len(ttt) else math.nan,
         "steps_to_target_median": g["steps_to_target"].dropna().median(),
+        "epochs_to_target_median": g["epochs_to_target"].dropna().median(),
         "final_mean": final_mean, "final_ci_low": final_low, "final_ci_high": final_high,
         "epoch1_mean": e1_mean, "epoch1_ci_low": e1_low, "epoch1_ci_high": e1_high,
         "throughput_median": g["throughput_samples_per_s"].median(),
@@ -197,3 +198,10 @@ def _compare(case: pd.DataFrame, reference: pd.DataFrame, claim: ClaimSpec) -> C
         p_value_reverse=float(stats.mannwhitneyu(x, y, alternative=worse).pvalue),
         higher_is_better=claim.better == "higher",
     )  # fmt: skip
+
+
+def apart_times(runs: pd.DataFrame) -> dict[str, float]:
+    """Median seconds per run of what is measured apart from the timed region: warm-up, evaluation, compile."""
+    return {name: float(runs[column].median()) for name, column in
+            (("warm-up", "warmup_s"), ("evaluation", "eval_s"), ("compile", "compile_s"))
+            if column in runs and runs[column].notna().any() and runs[column].median() > 0}  # fmt: skip

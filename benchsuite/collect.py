@@ -16,10 +16,10 @@ from benchsuite.scenario import ScenarioSpec
 
 RUN_COLUMNS = [
     "scenario", "case_id", "seed", "is_baseline", "status", "device", "steps", "budget_steps", "epochs",
-    "samples", "batch_size", "benchmark_s", "timed_s", "warmup_s", "eval_s", "setup_s", "step_time_s",
+    "samples", "batch_size", "benchmark_s", "timed_s", "warmup_s", "eval_s", "setup_s", "compile_s", "step_time_s",
     "throughput_samples_per_s", "reached_target", "time_to_target_s", "steps_to_target", "epochs_to_target",
     "final_val_metric", "final_val_accuracy", "final_val_loss", "val_metric_epoch1", "target_metric",
-    "target_value", "num_params", "fault_step",
+    "target_value", "num_params", "fault_step", "effective_lr", "precision",
 ]  # fmt: skip
 
 

@@ -28,7 +28,7 @@ def run_entry(case: str, seed: int, ttt: float | None, final: float, timed: floa
         "budget_steps": 20, "epochs": 2.0, "samples": 320, "batch_size": 16, "timed_s": timed, "warmup_s": 0.1,
         "eval_s": 0.2, "setup_s": 0.1, "step_time_s": timed / 20, "throughput_samples_per_s": 320 / timed,
         "reached_target": ttt is not None, "time_to_target_s": ttt, "steps_to_target": None if ttt is None else 10,
-        "epochs_to_target": None, "final_val_metric": final, "final_val_accuracy": final, "final_val_loss": 0.5,
+        "epochs_to_target": None if ttt is None else 0.5, "final_val_metric": final, "final_val_accuracy": final, "final_val_loss": 0.5,
         "val_metric_epoch1": final - 0.1, "target_metric": "val_accuracy", "target_value": 0.99, "num_params": 10,
         "fault_step": None, "curve": curve,
     }  # fmt: skip

@@ -63,6 +63,8 @@ def test_report_is_self_contained_html_with_tables_figures_and_verdicts():
     assert "init=xavier_uniform" in html and "1.15 s [1 s – 1.3 s]" in html and "1.91×*" in html
     assert '<span class="held">held</span>' in html and "cpu-test-2c" in html
     assert "3/4" in html  # reached count of the baseline
+    assert "<th>epochs-to-target</th>" in html and "<td>0.50</td>" in html
+    assert "Measured apart from the timed region (median per run): warm-up 0.1 s, evaluation 0.2 s." in html
 
 
 def test_report_rebuilt_from_a_results_file(tmp_path):

@@ -41,6 +41,8 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
             "cases": cases.to_dict("records"),
             "batch_svgs": _batch_figures(cases, name) if "axis_batch_size" in cases and cases["axis_batch_size"].notna().all() else [],
             "statuses": mine.groupby("status").size().to_dict(),
+            "apart": analysis.apart_times(mine),
+            "precisions": sorted(mine["precision"].dropna().unique()),
             "verdicts": analysis.claim_verdicts(runs, spec),
             "curve_svg": figures.curve_figure(bands, metric, spec.target.value if spec.target else None, name),
             "ttt_svg": figures.ttt_figure(mine, name) if mine["time_to_target_s"].notna().any() else None,

@@ -13,6 +13,11 @@ from matplotlib.figure import Figure
 STYLE = "whitegrid"
 
 
+def palette(n: int) -> list:
+    """``n`` distinct colours: seaborn's colour-blind palette up to its 10 colours, then evenly spaced hues."""
+    return sns.color_palette("colorblind" if n <= 10 else "husl", n)
+
+
 def to_svg(fig: Figure) -> str:
     """The figure as an ``<svg>`` element (XML prolog and doctype dropped) with text kept as text."""
     buf = io.StringIO()
@@ -30,8 +35,8 @@ def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: 
     with sns.axes_style(STYLE):
         fig = Figure(figsize=(8, 4.2))
         ax = fig.subplots()
-        palette = sns.color_palette("colorblind", bands["case_id"].nunique())
-        for color, (case_id, g) in zip(palette, bands.groupby("case_id", sort=False)):
+        colors = palette(bands["case_id"].nunique())
+        for color, (case_id, g) in zip(colors, bands.groupby("case_id", sort=False)):
             ax.plot(g["timed_s"], g["mean"], color=color, label=case_id, linewidth=1.6)
             ax.fill_between(g["timed_s"], g["low"], g["high"], color=color, alpha=0.18, linewidth=0)
         if target is not None:
@@ -67,8 +72,8 @@ def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: t
     with sns.axes_style(STYLE):
         fig = Figure(figsize=(8, 3.8))
         ax = fig.subplots()
-        palette = sns.color_palette("colorblind", data["line"].nunique())
-        for color, (line, g) in zip(palette, data.groupby("line", sort=False)):
+        colors = palette(data["line"].nunique())
+        for color, (line, g) in zip(colors, data.groupby("line", sort=False)):
             g = g.sort_values("batch")
             err = None if band is None else [g[y] - g[band[0]], g[band[1]] - g[y]]
             ax.errorbar(g["batch"], g[y], yerr=err, color=color, marker="o", capsize=3, label=line)
