@@ -18,6 +18,11 @@ import torch
 _training_total_s = 0.0
 
 
+def now() -> float:
+    """Seconds on the monotonic high-resolution clock (``time.perf_counter``), shared by stopwatches and samplers."""
+    return time.perf_counter()
+
+
 def timed_region_seconds() -> float:
     """Seconds spent so far, in this process, inside stopwatches created with ``training=True``."""
     return _training_total_s
@@ -44,6 +49,8 @@ class Stopwatch:
         self.device = torch.device(device)
         self.training = training
         self.elapsed_s = 0.0
+        self.intervals: list[tuple[float, float]] = []
+        """(start, end) clock readings of every closed interval, for aligning telemetry with the timed region."""
         self._started: float | None = None
 
     @property
@@ -56,7 +63,7 @@ class Stopwatch:
         if self._started is not None:
             raise RuntimeError("stopwatch already running")
         synchronize(self.device)
-        self._started = time.perf_counter()
+        self._started = now()
 
     def stop(self) -> float:
         """Close the interval; return its length in seconds."""
@@ -64,7 +71,9 @@ class Stopwatch:
         if self._started is None:
             raise RuntimeError("stopwatch not running")
         synchronize(self.device)
-        interval = time.perf_counter() - self._started
+        end = now()
+        interval = end - self._started
+        self.intervals.append((self._started, end))
         self._started = None
         self.elapsed_s += interval
         if self.training:

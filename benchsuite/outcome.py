@@ -112,6 +112,10 @@ class RunResult:
     """The precision in effect, e.g. ``bf16 autocast (cpu)``."""
     config: dict[str, Any] = field(default_factory=dict)
     """The case's full configuration as run (per-device overrides and axis values applied)."""
+    telemetry: dict[str, Any] = field(default_factory=dict)
+    """Telemetry summary (see :func:`benchsuite.telemetry.run_summary`)."""
+    timeline: list[dict[str, float]] = field(default_factory=list)
+    """Downsampled telemetry samples (``t_s`` since the first sample plus every metric)."""
     fault_step: int | None = None
     """Step at whose evaluation a fault (divergence, OOM) was seen."""
 
@@ -145,7 +149,8 @@ class RunResult:
         """Every per-run figure, flat and JSON-ready, for ``benchmark.extra_info``."""
         hit = self.hit()
         last = self.curve[-1] if self.curve else None
-        info = {k: v for k, v in asdict(self).items() if k != "curve"}
+        info = {k: v for k, v in asdict(self).items() if k not in ("curve", "telemetry")}
+        info.update(self.telemetry)
         info.update(
             epochs=self.epochs,
             step_time_s=self.step_time_s,

@@ -35,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--results-dir", default="results", metavar="DIR", help="where results/<machine>/ goes")
     group.addoption("--reports-dir", default="reports", metavar="DIR", help="where HTML reports go")
     group.addoption("--smoke-steps", type=int, default=3, metavar="N", help="steps per run without --benchmark")
+    group.addoption("--telemetry-interval", type=float, default=0.1, metavar="S",
+                    help="seconds between NVML/psutil samples around each run; 0 turns telemetry off")  # fmt: skip
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -125,13 +127,15 @@ class BenchsuiteSession:
             pytest.skip(reason)
 
         if not self.full:
-            result = train_run(item, self.device, max_steps=self.smoke_steps, warmup_steps=1)
+            result = train_run(item, self.device, max_steps=self.smoke_steps, warmup_steps=1, telemetry_interval_s=None)
             problems = smoke_problems(result, min(result.budget_steps, self.smoke_steps))
             if problems:
                 pytest.fail(f"{item.run_id}: " + "; ".join(problems), pytrace=False)
             return
         benchmark = request.getfixturevalue("benchmark")
-        result = benchmark.pedantic(train_run, args=(item, self.device), rounds=1, iterations=1, warmup_rounds=0)
+        interval = self.config.getoption("telemetry_interval") or None
+        result = benchmark.pedantic(train_run, args=(item, self.device), kwargs={"telemetry_interval_s": interval},
+                                    rounds=1, iterations=1, warmup_rounds=0)  # fmt: skip
         benchmark.extra_info.update(result.extra_info())
         if benchmark.stats is not None and self.recorder is not None:
             self.recorder.add(benchmark.stats)

@@ -8,6 +8,7 @@ the device and read once per evaluation. Evaluation is untimed.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from torch import nn
 from benchsuite import precision
 from benchsuite.clock import Stopwatch
 from benchsuite.matrix import Run
-from benchsuite.outcome import CurvePoint, RunResult, Status, reaches
+from benchsuite.outcome import CurvePoint, RunResult, Status, reaches, time_to_target
+from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler, downsample, run_summary
 from benchsuite.runtime import Trainer, build_trainer, compile_model, effective_lr, train_step
 from benchsuite.specs import CaseConfig, TrainSpec
 from benchsuite.workloads import Dataset, load_dataset
@@ -94,7 +96,14 @@ def warm_up(config: CaseConfig, data: Dataset, device: torch.device, steps: int)
     return watch.elapsed_s
 
 
-def train_run(run: Run, device: torch.device, *, max_steps: int | None = None, warmup_steps: int | None = None) -> RunResult:
+def train_run(
+    run: Run,
+    device: torch.device,
+    *,
+    max_steps: int | None = None,
+    warmup_steps: int | None = None,
+    telemetry_interval_s: float | None = DEFAULT_INTERVAL_S,
+) -> RunResult:
     """Train one run until its target is reached (if ``stop_at_target``) or its budget ends.
 
     Args:
@@ -102,6 +111,7 @@ def train_run(run: Run, device: torch.device, *, max_steps: int | None = None, w
         device: where data, model and optimizer live.
         max_steps: further cap on the budget (smoke checks).
         warmup_steps: overrides ``train.warmup_steps``.
+        telemetry_interval_s: seconds between telemetry samples (NVML + psutil) around the loop; None: off.
 
     Returns:
         The run's result with status ``ok``, ``diverged`` (non-finite loss) or ``oom`` (CUDA out of memory).
@@ -114,10 +124,11 @@ def train_run(run: Run, device: torch.device, *, max_steps: int | None = None, w
     if reason:
         raise UnsupportedCase(reason)
     with precision.matmul_mode(config.techniques.precision, device):
-        return _train(run, config, device, max_steps, warmup_steps)
+        return _train(run, config, device, max_steps, warmup_steps, telemetry_interval_s)
 
 
-def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None) -> RunResult:
+def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None,
+           interval_s: float | None) -> RunResult:  # fmt: skip
     setup = Stopwatch(device)
     with setup:
         data = load_dataset(config.workload.dataset, device)
@@ -129,7 +140,12 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         trainer = build_trainer(config, data, device, budget.total_steps, budget.steps_per_epoch)
     compile_s = compile_model(trainer, config, data) if config.techniques.compile else 0.0
     loop = _Loop(config, data, budget, device)
-    status, steps = loop.run(trainer, torch.Generator().manual_seed(run.seed))
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    sampler = Sampler(device, interval_s) if interval_s else None
+    with sampler or contextlib.nullcontext():
+        status, steps = loop.run(trainer, torch.Generator().manual_seed(run.seed))
+    telemetry, timeline = _telemetry(sampler, loop, config, device)
     return RunResult(
         run_id=run.run_id, scenario=run.case.scenario, case_id=run.case.case_id, seed=run.seed,
         axes=dict(run.case.axes), is_baseline=run.case.is_baseline, device=str(device), status=status,
@@ -141,7 +157,20 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         target_metric=config.target.metric if config.target else None,
         target_value=config.target.value if config.target else None,
         curve=loop.curve, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
+        telemetry=telemetry, timeline=timeline,
     )  # fmt: skip
+
+
+def _telemetry(sampler: Sampler | None, loop: _Loop, config: CaseConfig, device: torch.device) -> tuple[dict, list]:
+    """Telemetry summary (with energy-to-target and torch's peak allocated memory) and the bounded timeline."""
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+    if sampler is None:
+        return {"torch_peak_allocated_mib": peak}, []
+    target = config.target
+    hit = time_to_target(loop.curve, target.metric, target.value, target.higher_is_better) if target else None
+    summary = run_summary(sampler, loop.train_watch.intervals, hit.time_to_target_s if hit else None)
+    start = sampler.samples[0][0] if sampler.samples else 0.0
+    return {**summary, "torch_peak_allocated_mib": peak}, downsample(sampler.samples, start)
 
 
 class _Loop:

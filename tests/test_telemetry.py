@@ -1,0 +1,173 @@
+"""Telemetry: the sampler with an injected fake NVML, the real no-driver path, energy and timelines by hand."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from benchsuite import telemetry
+
+
+class NVMLError(Exception):
+    pass
+
+
+class NVMLError_NotSupported(NVMLError):  # noqa: N801 - pynvml's names
+    pass
+
+
+class FakeNVML:
+    """The pynvml calls benchsuite makes, with fixed raw NVML values (mW, mJ, bytes) and call counts."""
+
+    NVMLError, NVMLError_NotSupported = NVMLError, NVMLError_NotSupported
+    NVML_CLOCK_SM, NVML_TEMPERATURE_GPU = 1, 0
+
+    def __init__(self, energy_supported=True):
+        self.calls: dict[str, int] = {}
+        self.energy_mj = 1_000_000
+        self.energy_supported = energy_supported
+        self.shutdown = False
+
+    def _count(self, name):
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def nvmlInit(self):
+        self._count("init")
+
+    def nvmlShutdown(self):
+        self.shutdown = True
+
+    def nvmlDeviceGetHandleByUUID(self, uuid):
+        assert uuid == "GPU-1234"
+        return "handle"
+
+    def nvmlDeviceGetUtilizationRates(self, handle):
+        return SimpleNamespace(gpu=87, memory=40)
+
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        return SimpleNamespace(used=3 * 2**30)
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        return 250_500  # mW
+
+    def nvmlDeviceGetClockInfo(self, handle, clock):
+        return 1980
+
+    def nvmlDeviceGetTemperature(self, handle, sensor):
+        return 61
+
+    def nvmlDeviceGetCurrentClocksEventReasons(self, handle):
+        self._count("reasons")
+        raise NVMLError_NotSupported()
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        if not self.energy_supported:
+            raise NVMLError_NotSupported()
+        self.energy_mj += 5_000
+        return self.energy_mj
+
+
+def test_probe_converts_units_and_drops_unsupported_metrics_once():
+    nvml = FakeNVML()
+    probe = telemetry.GpuProbe(nvml, "handle")
+    first, second = probe.read(), probe.read()
+    assert first == {"kernel_busy_pct": 87.0, "mem_busy_pct": 40.0, "mem_used_mib": 3072.0, "power_w": 250.5,
+                     "sm_clock_mhz": 1980.0, "temperature_c": 61.0}  # fmt: skip
+    assert second == first
+    assert nvml.calls["reasons"] == 1 and probe.dropped == ["clock_event_reasons"]  # not retried every tick
+    assert probe.energy_j() == pytest.approx(1005.0)  # mJ → J
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: SimpleNamespace(uuid="1234"))
+    return torch.device("cuda", 0)
+
+
+def test_sampler_with_fake_nvml(fake_cuda):
+    nvml = FakeNVML()
+    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
+        time.sleep(0.1)
+    assert len(sampler.samples) >= 3 and nvml.shutdown
+    assert sampler.samples[-1][1]["power_w"] == 250.5 and "process_cpu_pct" in sampler.samples[-1][1]
+    start, end = sampler.samples[0][0], sampler.samples[-1][0]
+    summary = telemetry.run_summary(sampler, [(start, end)], until_s=None)
+    assert summary["gpu_telemetry"] == "nvml" and summary["kernel_busy_pct_mean"] == 87.0
+    assert summary["kernel_busy_pct_p95"] == 87.0 and summary["mem_used_mib_peak"] == 3072.0
+    assert summary["energy_method"] == "counter" and summary["energy_j"] == pytest.approx(5.0)
+    assert summary["dropped_metrics"] == ["clock_event_reasons"]
+
+
+def test_energy_falls_back_to_integrated_power_and_says_so(fake_cuda):
+    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=FakeNVML(energy_supported=False)) as sampler:
+        time.sleep(0.05)
+    times, _ = telemetry.series(sampler.samples, "power_w")
+    summary = telemetry.run_summary(sampler, [(times[0], times[-1])], until_s=None)
+    assert summary["energy_method"] == "integrated_power"
+    assert summary["energy_j"] == pytest.approx(250.5 * (times[-1] - times[0]), abs=1e-3)  # rounded to mJ
+
+
+def test_energy_over_timed_intervals_by_hand():
+    times = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    power = np.array([100.0, 100.0, 200.0, 200.0, 200.0])
+    # timed region: [0, 1] and [2, 4]; power 100 W then 200 W → 100 J + 400 J
+    assert telemetry.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)]) == pytest.approx(500.0)
+    # to a target reached after 2 timed seconds: all of [0, 1] and [2, 3]
+    assert telemetry.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)], until_s=2.0) == pytest.approx(300.0)
+    assert telemetry.energy_over_intervals(times[:1], power[:1], [(0.0, 1.0)]) is None
+
+
+def test_start_twice_is_refused_and_no_thread_is_left_behind():
+    sampler = telemetry.Sampler(torch.device("cpu"), interval_s=0.01)
+    with sampler:
+        with pytest.raises(RuntimeError, match="already running"):
+            sampler.__enter__()
+    assert not sampler.running
+    with sampler:  # a stopped sampler can run again
+        time.sleep(0.03)
+    assert not any(t.name == "benchsuite-telemetry" for t in threading.enumerate())
+
+
+def test_no_driver_path_for_real_records_cpu_only():
+    # This machine has nvidia-ml-py but no NVIDIA driver: nvmlInit raises NVMLError_LibraryNotFound.
+    probe, reason = telemetry.open_gpu_probe(torch.device("cuda"))
+    if probe is not None:
+        pytest.skip("an NVIDIA driver is present")
+    assert "NVML unavailable" in reason or "not installed" in reason
+    with telemetry.Sampler(torch.device("cuda"), interval_s=0.01) as sampler:
+        time.sleep(0.03)
+    assert sampler.gpu is None and set(sampler.samples[-1][1]) == {"process_cpu_pct", "process_rss_mib",
+                                                                   "system_cpu_pct"}  # fmt: skip
+
+
+def test_timeline_is_bounded_and_relative():
+    samples = [(10.0 + i * 0.1, {"power_w": float(i)}) for i in range(1000)]
+    timeline = telemetry.downsample(samples, start=10.0, max_points=50)
+    assert len(timeline) == 50
+    assert timeline[0] == {"t_s": 0.0, "power_w": 0.0} and timeline[-1]["power_w"] == 999.0
+    assert len(telemetry.downsample(samples[:10], start=10.0, max_points=50)) == 10
+
+
+def test_a_run_carries_cpu_telemetry():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from conftest import tiny_spec
+
+    from benchsuite.matrix import expand_runs
+    from benchsuite.scenario import ScenarioSpec
+    from benchsuite.train import train_run
+
+    run = expand_runs(ScenarioSpec.model_validate(tiny_spec(seeds=[0], matrix={})))[0]
+    info = train_run(run, torch.device("cpu"), telemetry_interval_s=0.005).extra_info()
+    assert info["telemetry_samples"] >= 1 and info["process_cpu_pct_mean"] >= 0
+    assert info["gpu_telemetry"] == "not a CUDA run" and info["timeline"][0]["t_s"] == 0.0
+    assert "process_rss_mib" in info["timeline"][0]
+    off = train_run(run, torch.device("cpu"), telemetry_interval_s=None).extra_info()
+    assert off["timeline"] == [] and "telemetry_samples" not in off
