@@ -114,6 +114,8 @@ class RunResult:
     """The case's full configuration as run (per-device overrides and axis values applied)."""
     telemetry: dict[str, Any] = field(default_factory=dict)
     """Telemetry summary (see :func:`benchsuite.telemetry.run_summary`)."""
+    utilisation: dict[str, Any] = field(default_factory=dict)
+    """FLOPs per sample, achieved FLOP/s and MFU (see :mod:`benchsuite.mfu`)."""
     timeline: list[dict[str, float]] = field(default_factory=list)
     """Downsampled telemetry samples (``t_s`` since the first sample plus every metric)."""
     fault_step: int | None = None
@@ -149,8 +151,9 @@ class RunResult:
         """Every per-run figure, flat and JSON-ready, for ``benchmark.extra_info``."""
         hit = self.hit()
         last = self.curve[-1] if self.curve else None
-        info = {k: v for k, v in asdict(self).items() if k not in ("curve", "telemetry")}
+        info = {k: v for k, v in asdict(self).items() if k not in ("curve", "telemetry", "utilisation")}
         info.update(self.telemetry)
+        info.update(self.utilisation)
         info.update(
             epochs=self.epochs,
             step_time_s=self.step_time_s,

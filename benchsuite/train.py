@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchsuite import precision
+from benchsuite import mfu, precision
 from benchsuite.clock import Stopwatch
 from benchsuite.matrix import Run
 from benchsuite.outcome import CurvePoint, RunResult, Status, reaches, time_to_target
@@ -138,6 +138,8 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
     with setup:
         torch.manual_seed(run.seed)
         trainer = build_trainer(config, data, device, budget.total_steps, budget.steps_per_epoch)
+    first = slice(0, min(config.train.batch_size, len(data.train_y)))
+    flops_sample = mfu.flops_per_sample(trainer.model, data.train_x[first], data.train_y[first], config.model_dump_json())
     compile_s = compile_model(trainer, config, data) if config.techniques.compile else 0.0
     loop = _Loop(config, data, budget, device)
     if device.type == "cuda":
@@ -158,6 +160,8 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         target_value=config.target.value if config.target else None,
         curve=loop.curve, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
         telemetry=telemetry, timeline=timeline,
+        utilisation=mfu.utilisation(flops_sample, loop.samples, loop.train_watch.elapsed_s,
+                                    mfu.peak_flops(device, config.techniques.precision)),
     )  # fmt: skip
 
 

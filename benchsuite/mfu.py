@@ -1,0 +1,84 @@
+"""Model FLOPs utilisation (MFU).
+
+FLOPs of one training step (forward + backward of the model, optimizer excluded, as in the PaLM paper's MFU,
+Chowdhery et al. 2022, appendix B) are counted once per case with ``torch.utils.flop_counter.FlopCounterMode`` on a
+copy of the model. Achieved FLOP/s = FLOPs per sample × samples trained / timed seconds (= FLOPs per step / step time
+for full batches). MFU = achieved / the GPU's dense peak FLOP/s for the precision in effect. On a CPU there is no
+peak table: achieved FLOP/s only.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+TERA = 1e12
+
+#: Dense (no structured sparsity) peak tensor FLOP/s by GPU and precision class, from NVIDIA's datasheets; the
+#: datasheets' "with sparsity" figures are halved. fp32 is the non-tensor-core FP32 rate.
+#: A100: "NVIDIA A100 Tensor Core GPU" datasheet (SXM and PCIe share these rates); H100 SXM / PCIe: "NVIDIA H100
+#: Tensor Core GPU" datasheet; H200: "NVIDIA H200 Tensor Core GPU" product brief (SXM); L4: "NVIDIA L4" datasheet.
+PEAK_FLOPS: dict[str, dict[str, float]] = {
+    "A100": {"fp32": 19.5 * TERA, "tf32": 156 * TERA, "bf16": 312 * TERA, "fp16": 312 * TERA},
+    "H100 SXM": {"fp32": 67 * TERA, "tf32": 494.5 * TERA, "bf16": 989.5 * TERA, "fp16": 989.5 * TERA},
+    "H100 PCIe": {"fp32": 51 * TERA, "tf32": 378 * TERA, "bf16": 756.5 * TERA, "fp16": 756.5 * TERA},
+    "H200": {"fp32": 67 * TERA, "tf32": 494.5 * TERA, "bf16": 989.5 * TERA, "fp16": 989.5 * TERA},
+    "L4": {"fp32": 30.3 * TERA, "tf32": 60 * TERA, "bf16": 121 * TERA, "fp16": 121 * TERA},
+}
+
+
+def gpu_family(name: str) -> str | None:
+    """Map a CUDA device name (``NVIDIA H100 80GB HBM3``) to a :data:`PEAK_FLOPS` key, or None if unknown."""
+    upper = name.upper()
+    if "H200" in upper:
+        return "H200"
+    if "H100" in upper:
+        return "H100 PCIe" if "PCIE" in upper else "H100 SXM"  # SXM parts report e.g. "H100 80GB HBM3"
+    if "A100" in upper:
+        return "A100"
+    if upper.replace("NVIDIA", "").strip() == "L4":
+        return "L4"
+    return None
+
+
+def peak_flops(device: torch.device, precision: str) -> float | None:
+    """Dense peak FLOP/s of ``device`` for ``precision`` (fp32 with TF32 off, tf32, bf16, fp16), or None."""
+    if device.type != "cuda":
+        return None
+    family = gpu_family(torch.cuda.get_device_name(device))
+    return PEAK_FLOPS[family][precision] if family else None
+
+
+def step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
+    """FLOPs of one forward and backward pass of ``model`` on x (B, *input_shape), y (B,), counted on a deep copy
+    (the model's parameters, gradients and BatchNorm statistics are left untouched)."""
+    shadow = copy.deepcopy(model)
+    with FlopCounterMode(display=False) as counter:
+        F.cross_entropy(shadow(x), y).backward()
+    return int(counter.get_total_flops())
+
+
+def flops_per_sample(model: nn.Module, x: torch.Tensor, y: torch.Tensor, case_key: str) -> float:
+    """Training FLOPs per sample of a case, counted once per case (``case_key``) and process."""
+    cache = _FLOPS_BY_CASE
+    if case_key not in cache:
+        cache[case_key] = step_flops(model, x, y) / len(y)
+    return cache[case_key]
+
+
+_FLOPS_BY_CASE: dict[str, float] = {}
+
+
+def utilisation(flops_sample: float, samples: int, timed_s: float, peak: float | None) -> dict[str, float | None]:
+    """Achieved FLOP/s and MFU (None without a peak, e.g. on a CPU)."""
+    achieved = flops_sample * samples / timed_s if timed_s > 0 else None
+    return {
+        "flops_per_sample": flops_sample,
+        "achieved_flops_per_s": achieved,
+        "peak_flops_per_s": peak,
+        "mfu": achieved / peak if achieved and peak else None,
+    }
