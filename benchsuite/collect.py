@@ -22,6 +22,13 @@ RUN_COLUMNS = [
     "target_value", "num_params", "fault_step", "effective_lr", "precision",
 ]  # fmt: skip
 
+#: Telemetry and utilisation columns (absent ones, e.g. GPU metrics on a CPU run, stay empty).
+HARDWARE_COLUMNS = [
+    "achieved_flops_per_s", "mfu", "kernel_busy_pct_mean", "kernel_busy_pct_p95", "power_w_mean",
+    "energy_to_target_j", "energy_j", "mem_used_mib_peak", "torch_peak_allocated_mib", "process_cpu_pct_mean",
+    "system_cpu_pct_mean", "process_rss_mib_peak", "input_stall_fraction",
+]  # fmt: skip
+
 
 def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
     """One row per benchmarked run; axis values as ``axis_<name>`` columns."""
@@ -30,12 +37,13 @@ def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
         info = bench.get("extra_info", {})
         if "case_id" not in info:
             continue  # a benchmark that is not a benchsuite run
-        row = {k: info.get(k) for k in RUN_COLUMNS}
+        row = {k: info.get(k) for k in RUN_COLUMNS + HARDWARE_COLUMNS}
         row["benchmark_s"] = bench["stats"]["median"]
         row.update({f"axis_{axis}": value for axis, value in info.get("axes", {}).items()})
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=RUN_COLUMNS if not rows else None)
-    return frame.astype({"time_to_target_s": "float64"}) if rows else frame
+    frame = pd.DataFrame(rows, columns=RUN_COLUMNS + HARDWARE_COLUMNS if not rows else None)
+    numeric = {c: "float64" for c in ["time_to_target_s", *HARDWARE_COLUMNS]}
+    return frame.astype(numeric) if rows else frame
 
 
 def curves_frame(data: dict[str, Any]) -> pd.DataFrame:
@@ -47,6 +55,16 @@ def curves_frame(data: dict[str, Any]) -> pd.DataFrame:
             rows.append({"scenario": info["scenario"], "case_id": info["case_id"], "seed": info["seed"], **point})
     columns = ["scenario", "case_id", "seed", "step", "epoch", "timed_s", "train_loss", "val_loss", "val_accuracy"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def timelines_frame(data: dict[str, Any]) -> pd.DataFrame:
+    """One row per telemetry sample: scenario, case_id, seed, t_s and every sampled metric."""
+    rows = []
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info", {})
+        for point in info.get("timeline", []):
+            rows.append({"scenario": info["scenario"], "case_id": info["case_id"], "seed": info["seed"], **point})
+    return pd.DataFrame(rows, columns=None if rows else ["scenario", "case_id", "seed", "t_s"])
 
 
 def scenario_specs(data: dict[str, Any]) -> dict[str, ScenarioSpec]:

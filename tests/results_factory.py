@@ -30,7 +30,9 @@ def run_entry(case: str, seed: int, ttt: float | None, final: float, timed: floa
         "reached_target": ttt is not None, "time_to_target_s": ttt, "steps_to_target": None if ttt is None else 10,
         "epochs_to_target": None if ttt is None else 0.5, "final_val_metric": final, "final_val_accuracy": final, "final_val_loss": 0.5,
         "val_metric_epoch1": final - 0.1, "target_metric": "val_accuracy", "target_value": 0.99, "num_params": 10,
-        "fault_step": None, "curve": curve,
+        "fault_step": None, "curve": curve, "process_cpu_pct_mean": 180.0 + seed, "process_rss_mib_peak": 300.0,
+        "achieved_flops_per_s": 2.5e9, "mfu": None, "gpu_telemetry": "not a CUDA run",
+        "timeline": [{"t_s": 0.0, "process_cpu_pct": 150.0}, {"t_s": 0.1, "process_cpu_pct": 190.0}],
     }  # fmt: skip
     return {"name": f"test_scenario[{info['run_id']}]", "stats": {"median": timed}, "extra_info": info}
 

@@ -58,7 +58,7 @@ def test_machine_id():
 
 def test_report_is_self_contained_html_with_tables_figures_and_verdicts():
     html = render_report(results_data())
-    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 2
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 3  # curves, time-to-target, telemetry
     assert "src=" not in html and "<link" not in html and 'href="http' not in html  # nothing fetched
     assert "init=xavier_uniform" in html and "1.15 s [1 s – 1.3 s]" in html and "1.91×*" in html
     assert '<span class="held">held</span>' in html and "cpu-test-2c" in html
@@ -101,3 +101,14 @@ def test_batch_size_scenarios_get_time_to_target_and_throughput_against_batch():
     svg = figures.batch_figure(summary, "ttt_median_s", "time-to-target (s)", "t", band=("ttt_min_s", "ttt_max_s"))
     assert svg.startswith("<svg") and "lr_scaling" not in svg.split("<svg", 1)[0]
     assert ">4096<" in svg and ">linear<" in svg and ">sqrt<" in svg  # ticks and legend as text
+
+
+def test_cpu_report_shows_cpu_telemetry_and_hides_gpu_columns():
+    html = render_report(results_data())
+    table = html[html.index("Hardware use (median over seeds)"):]
+    table = table[: table.index("</table>")]
+    assert "<th>process CPU % mean</th>" in table and "<th>achieved GFLOP/s</th>" in table
+    assert "<td>181.5</td>" in table  # median of 180..183 over the four seeds
+    assert "<td>2.5</td>" in table  # 2.5e9 FLOP/s
+    assert "kernel-busy" not in table and "MFU" not in table  # no GPU data on a CPU run
+    assert "telemetry over the run" in html

@@ -27,6 +27,7 @@ _ENV.filters.update(FILTERS)
 def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Per scenario: its spec, case table, claim verdicts and figures."""
     runs, curves, specs = collect.runs_frame(data), collect.curves_frame(data), collect.scenario_specs(data)
+    timelines = collect.timelines_frame(data)
     summary = analysis.case_summary(runs, specs) if not runs.empty else None
     sections = []
     for name, spec in specs.items():
@@ -42,12 +43,35 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
             "batch_svgs": _batch_figures(cases, name) if "axis_batch_size" in cases and cases["axis_batch_size"].notna().all() else [],
             "statuses": mine.groupby("status").size().to_dict(),
             "apart": analysis.apart_times(mine),
+            "hardware": _hardware_table(mine),
+            "timeline_svg": figures.timeline_figure(timelines[timelines["scenario"] == name], name)
+            if not timelines.empty else None,
             "precisions": sorted(mine["precision"].dropna().unique()),
             "verdicts": analysis.claim_verdicts(runs, spec),
             "curve_svg": figures.curve_figure(bands, metric, spec.target.value if spec.target else None, name),
             "ttt_svg": figures.ttt_figure(mine, name) if mine["time_to_target_s"].notna().any() else None,
         })  # fmt: skip
     return sections
+
+
+#: Hardware-use table: column → (header, filter name, scale).
+HARDWARE_TABLE = {
+    "achieved_flops_per_s": ("achieved GFLOP/s", "num", 1e-9), "mfu": ("MFU %", "num", 100.0),
+    "kernel_busy_pct_mean": ("kernel-busy % mean", "num", 1.0), "kernel_busy_pct_p95": ("kernel-busy % p95", "num", 1.0),
+    "power_w_mean": ("power W mean", "num", 1.0), "energy_to_target_j": ("energy-to-target J", "num", 1.0),
+    "mem_used_mib_peak": ("GPU mem peak MiB", "num", 1.0), "torch_peak_allocated_mib": ("torch peak alloc MiB", "num", 1.0),
+    "process_cpu_pct_mean": ("process CPU % mean", "num", 1.0), "system_cpu_pct_mean": ("system CPU % mean", "num", 1.0),
+    "process_rss_mib_peak": ("RSS peak MiB", "num", 1.0), "input_stall_fraction": ("input stall %", "num", 100.0),
+}  # fmt: skip
+
+
+def _hardware_table(runs) -> dict:
+    """Headers and rows (median over seeds, scaled) of the hardware-use table; columns with no data are left out."""
+    summary = analysis.hardware_summary(runs, list(HARDWARE_TABLE))
+    columns = [c for c in HARDWARE_TABLE if c in summary and summary[c].notna().any()]
+    rows = [{"case_id": r["case_id"], "cells": [r[c] * HARDWARE_TABLE[c][2] for c in columns]}
+            for r in summary.to_dict("records")]  # fmt: skip
+    return {"headers": [HARDWARE_TABLE[c][0] for c in columns], "rows": rows}
 
 
 def _batch_figures(cases, name: str) -> list[str]:

@@ -82,3 +82,29 @@ def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: t
         ax.set(xlabel="global batch size", ylabel=ylabel, title=title)
         ax.legend(fontsize=8)
     return to_svg(fig)
+
+
+TIMELINE_METRICS = {
+    "kernel_busy_pct": "kernel-busy %", "power_w": "power (W)", "mem_used_mib": "GPU memory used (MiB)",
+    "process_cpu_pct": "process CPU % (of one core)",
+}  # fmt: skip
+
+
+def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:
+    """Telemetry over wall time of each case's first seed, one panel per sampled metric; None without samples."""
+    metrics = [m for m in TIMELINE_METRICS if m in timelines and timelines[m].notna().any()]
+    if timelines.empty or not metrics:
+        return None
+    first = timelines[timelines["seed"] == timelines.groupby("case_id")["seed"].transform("min")]
+    with sns.axes_style(STYLE):
+        fig = Figure(figsize=(8, 2.4 * len(metrics)))
+        axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
+        colors = palette(first["case_id"].nunique())
+        for ax, metric in zip(axes, metrics):
+            for color, (case_id, g) in zip(colors, first.groupby("case_id", sort=False)):
+                ax.plot(g["t_s"], g[metric], color=color, label=case_id, linewidth=1.2)
+            ax.set(ylabel=TIMELINE_METRICS[metric])
+        axes[0].set_title(f"{title}: telemetry over the run (first seed of each case)")
+        axes[-1].set(xlabel="wall seconds since the run's first sample (evaluations included)")
+        axes[0].legend(fontsize=7, ncol=2)
+    return to_svg(fig)
