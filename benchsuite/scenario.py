@@ -19,6 +19,7 @@ from benchsuite.specs import (
     CaseConfig,
     ClaimMetric,
     InitName,
+    LoaderSpec,
     LrScaling,
     ModelSpec,
     NormName,
@@ -40,6 +41,7 @@ AXES: dict[str, tuple[str, ...]] = {
     "lr_schedule": ("train", "lr_schedule"),
     "batch_size": ("train", "batch_size"),
     "lr_scaling": ("train", "lr_scaling"),
+    "loader": ("train", "loader"),
     "init": ("techniques", "init"),
     "norm": ("techniques", "norm"),
     "prior_bias": ("techniques", "prior_bias"),
@@ -47,7 +49,7 @@ AXES: dict[str, tuple[str, ...]] = {
     "compile": ("techniques", "compile"),
 }
 
-_SPEC_AXES = ("model", "optimizer", "lr_schedule")
+_SPEC_AXES = ("model", "optimizer", "lr_schedule", "loader")
 
 
 class MatrixSpec(Spec):
@@ -59,6 +61,7 @@ class MatrixSpec(Spec):
     lr_schedule: tuple[ScheduleSpec, ...] | None = Field(None, min_length=1)
     batch_size: tuple[PositiveInt, ...] | None = Field(None, min_length=1)
     lr_scaling: tuple[LrScaling, ...] | None = Field(None, min_length=1)
+    loader: tuple[LoaderSpec, ...] | None = Field(None, min_length=1)
     init: tuple[InitName, ...] | None = Field(None, min_length=1)
     norm: tuple[NormName, ...] | None = Field(None, min_length=1)
     prior_bias: tuple[bool, ...] | None = Field(None, min_length=1)

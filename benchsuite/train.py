@@ -18,11 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchsuite import mfu, precision
-from benchsuite.clock import Stopwatch
+from benchsuite.clock import Stopwatch, now
 from benchsuite.matrix import Run
 from benchsuite.outcome import CurvePoint, RunResult, Status, reaches, time_to_target
 from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler, downsample, run_summary
 from benchsuite.runtime import Trainer, build_trainer, compile_model, effective_lr, train_step
+from benchsuite.serving import Batch, batch_stream, batches
 from benchsuite.specs import CaseConfig, TrainSpec
 from benchsuite.workloads import Dataset, load_dataset
 
@@ -50,18 +51,6 @@ class Budget:
         """Evaluate every ``eval_every_steps``, at every epoch end and at the last step."""
         every = self.eval_every_steps is not None and step % self.eval_every_steps == 0
         return every or step % self.steps_per_epoch == 0 or step == self.total_steps
-
-
-def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
-    """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short."""
-    step = 0
-    while True:
-        order = torch.randperm(n, generator=generator).to(device)
-        for start in range(0, n, batch_size):
-            if step == total_steps:
-                return
-            step += 1
-            yield order[start : start + batch_size]
 
 
 @torch.no_grad()
@@ -160,8 +149,10 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         target_value=config.target.value if config.target else None,
         curve=loop.curve, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
         telemetry=telemetry, timeline=timeline,
-        utilisation=mfu.utilisation(flops_sample, loop.samples, loop.train_watch.elapsed_s,
-                                    mfu.peak_flops(device, config.techniques.precision)),
+        utilisation={**mfu.utilisation(flops_sample, loop.samples, loop.train_watch.elapsed_s,
+                                       mfu.peak_flops(device, config.techniques.precision)),
+                     "input_stall_s": loop.stall_s,
+                     "input_stall_fraction": loop.stall_s / loop.train_watch.elapsed_s if loop.train_watch.elapsed_s else None},
     )  # fmt: skip
 
 
@@ -188,19 +179,22 @@ class _Loop:
         self.samples = 0
         self.fault_step: int | None = None
         self.steps_done = 0
+        self.stall_s = 0.0
 
     def run(self, trainer: Trainer, generator: torch.Generator) -> tuple[Status, int]:
         """Train; return the final status and the steps completed (``fault_step`` is set on a fault)."""
-        data, step = self.data, 0
+        step = 0
         self._evaluate(trainer, step, None)
         loss_sum, seg_steps = torch.zeros((), device=self.device), 0
         try:
             self.train_watch.start()
-            for step, idx in enumerate(self._batches(generator), start=1):
-                loss_sum += train_step(trainer, data.train_x[idx], data.train_y[idx])
+            stream = self._stream(generator)
+            while (batch := self._next_batch(stream)) is not None:
+                step += 1
+                loss_sum += train_step(trainer, *batch)
                 self.steps_done = step
                 seg_steps += 1
-                self.samples += len(idx)
+                self.samples += len(batch[1])
                 if not self.budget.evaluates_at(step):
                     continue
                 self.train_watch.stop()
@@ -220,9 +214,18 @@ class _Loop:
             return "oom", self.steps_done
         return "ok", step
 
-    def _batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
-        n, batch = len(self.data.train_y), self.config.train.batch_size
-        return batches(n, batch, self.budget.total_steps, generator, self.device)
+    def _stream(self, generator: torch.Generator) -> Iterator[Batch]:
+        train, cpu = self.config.train, torch.device("cpu")
+        on_cpu = self.data if self.device == cpu else load_dataset(self.config.workload.dataset, cpu)
+        return batch_stream(train.loader, self.data, on_cpu, train.batch_size, self.budget.total_steps, generator,
+                            self.device)  # fmt: skip
+
+    def _next_batch(self, stream: Iterator[Batch]) -> Batch | None:
+        """The next batch, or None at the end; the host-side wait is added to ``stall_s`` (no device sync)."""
+        waited = now()
+        batch = next(stream, None)
+        self.stall_s += now() - waited
+        return batch
 
     def _done(self, point: CurvePoint, step: int) -> bool:
         target = self.config.target

@@ -139,3 +139,42 @@ def test_prior_bias_and_dropout_axes_reach_the_model():
     assert runs[0].run_id == "tiny[dropout=0-prior_bias=true-seed=0]"
     assert [r.case.config.workload.model.dropout for r in runs[::2]] == [0.0, 0.5]
     assert train_run(runs[-1], CPU).status == "ok"
+
+
+def test_input_stall_fraction_by_hand(monkeypatch):
+    from benchsuite import serving
+
+    now = [0.0]
+    monkeypatch.setattr(clock.time, "perf_counter", lambda: now[0])
+    real_stream, real_step = serving.preloaded_stream, train.train_step
+
+    def slow_stream(*args):
+        for batch in real_stream(*args):
+            now[0] += 0.5  # waiting for each batch "takes" 0.5 s
+            yield batch
+
+    def timed_step(*args):
+        now[0] += 1.0
+        return real_step(*args)
+
+    monkeypatch.setattr(serving, "preloaded_stream", slow_stream)
+    monkeypatch.setattr(train, "train_step", timed_step)
+    info = train_run(_run(), CPU, warmup_steps=0, telemetry_interval_s=None).extra_info()
+    assert info["timed_s"] == 12.0 and info["input_stall_s"] == 4.0  # 8 steps × (1 + 0.5) s; 8 × 0.5 s waiting
+    assert info["input_stall_fraction"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("loader", [{"name": "dataloader"}, {"name": "dataloader", "num_workers": 1, "prefetch_factor": 2}])
+def test_dataloader_runs_are_reproducible(loader):
+    runs = [_run(train={**tiny_spec()["train"], "loader": loader}) for _ in range(2)]
+    a, b = (train_run(r, CPU, telemetry_interval_s=None) for r in runs)
+    assert a.status == "ok" and a.steps == 8 and a.samples == 8 * 16
+    assert [p.val_loss for p in a.curve] == [p.val_loss for p in b.curve]
+    assert 0.0 <= a.extra_info()["input_stall_fraction"] <= 1.0
+
+
+def test_loader_axis_and_validation():
+    spec = ScenarioSpec.model_validate(tiny_spec(matrix={"loader": ["preloaded", {"name": "dataloader", "pin_memory": True}]}))
+    assert [r.case.case_id for r in expand_runs(spec)[::2]] == ["loader=preloaded", "loader=dataloader"]
+    with pytest.raises(ValueError, match="prefetch_factor needs num_workers"):
+        TrainSpec(max_steps=1, loader={"name": "dataloader", "prefetch_factor": 4})

@@ -11,7 +11,8 @@ from benchsuite.specs.base import (
 )
 from benchsuite.specs.case import CaseConfig, TargetSpec, TechniquesSpec
 from benchsuite.specs.training import (
-    AdagradSpec, AdamSpec, AdamwSpec, ConstantSchedule, CosineSchedule, LrScaling, OneCycleSchedule, OptimizerSpec,
+    AdagradSpec, AdamSpec, AdamwSpec, ConstantSchedule, CosineSchedule, DataLoaderSpec, LoaderSpec, LrScaling,
+    OneCycleSchedule, OptimizerSpec, PreloadedLoader,
     RmspropSpec, ScheduleSpec, SgdSpec, StepSchedule, TrainSpec,
 )
 from benchsuite.specs.workload import (
@@ -24,7 +25,7 @@ __all__ = [
     "axis_label", "name_shorthand",
     "CaseConfig", "TargetSpec", "TechniquesSpec", "AdagradSpec", "AdamSpec", "AdamwSpec", "ConstantSchedule",
     "CosineSchedule", "LrScaling", "OneCycleSchedule", "OptimizerSpec", "RmspropSpec", "ScheduleSpec", "SgdSpec",
-    "StepSchedule", "TrainSpec", "MODEL_INPUT_RANK", "Cnn1dSpec", "Cnn2dSpec", "DatasetSpec", "Mnist1dSpec",
+    "StepSchedule", "TrainSpec", "DataLoaderSpec", "LoaderSpec", "PreloadedLoader", "MODEL_INPUT_RANK", "Cnn1dSpec", "Cnn2dSpec", "DatasetSpec", "Mnist1dSpec",
     "MnistSpec", "MlpSpec", "ModelSpec", "SyntheticSpec", "WorkloadSpec", "check_model_fits", "dataset_sample_rank",
     "model_label",
 ]  # fmt: skip

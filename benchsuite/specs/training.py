@@ -138,6 +138,35 @@ ScheduleSpec = Annotated[
 
 LrScaling = Literal["none", "linear", "sqrt"]
 
+# ---------------------------------------------------------------- data serving
+
+
+class PreloadedLoader(Spec):
+    """Batches gathered from tensors already on the training device (no input pipeline)."""
+
+    name: Literal["preloaded"]
+    label: str | None = Field(None, pattern=SLUG)
+
+
+class DataLoaderSpec(Spec):
+    """A torch ``DataLoader`` over CPU tensors, copied to the device each step (torch.utils.data docs)."""
+
+    name: Literal["dataloader"]
+    num_workers: NonNegativeInt = 0
+    pin_memory: bool = False
+    prefetch_factor: PositiveInt | None = None
+    """Batches each worker loads ahead (needs num_workers > 0; torch's default is 2)."""
+    label: str | None = Field(None, pattern=SLUG)
+
+    @model_validator(mode="after")
+    def _prefetch_needs_workers(self) -> DataLoaderSpec:
+        if self.prefetch_factor is not None and self.num_workers == 0:
+            raise ValueError("prefetch_factor needs num_workers > 0")
+        return self
+
+
+LoaderSpec = Annotated[Union[PreloadedLoader, DataLoaderSpec], Field(discriminator="name")]
+
 
 class TrainSpec(Spec):
     """Base training configuration. At least one of ``max_epochs`` and ``max_steps`` bounds the budget."""
@@ -148,6 +177,8 @@ class TrainSpec(Spec):
     lr_schedule: ScheduleSpec = ConstantSchedule(name="constant")
     batch_size: PositiveInt = 128
     """Global batch size (per-device batch × world size)."""
+    loader: LoaderSpec = PreloadedLoader(name="preloaded")
+    """How batches are served: preloaded on the device, or a DataLoader (input stall is measured either way)."""
     lr_scaling: LrScaling = "none"
     """How the lr follows the batch size: linear (Goyal et al. 2017) or square-root (Malladi et al. 2022)."""
     base_batch_size: PositiveInt | None = None
@@ -163,6 +194,7 @@ class TrainSpec(Spec):
 
     _shorthand_optimizer = field_validator("optimizer", mode="before")(name_shorthand)
     _shorthand_schedule = field_validator("lr_schedule", mode="before")(name_shorthand)
+    _shorthand_loader = field_validator("loader", mode="before")(name_shorthand)
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainSpec:

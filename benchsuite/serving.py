@@ -1,0 +1,67 @@
+"""Data serving: the stream of (x, y) batches a run trains on.
+
+- preloaded: index batches gathered from tensors already on the device (a fresh permutation per epoch).
+- dataloader: a ``torch.utils.data.DataLoader`` over CPU tensors (``num_workers``, ``pin_memory``,
+  ``prefetch_factor``), each batch copied to the device (``non_blocking`` when pinned).
+
+The training loop times how long it waits for each next batch, which gives the input-stall fraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from benchsuite.specs import DataLoaderSpec, LoaderSpec, PreloadedLoader
+from benchsuite.workloads import Dataset
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
+    """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short."""
+    step = 0
+    while True:
+        order = torch.randperm(n, generator=generator).to(device)
+        for start in range(0, n, batch_size):
+            if step == total_steps:
+                return
+            step += 1
+            yield order[start : start + batch_size]
+
+
+def preloaded_stream(data: Dataset, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[Batch]:
+    """Batches x (B, *input_shape), y (B,) gathered on ``device`` from the preloaded tensors."""
+    for idx in batches(len(data.train_y), batch_size, total_steps, generator, device):
+        yield data.train_x[idx], data.train_y[idx]
+
+
+def dataloader_stream(
+    data: Dataset, spec: DataLoaderSpec, batch_size: int, total_steps: int, generator: torch.Generator, device
+) -> Iterator[Batch]:
+    """Batches from a shuffling DataLoader over the CPU tensors of ``data``, copied to ``device``."""
+    device = torch.device(device)
+    pin = spec.pin_memory and device.type == "cuda"
+    loader = DataLoader(
+        TensorDataset(data.train_x, data.train_y), batch_size=batch_size, shuffle=True, generator=generator,
+        num_workers=spec.num_workers, pin_memory=pin, prefetch_factor=spec.prefetch_factor,
+    )  # fmt: skip
+    step = 0
+    while True:
+        for x, y in loader:
+            if step == total_steps:
+                return
+            step += 1
+            yield x.to(device, non_blocking=pin), y.to(device, non_blocking=pin)
+
+
+def batch_stream(
+    spec: LoaderSpec, on_device: Dataset, on_cpu: Dataset, batch_size: int, total_steps: int,
+    generator: torch.Generator, device,
+) -> Iterator[Batch]:  # fmt: skip
+    """The stream the case's ``loader`` asks for."""
+    if isinstance(spec, PreloadedLoader):
+        return preloaded_stream(on_device, batch_size, total_steps, generator, device)
+    return dataloader_stream(on_cpu, spec, batch_size, total_steps, generator, device)
