@@ -26,6 +26,7 @@ RUN_COLUMNS = [
 HARDWARE_COLUMNS = [
     "achieved_flops_per_s", "mfu", "kernel_busy_pct_mean", "kernel_busy_pct_p95", "power_w_mean",
     "energy_to_target_j", "energy_j", "mem_used_mib_peak", "torch_peak_allocated_mib", "process_cpu_pct_mean",
+    "children_cpu_pct_mean",
     "system_cpu_pct_mean", "process_rss_mib_peak", "input_stall_fraction",
 ]  # fmt: skip
 

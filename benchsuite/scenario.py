@@ -166,7 +166,8 @@ class ScenarioSpec(CaseConfig):
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             field = ".".join(str(p) for p in err["loc"])
-            raise ValueError(f"per_device.{device_type} gives '{field}': {err['msg']} (got {_short(err.get('input'))})")
+            got = _short(err.get("input"))
+            raise ValueError(f"per_device.{device_type} gives '{field}': {err['msg']} (got {got})") from None
 
     def baseline_labels(self) -> dict[str, str]:
         """Axis → label that makes a case a baseline. Axes the baseline does not name vary freely: each case is

@@ -5,7 +5,7 @@ Each technique is an explicit registry keyed by the name used in scenario files.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -97,7 +98,8 @@ def open_gpu_probe(device: torch.device, nvml: Any = None) -> tuple[GpuProbe | N
 
 
 class CpuProbe:
-    """Process CPU % (of one core), process RSS (MiB) and system CPU % through psutil."""
+    """Process CPU % (of one core), process RSS (MiB), CPU % of child processes (DataLoader workers) and system
+    CPU % through psutil."""
 
     def __init__(self) -> None:
         import psutil
@@ -106,13 +108,27 @@ class CpuProbe:
         self.process = psutil.Process()
         self.process.cpu_percent(None)  # the first call only sets the reference point
         psutil.cpu_percent(None)
+        self.children: dict[int, Any] = {}
 
     def read(self) -> dict[str, float]:
         return {
             "process_cpu_pct": self.process.cpu_percent(None),
             "process_rss_mib": self.process.memory_info().rss / MIB,
+            "children_cpu_pct": self._children_cpu_pct(),
             "system_cpu_pct": self.psutil.cpu_percent(None),
         }
+
+    def _children_cpu_pct(self) -> float:
+        """Summed CPU % of live child processes; a child seen for the first time is primed and counts from the next
+        sample (psutil's cpu_percent needs a reference point per process)."""
+        total = 0.0
+        for child in self.process.children(recursive=True):
+            known = self.children.setdefault(child.pid, child)
+            try:
+                total += known.cpu_percent(None)
+            except self.psutil.Error:  # the child exited between listing and reading
+                self.children.pop(child.pid, None)
+        return total
 
 
 @dataclass
@@ -228,7 +244,8 @@ def run_summary(sampler: Sampler, intervals: list[tuple[float, float]], until_s:
                            "gpu_telemetry": "nvml" if sampler.gpu else sampler.gpu_unavailable}  # fmt: skip
     stats = {"kernel_busy_pct": ("mean", "p95"), "mem_busy_pct": ("mean",), "power_w": ("mean",),
              "mem_used_mib": ("peak",), "sm_clock_mhz": ("mean",), "temperature_c": ("peak",),
-             "process_cpu_pct": ("mean",), "system_cpu_pct": ("mean",), "process_rss_mib": ("peak",)}  # fmt: skip
+             "process_cpu_pct": ("mean",), "children_cpu_pct": ("mean",), "system_cpu_pct": ("mean",),
+             "process_rss_mib": ("peak",)}  # fmt: skip
     for metric, kinds in stats.items():
         _, values = series(timed, metric)
         if len(values):

@@ -141,8 +141,8 @@ def test_no_driver_path_for_real_records_cpu_only():
     assert "NVML unavailable" in reason or "not installed" in reason
     with telemetry.Sampler(torch.device("cuda"), interval_s=0.01) as sampler:
         time.sleep(0.03)
-    assert sampler.gpu is None and set(sampler.samples[-1][1]) == {"process_cpu_pct", "process_rss_mib",
-                                                                   "system_cpu_pct"}  # fmt: skip
+    assert sampler.gpu is None
+    assert set(sampler.samples[-1][1]) == {"process_cpu_pct", "process_rss_mib", "children_cpu_pct", "system_cpu_pct"}
 
 
 def test_timeline_is_bounded_and_relative():
@@ -171,3 +171,20 @@ def test_a_run_carries_cpu_telemetry():
     assert "process_rss_mib" in info["timeline"][0]
     off = train_run(run, torch.device("cpu"), telemetry_interval_s=None).extra_info()
     assert off["timeline"] == [] and "telemetry_samples" not in off
+
+
+def test_cpu_of_child_processes_is_measured():
+    import subprocess
+    import sys
+
+    probe = telemetry.CpuProbe()
+    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"])
+    try:
+        time.sleep(0.3)
+        probe.read()  # primes the new child
+        time.sleep(0.5)
+        busy = probe.read()["children_cpu_pct"]
+    finally:
+        child.wait()
+    assert busy > 50.0  # a spinning child uses most of a core
+    assert probe.read()["children_cpu_pct"] == 0.0  # gone

@@ -60,7 +60,9 @@ HARDWARE_TABLE = {
     "kernel_busy_pct_mean": ("kernel-busy % mean", "num", 1.0), "kernel_busy_pct_p95": ("kernel-busy % p95", "num", 1.0),
     "power_w_mean": ("power W mean", "num", 1.0), "energy_to_target_j": ("energy-to-target J", "num", 1.0),
     "mem_used_mib_peak": ("GPU mem peak MiB", "num", 1.0), "torch_peak_allocated_mib": ("torch peak alloc MiB", "num", 1.0),
-    "process_cpu_pct_mean": ("process CPU % mean", "num", 1.0), "system_cpu_pct_mean": ("system CPU % mean", "num", 1.0),
+    "process_cpu_pct_mean": ("process CPU % mean", "num", 1.0),
+    "children_cpu_pct_mean": ("worker processes CPU % mean", "num", 1.0),
+    "system_cpu_pct_mean": ("system CPU % mean", "num", 1.0),
     "process_rss_mib_peak": ("RSS peak MiB", "num", 1.0), "input_stall_fraction": ("input stall %", "num", 100.0),
 }  # fmt: skip
 

@@ -8,7 +8,7 @@ same way to every model. Weight init is applied afterwards by :func:`benchsuite.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from torch import nn
 
