@@ -98,36 +98,51 @@ def open_gpu_probe(device: torch.device, nvml: Any = None) -> tuple[GpuProbe | N
 
 
 class CpuProbe:
-    """Process CPU % (of one core), process RSS (MiB), CPU % of child processes (DataLoader workers) and system
-    CPU % through psutil."""
+    """Process CPU % (of one core), process RSS (MiB) and system CPU % through psutil; with ``children``, also the
+    summed CPU % of child processes (DataLoader workers).
 
-    def __init__(self) -> None:
+    Listing children scans every process (about 2 ms), so it is done only when asked and at most every
+    ``CHILD_REFRESH_S``; the known children's CPU is read every sample.
+    """
+
+    CHILD_REFRESH_S = 1.0
+
+    def __init__(self, children: bool = False) -> None:
         import psutil
 
         self.psutil = psutil
         self.process = psutil.Process()
         self.process.cpu_percent(None)  # the first call only sets the reference point
         psutil.cpu_percent(None)
+        self.track_children = children
         self.children: dict[int, Any] = {}
+        self._listed_at = -float("inf")
 
     def read(self) -> dict[str, float]:
-        return {
+        out = {
             "process_cpu_pct": self.process.cpu_percent(None),
             "process_rss_mib": self.process.memory_info().rss / MIB,
-            "children_cpu_pct": self._children_cpu_pct(),
             "system_cpu_pct": self.psutil.cpu_percent(None),
         }
+        if self.track_children:
+            out["children_cpu_pct"] = self._children_cpu_pct()
+        return out
 
     def _children_cpu_pct(self) -> float:
-        """Summed CPU % of live child processes; a child seen for the first time is primed and counts from the next
-        sample (psutil's cpu_percent needs a reference point per process)."""
+        """Summed CPU % of known live children; a newly listed child is primed and counts from the next sample
+        (psutil's cpu_percent needs a reference point per process)."""
+        if now() - self._listed_at >= self.CHILD_REFRESH_S:
+            self._listed_at = now()
+            for child in self.process.children(recursive=True):
+                if child.pid not in self.children:
+                    self.children[child.pid] = child
+                    child.cpu_percent(None)
         total = 0.0
-        for child in self.process.children(recursive=True):
-            known = self.children.setdefault(child.pid, child)
+        for pid, child in list(self.children.items()):
             try:
-                total += known.cpu_percent(None)
-            except self.psutil.Error:  # the child exited between listing and reading
-                self.children.pop(child.pid, None)
+                total += child.cpu_percent(None)
+            except self.psutil.Error:  # the child has exited
+                del self.children[pid]
         return total
 
 
@@ -139,6 +154,7 @@ class Sampler:
         device: the run's device; NVML is used only for CUDA devices.
         interval_s: seconds between samples (default 0.1 s).
         nvml: injectable pynvml module (tests); None imports the real one.
+        children: also sample child processes' CPU (DataLoader workers).
         samples: (clock time, metrics) pairs, in order.
 
     Raises:
@@ -148,6 +164,8 @@ class Sampler:
     device: torch.device
     interval_s: float = DEFAULT_INTERVAL_S
     nvml: Any = None
+    children: bool = False
+    """Also sample the CPU of child processes (for DataLoader workers)."""
     samples: list[tuple[float, dict[str, float]]] = field(default_factory=list)
     gpu_unavailable: str | None = None
     energy_start_j: float | None = None
@@ -162,7 +180,7 @@ class Sampler:
         if self._thread is not None:
             raise RuntimeError("sampler already running")
         self.gpu, self.gpu_unavailable = open_gpu_probe(torch.device(self.device), self.nvml)
-        self.cpu = CpuProbe()
+        self.cpu = CpuProbe(children=self.children)
         self.energy_start_j = self.gpu.energy_j() if self.gpu else None
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="benchsuite-telemetry", daemon=True)

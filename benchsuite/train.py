@@ -24,7 +24,7 @@ from benchsuite.outcome import CurvePoint, RunResult, Status, reaches, time_to_t
 from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler, downsample, run_summary
 from benchsuite.runtime import Trainer, build_trainer, compile_model, effective_lr, train_step
 from benchsuite.serving import Batch, batch_stream, batches
-from benchsuite.specs import CaseConfig, TrainSpec
+from benchsuite.specs import CaseConfig, DataLoaderSpec, TrainSpec
 from benchsuite.workloads import Dataset, load_dataset
 
 EVAL_BATCH = 4096
@@ -133,7 +133,9 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
     loop = _Loop(config, data, budget, device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    sampler = Sampler(device, interval_s) if interval_s else None
+    loader = config.train.loader
+    workers = isinstance(loader, DataLoaderSpec) and loader.num_workers > 0
+    sampler = Sampler(device, interval_s, children=workers) if interval_s else None
     with sampler or contextlib.nullcontext():
         status, steps = loop.run(trainer, torch.Generator().manual_seed(run.seed))
     telemetry, timeline = _telemetry(sampler, loop, config, device)

@@ -142,7 +142,7 @@ def test_no_driver_path_for_real_records_cpu_only():
     with telemetry.Sampler(torch.device("cuda"), interval_s=0.01) as sampler:
         time.sleep(0.03)
     assert sampler.gpu is None
-    assert set(sampler.samples[-1][1]) == {"process_cpu_pct", "process_rss_mib", "children_cpu_pct", "system_cpu_pct"}
+    assert set(sampler.samples[-1][1]) == {"process_cpu_pct", "process_rss_mib", "system_cpu_pct"}
 
 
 def test_timeline_is_bounded_and_relative():
@@ -177,7 +177,8 @@ def test_cpu_of_child_processes_is_measured():
     import subprocess
     import sys
 
-    probe = telemetry.CpuProbe()
+    probe = telemetry.CpuProbe(children=True)
+    probe.CHILD_REFRESH_S = 0.0
     child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"])
     try:
         time.sleep(0.3)
