@@ -47,24 +47,26 @@ def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
     return frame.astype(numeric) if rows else frame
 
 
-def curves_frame(data: dict[str, Any]) -> pd.DataFrame:
-    """One row per evaluation: scenario, case_id, seed, step, epoch, timed_s, train_loss, val_loss, val_accuracy."""
+def _per_point(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Rows of every run's ``extra_info[key]`` list (curve or timeline), each tagged with scenario, case and seed."""
     rows = []
     for bench in data["benchmarks"]:
         info = bench.get("extra_info", {})
-        for point in info.get("curve", []):
-            rows.append({"scenario": info["scenario"], "case_id": info["case_id"], "seed": info["seed"], **point})
+        tag = {"scenario": info.get("scenario"), "case_id": info.get("case_id"), "seed": info.get("seed")}
+        rows.extend({**tag, **point} for point in info.get(key, []))
+    return rows
+
+
+def curves_frame(data: dict[str, Any]) -> pd.DataFrame:
+    """One row per evaluation: scenario, case_id, seed, step, epoch, timed_s, train_loss, val_loss, val_accuracy
+    (and lr where recorded)."""
     columns = ["scenario", "case_id", "seed", "step", "epoch", "timed_s", "train_loss", "val_loss", "val_accuracy"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(_per_point(data, "curve"), columns=columns)
 
 
 def timelines_frame(data: dict[str, Any]) -> pd.DataFrame:
     """One row per telemetry sample: scenario, case_id, seed, t_s and every sampled metric."""
-    rows = []
-    for bench in data["benchmarks"]:
-        info = bench.get("extra_info", {})
-        for point in info.get("timeline", []):
-            rows.append({"scenario": info["scenario"], "case_id": info["case_id"], "seed": info["seed"], **point})
+    rows = _per_point(data, "timeline")
     return pd.DataFrame(rows, columns=None if rows else ["scenario", "case_id", "seed", "t_s"])
 
 

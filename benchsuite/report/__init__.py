@@ -54,16 +54,16 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
     return sections
 
 
-#: Hardware-use table: column → (header, filter name, scale).
+#: Hardware-use table: column → (header, scale applied to the median).
 HARDWARE_TABLE = {
-    "achieved_flops_per_s": ("achieved GFLOP/s", "num", 1e-9), "mfu": ("MFU %", "num", 100.0),
-    "kernel_busy_pct_mean": ("kernel-busy % mean", "num", 1.0), "kernel_busy_pct_p95": ("kernel-busy % p95", "num", 1.0),
-    "power_w_mean": ("power W mean", "num", 1.0), "energy_to_target_j": ("energy-to-target J", "num", 1.0),
-    "mem_used_mib_peak": ("GPU mem peak MiB", "num", 1.0), "torch_peak_allocated_mib": ("torch peak alloc MiB", "num", 1.0),
-    "process_cpu_pct_mean": ("process CPU % mean", "num", 1.0),
-    "children_cpu_pct_mean": ("worker processes CPU % mean", "num", 1.0),
-    "system_cpu_pct_mean": ("system CPU % mean", "num", 1.0),
-    "process_rss_mib_peak": ("RSS peak MiB", "num", 1.0), "input_stall_fraction": ("input stall %", "num", 100.0),
+    "achieved_flops_per_s": ("achieved GFLOP/s", 1e-9), "mfu": ("MFU %", 100.0),
+    "kernel_busy_pct_mean": ("kernel-busy % mean", 1.0), "kernel_busy_pct_p95": ("kernel-busy % p95", 1.0),
+    "power_w_mean": ("power W mean", 1.0), "energy_to_target_j": ("energy-to-target J", 1.0),
+    "mem_used_mib_peak": ("GPU mem peak MiB", 1.0), "torch_peak_allocated_mib": ("torch peak alloc MiB", 1.0),
+    "process_cpu_pct_mean": ("process CPU % mean", 1.0),
+    "children_cpu_pct_mean": ("worker processes CPU % mean", 1.0),
+    "system_cpu_pct_mean": ("system CPU % mean", 1.0),
+    "process_rss_mib_peak": ("RSS peak MiB", 1.0), "input_stall_fraction": ("input stall %", 100.0),
 }  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def _hardware_table(runs) -> dict:
     """Headers and rows (median over seeds, scaled) of the hardware-use table; columns with no data are left out."""
     summary = analysis.hardware_summary(runs, list(HARDWARE_TABLE))
     columns = [c for c in HARDWARE_TABLE if c in summary and summary[c].notna().any()]
-    rows = [{"case_id": r["case_id"], "cells": [r[c] * HARDWARE_TABLE[c][2] for c in columns]}
+    rows = [{"case_id": r["case_id"], "cells": [r[c] * HARDWARE_TABLE[c][1] for c in columns]}
             for r in summary.to_dict("records")]  # fmt: skip
     return {"headers": [HARDWARE_TABLE[c][0] for c in columns], "rows": rows}
 
