@@ -1,29 +1,28 @@
-"""Seeds → statistics: per-case medians and spreads, speedups against the baseline, curve bands, claim verdicts.
+"""Seeds → statistics: per-case medians and spreads, effects against the baseline, curve bands, noise flags.
 
-Statistics are derived here and nowhere else, from the raw per-run rows and curves of :mod:`benchsuite.collect`.
+Statistics are derived here (per case) and in :mod:`benchsuite.verdicts` (per claim), from the raw per-run rows and
+curves of :mod:`benchsuite.collect`, with the interval methods of :mod:`benchsuite.effects`.
 
-- Time-to-target: median over the runs that reached the target, with min–max spread, and ``n_reached`` of ``n``
-  beside it (a run that never reaches the target has no time-to-target).
+- Time-to-target: median over the runs that reached the target, with min–max spread; reach rate k/n with a Wilson
+  interval (a run that never reaches the target has no time-to-target: it is censored, never dropped).
+- Speedup against the baseline: the Hodges-Lehmann ratio of time-to-target with its 95 % interval, misses ranked
+  last; no ratio when half or more of a side missed.
+- Step time: the median over runs of each run's median seconds per step, with the runs' quartiles.
 - Quality (final and after epoch 1): mean with a two-sided 95 % Student-t interval over seeds.
-- Claims: one-sided Mann-Whitney U test per compared case pair (scipy.stats.mannwhitneyu); for ``lower``-is-better
-  metrics a run that never reached the target ranks worst (as +inf). Verdict ``held`` when every pair is better at
-  p < ``ALPHA`` and its ratio of medians reaches the claim's ``min_ratio``; ``smaller than claimed`` when every pair
-  is significantly better but some ratio falls short; ``refuted`` when any pair is better the other way at
-  p < ``ALPHA``; else ``inconclusive``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from benchsuite.scenario import ClaimSpec, ScenarioSpec
-
-ALPHA = 0.05
+from benchsuite import effects
+from benchsuite.outcome import UNSTABLE_CV
+from benchsuite.pairing import common_seeds, same_except
+from benchsuite.scenario import ScenarioSpec
 
 
 def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -38,32 +37,37 @@ def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[float, float, 
     return mean, float(low), float(high)
 
 
-def case_summary(runs: pd.DataFrame, specs: dict[str, ScenarioSpec]) -> pd.DataFrame:
-    """One row per (scenario, case_id) with n, time-to-target median/min/max, quality mean ± CI, speedup.
+def case_summary(runs: pd.DataFrame, specs: dict[str, ScenarioSpec], blocked: bool = True) -> pd.DataFrame:
+    """One row per (scenario, case_id): n, reach rate with its Wilson interval, time-to-target median/min/max,
+    steps, step time, quality mean ± CI, and the speedup against the baseline with its interval.
 
-    ``speedup_vs_baseline`` = the baseline's median time-to-target / this case's, where the baseline shares this
-    case's values on every axis that the scenario's ``baseline`` does not name.
+    The baseline of a case shares its values on every axis that the scenario's ``baseline`` does not name.
+    ``blocked``: the session ran its runs in blocks of seeds, so a case and its baseline pair by seed.
     """
     rows = [_summarise(scenario, case_id, g) for (scenario, case_id), g in runs.groupby(["scenario", "case_id"], sort=False)]
     summary = pd.DataFrame(rows)
     if not summary.empty:
-        pairs = [_speedup(summary, row, specs) for _, row in summary.iterrows()]
-        summary["speedup_vs_baseline"] = [speedup for speedup, _ in pairs]
-        summary["speedup_partial"] = [partial for _, partial in pairs]
+        speedups = [_speedup(runs, row, specs, blocked) for _, row in summary.iterrows()]
+        for key in ("speedup_vs_baseline", "speedup_low", "speedup_high"):
+            summary[key] = [s[key] for s in speedups]
     return summary
 
 
 def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
     ttt = g["time_to_target_s"].dropna()
+    reach_low, reach_high = effects.wilson_interval(len(ttt), len(g))
     final_mean, final_low, final_high = mean_ci(g["final_val_metric"])
     e1_mean, e1_low, e1_high = mean_ci(g["val_metric_epoch1"])
+    step = g["step_time_s_median"] if "step_time_s_median" in g else pd.Series(dtype=float)
     return {
         "scenario": scenario, "case_id": case_id, "is_baseline": bool(g["is_baseline"].any()),
-        "n": len(g), "n_reached": len(ttt), "n_faulted": int((g["status"] != "ok").sum()),
+        "n": len(g), "n_reached": len(ttt), "reach_low": reach_low, "reach_high": reach_high,
+        "n_faulted": int((g["status"] != "ok").sum()), "n_unstable": int(_flags(g).sum()),
         "ttt_median_s": ttt.median() if len(ttt) else math.nan,
         "ttt_min_s": ttt.min() if len(ttt) else math.nan, "ttt_max_s": ttt.max() if len(ttt) else math.nan,
         "steps_to_target_median": g["steps_to_target"].dropna().median(),
         "epochs_to_target_median": g["epochs_to_target"].dropna().median(),
+        "step_time_median_s": step.median(), "step_time_p25_s": step.quantile(0.25), "step_time_p75_s": step.quantile(0.75),
         "final_mean": final_mean, "final_ci_low": final_low, "final_ci_high": final_high,
         "epoch1_mean": e1_mean, "epoch1_ci_low": e1_low, "epoch1_ci_high": e1_high,
         "throughput_median": g["throughput_samples_per_s"].median(),
@@ -72,19 +76,36 @@ def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
     }  # fmt: skip
 
 
-def _speedup(summary: pd.DataFrame, row: pd.Series, specs: dict[str, ScenarioSpec]) -> tuple[float, bool]:
-    """(speedup, partial): partial when this case or its baseline has runs that never reached the target, so the
-    medians behind the ratio cover only the runs that did."""
+def _flags(runs: pd.DataFrame) -> pd.Series:
+    """The ``unstable`` flag of each run (False where the results file predates it)."""
+    if "unstable" not in runs:
+        return pd.Series(False, index=runs.index)
+    return runs["unstable"].fillna(False).astype(bool)
+
+
+def _speedup(runs: pd.DataFrame, row: pd.Series, specs: dict[str, ScenarioSpec], blocked: bool) -> dict[str, float]:
+    """Hodges-Lehmann ratio baseline/case of time-to-target with its 95 % interval (misses ranked last), paired by
+    seed where the runs pair and are enough for a bounded interval; NaN without a unique baseline or when half or
+    more of a side missed."""
+    none = {"speedup_vs_baseline": math.nan, "speedup_low": math.nan, "speedup_high": math.nan}
     spec = specs.get(row["scenario"])
-    if spec is None:
-        return math.nan, False
-    mine = summary[summary["scenario"] == row["scenario"]]
-    base = mine[_same_except(mine, row, spec.baseline_labels())]
-    if len(base) != 1:
-        return math.nan, False
-    base = base.iloc[0]
-    partial = bool(base["n_reached"] < base["n"] or row["n_reached"] < row["n"])
-    return float(base["ttt_median_s"] / row["ttt_median_s"]), partial
+    if spec is None or spec.target is None:
+        return none
+    mine = runs[runs["scenario"] == row["scenario"]]
+    case = mine[mine["case_id"] == row["case_id"]]
+    base = mine[same_except(mine, case.iloc[0], spec.baseline_labels())]
+    if base.empty or base["case_id"].nunique() != 1:
+        return none
+    x, y = (-np.log(g.sort_values("seed")["time_to_target_s"].to_numpy(float)) for g in (case, base))
+    x, y = np.nan_to_num(x, nan=-np.inf), np.nan_to_num(y, nan=-np.inf)
+    seeds = common_seeds(case, base)
+    if blocked and seeds is not None and effects.paired_bounded(len(seeds), 0.95):
+        shift = effects.paired_shift_interval(effects.paired_differences(x, y))
+    else:
+        shift = effects.shift_interval(x, y)
+    half_missed = 2 * np.isneginf(x).sum() >= len(x) or 2 * np.isneginf(y).sum() >= len(y)
+    return {"speedup_vs_baseline": math.nan if half_missed else math.exp(shift.estimate),
+            "speedup_low": math.exp(shift.low), "speedup_high": math.exp(shift.high)}  # fmt: skip
 
 
 def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -103,101 +124,35 @@ def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
     return bands.sort_values("step", kind="stable")  # cases keep their matrix order (stable), steps ascend
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """One case against its reference for a claim: medians, ratio and the one-sided test."""
-
-    case_id: str
-    against_id: str
-    n: int
-    n_against: int
-    median: float
-    median_against: float
-    p_value: float
-    p_value_reverse: float
-    higher_is_better: bool = False
-
-    @property
-    def ratio(self) -> float:
-        """How many times better the case is: against / case when lower is better (a speedup for time),
-        case / against when higher is better; above 1 means the case is better."""
-        num, den = (self.median, self.median_against) if self.higher_is_better else (self.median_against, self.median)
-        return num / den if den else math.nan
+def step_time_ratios(blocks: pd.DataFrame) -> pd.DataFrame:
+    """Per block-timed pair: the Hodges-Lehmann ratio (reference s/step ÷ case s/step, above 1: the case steps
+    faster) with its 95 % signed-rank interval, the number of block pairs and each side's median s/step."""
+    rows = []
+    for (scenario, case_id, against_id), g in blocks.groupby(["scenario", "case_id", "against_id"], sort=False):
+        case_step, ref_step = g["case_s"] / g["case_steps"], g["against_s"] / g["against_steps"]
+        shift = effects.paired_shift_interval(np.log(ref_step.to_numpy(float) / case_step.to_numpy(float)))
+        rows.append({"scenario": scenario, "case_id": case_id, "against_id": against_id, "n_blocks": len(g),
+                     "ratio": math.exp(shift.estimate), "low": math.exp(shift.low), "high": math.exp(shift.high),
+                     "case_step_s": case_step.median(), "against_step_s": ref_step.median(),
+                     **{c: g[c].iloc[0] for c in g.columns if c.startswith("axis_")}})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """Whether a claim held on this hardware, with every comparison behind it."""
-
-    claim: ClaimSpec
-    verdict: str
-    comparisons: tuple[Comparison, ...]
-
-    @property
-    def underpowered(self) -> bool:
-        """True when some comparison has too few seeds to ever reach p < ALPHA (e.g. 3 vs 3: p >= 0.05)."""
-        return any(min_p_value(c.n, c.n_against) >= ALPHA for c in self.comparisons)
+def noise_summary(runs: pd.DataFrame) -> dict[str, float | int]:
+    """How steady the machine was: runs flagged unstable (segment step-time CV above
+    :data:`benchsuite.outcome.UNSTABLE_CV`) and the median CV, over the runs that have segments."""
+    cv = runs["step_time_cv"].dropna() if "step_time_cv" in runs else pd.Series(dtype=float)
+    return {"n_runs": len(cv), "n_unstable": int(_flags(runs).sum()), "median_cv": float(cv.median()) if len(cv) else math.nan,
+            "threshold_cv": UNSTABLE_CV}  # fmt: skip
 
 
-def min_p_value(n: int, m: int) -> float:
-    """Smallest one-sided Mann-Whitney U p-value possible with samples of n and m (no ties): 1 / C(n+m, n)."""
-    return 1.0 / math.comb(n + m, n)
+#: Share of unstable runs above which the session says the machine was too noisy to judge time claims.
+TOO_NOISY_SHARE = 0.25
 
 
-def claim_verdicts(runs: pd.DataFrame, spec: ScenarioSpec) -> list[Verdict]:
-    """Judge each of ``spec``'s claims on this scenario's runs (see the module docstring for the rule)."""
-    mine = runs[runs["scenario"] == spec.name]
-    return [_judge(mine, claim) for claim in spec.claims]
-
-
-def _judge(runs: pd.DataFrame, claim: ClaimSpec) -> Verdict:
-    comparisons = []
-    for case_id, group in runs.groupby("case_id", sort=False):
-        if not _selected(group.iloc[0], {a: list(v) for a, v in claim.cases.items()}):
-            continue
-        reference = runs[_same_except(runs, group.iloc[0], claim.against)]
-        if reference.empty or reference["case_id"].iloc[0] == case_id:
-            continue
-        comparisons.append(_compare(group, reference, claim))
-    verdict = "inconclusive"
-    if comparisons and all(c.p_value < ALPHA for c in comparisons):
-        verdict = "held" if all(c.ratio >= claim.min_ratio for c in comparisons) else "smaller than claimed"
-    elif any(c.p_value_reverse < ALPHA for c in comparisons):
-        verdict = "refuted"
-    return Verdict(claim, verdict, tuple(comparisons))
-
-
-def _selected(row: pd.Series, selection: dict[str, list[str]]) -> bool:
-    return all(row.get(f"axis_{axis}") in values for axis, values in selection.items())
-
-
-def _same_except(runs: pd.DataFrame, row: pd.Series, against: dict[str, str]) -> pd.Series:
-    mask = pd.Series(True, index=runs.index)
-    for column in (c for c in runs.columns if c.startswith("axis_") and not pd.isna(row[c])):
-        axis = column.removeprefix("axis_")  # axes of other scenarios are NaN here and play no part
-        mask &= runs[column] == against.get(axis, row[column])
-    return mask
-
-
-def claim_values(group: pd.DataFrame, claim: ClaimSpec) -> np.ndarray:
-    """Per-seed values of the claim's metric; unreached time/steps-to-target rank worst (+inf)."""
-    values = group[claim.metric].to_numpy(dtype=float)
-    if claim.metric in ("time_to_target_s", "steps_to_target"):
-        values = np.where(np.isnan(values), np.inf, values)
-    return values
-
-
-def _compare(case: pd.DataFrame, reference: pd.DataFrame, claim: ClaimSpec) -> Comparison:
-    x, y = claim_values(case, claim), claim_values(reference, claim)
-    better = "less" if claim.better == "lower" else "greater"
-    worse = "greater" if better == "less" else "less"
-    return Comparison(
-        case_id=case["case_id"].iloc[0], against_id=reference["case_id"].iloc[0], n=len(x), n_against=len(y),
-        median=float(np.median(x)), median_against=float(np.median(y)),
-        p_value=float(stats.mannwhitneyu(x, y, alternative=better).pvalue),
-        p_value_reverse=float(stats.mannwhitneyu(x, y, alternative=worse).pvalue),
-        higher_is_better=claim.better == "higher",
-    )  # fmt: skip
+def too_noisy(noise: dict[str, float | int]) -> bool:
+    """Whether more than :data:`TOO_NOISY_SHARE` of the runs were unstable."""
+    return noise["n_runs"] > 0 and noise["n_unstable"] > TOO_NOISY_SHARE * noise["n_runs"]
 
 
 def apart_times(runs: pd.DataFrame) -> dict[str, float]:

@@ -11,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
+from benchsuite.matrix import RUN_ORDERS
 from benchsuite.scenario import ScenarioSpec, load_scenarios
 
 
@@ -43,13 +44,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print the id of every run the scenarios expand to (what ``pytest benchsuite`` collects)."""
-    from benchsuite.matrix import expand_runs
+    """Print the id of every item the scenarios expand to, in the order ``pytest benchsuite`` runs them: the runs
+    in ``--run-order``, then each scenario's paired step-timing items."""
+    from benchsuite.matrix import expand_runs, timing_pairs
 
     loaded = load_scenarios([Path(p) for p in args.paths])
     for _, spec in loaded.scenarios:
-        for run in expand_runs(spec):
-            print(run.run_id)
+        for item in [*expand_runs(spec, order=args.run_order, order_seed=args.run_order_seed), *timing_pairs(spec)]:
+            print(item.run_id)
     for error in loaded.errors:
         print(f"invalid {error}", file=sys.stderr)
     return 1 if loaded.errors else 0
@@ -78,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("paths", nargs="*", default=["scenarios"], help="files or folders (default: scenarios)")
         p.set_defaults(func=func)
+        if name == "list":
+            p.add_argument("--run-order", choices=RUN_ORDERS, default="seed-major",
+                           help="order of the runs, as pytest's --run-order (default: seed-major)")
+            p.add_argument("--run-order-seed", type=int, default=0, metavar="N",
+                           help="seed of the random order (default: 0)")
     p = sub.add_parser("report", help="rebuild the HTML report of a results file")
     p.add_argument("results_file")
     p.add_argument("-o", "--output", help="output HTML (default: reports/<machine-id>_<run-id>.html)")

@@ -1,5 +1,9 @@
 """What hardware a run used: the machine description added to pytest-benchmark's ``machine_info`` and the
-machine id that names the results folder (``cpu-amd-epyc-2c``, ``nvidia-h100-80gb-hbm3-x1``)."""
+machine id that names the results folder (``cpu-amd-zen5-avx512bf16-2c``, ``nvidia-h100-80gb-hbm3-x1``).
+
+The id names what changes results: the CPU's vendor and microarchitecture (from its CPUID family and model) and the
+instruction-set features that change training speed (native bf16: AVX512-BF16 or AMX), never a clock frequency.
+bf16 autocast on a CPU without them is emulated and several times slower than fp32."""
 
 from __future__ import annotations
 
@@ -33,6 +37,56 @@ def cpu_brand() -> str:
     except Exception:  # py-cpuinfo parses /proc and vendor tools; any failure just loses the name
         brand = ""
     return brand or platform.processor() or platform.machine()
+
+
+#: CPU microarchitectures: (vendor, CPUID family) → (first model, last model, name) ranges. Sources: AMD Processor
+#: Programming Reference (PPR) manuals for families 17h, 19h and 1Ah; Intel, "Intel Architecture and Processor
+#: Identification with CPUID Model and Family Numbers" (developer documentation).
+MICROARCHITECTURES: dict[tuple[str, int], tuple[tuple[int, int, str], ...]] = {
+    ("amd", 0x17): ((0x00, 0x2F, "zen"), (0x30, 0xFF, "zen2")),
+    ("amd", 0x19): ((0x00, 0x0F, "zen3"), (0x10, 0x1F, "zen4"), (0x20, 0x5F, "zen3"), (0x60, 0xAF, "zen4")),
+    ("amd", 0x1A): ((0x00, 0xFF, "zen5"),),
+    ("intel", 6): ((0x3F, 0x3F, "haswell"), (0x4F, 0x4F, "broadwell"), (0x55, 0x55, "skylakex"),
+                   (0x6A, 0x6C, "icelake"), (0x7D, 0x7E, "icelake"), (0x8C, 0x8D, "tigerlake"),
+                   (0x8E, 0x8E, "kabylake"), (0x9E, 0x9E, "coffeelake"), (0x8F, 0x8F, "sapphirerapids"),
+                   (0x97, 0x9A, "alderlake"), (0xAD, 0xAE, "graniterapids"), (0xB7, 0xBF, "raptorlake"),
+                   (0xCF, 0xCF, "emeraldrapids")),
+}  # fmt: skip
+
+#: CPU flags (as Linux names them) that give native bf16 matrix instructions, and their tag in the machine id.
+BF16_FLAGS = {"amx_bf16": "amx", "avx512_bf16": "avx512bf16"}
+
+_VENDORS = {"AuthenticAMD": "amd", "GenuineIntel": "intel"}
+
+
+def cpu_identity() -> dict[str, Any]:
+    """Vendor, CPUID family/model/stepping, microarchitecture and native-bf16 features of this CPU (py-cpuinfo);
+    empty values where the platform does not report them."""
+    try:
+        import cpuinfo
+
+        info = cpuinfo.get_cpu_info()
+    except Exception:  # py-cpuinfo parses /proc and vendor tools; any failure just loses the identity
+        info = {}
+    vendor = _VENDORS.get(info.get("vendor_id_raw", ""), slug(info.get("vendor_id_raw", "") or "unknown"))
+    family, model = info.get("family"), info.get("model")
+    flags = set(info.get("flags", []))
+    return {
+        "cpu_vendor": vendor, "cpu_family": family, "cpu_model_number": model, "cpu_stepping": info.get("stepping"),
+        "cpu_microarchitecture": microarchitecture(vendor, family, model),
+        "cpu_bf16": sorted(tag for flag, tag in BF16_FLAGS.items() if flag in flags),
+    }  # fmt: skip
+
+
+def microarchitecture(vendor: str, family: int | None, model: int | None) -> str | None:
+    """``zen3``, ``sapphirerapids``, ... from the table above; ``f25m17`` for a family/model it does not know; None
+    without CPUID numbers."""
+    if family is None or model is None:
+        return None
+    for first, last, name in MICROARCHITECTURES.get((vendor, family), ()):
+        if first <= model <= last:
+            return name
+    return f"f{family}m{model}"
 
 
 def gpu_info() -> dict[str, Any]:
@@ -73,6 +127,7 @@ def hardware_info(device: torch.device) -> dict[str, Any]:
     return {
         "device": str(device),
         "cpu_model": cpu_brand(),
+        **cpu_identity(),
         "cpu_logical_cores": os.cpu_count(),
         "cpu_physical_cores": psutil.cpu_count(logical=False),
         "torch_threads": torch.get_num_threads(),
@@ -83,8 +138,14 @@ def hardware_info(device: torch.device) -> dict[str, Any]:
 
 
 def machine_id(info: dict[str, Any]) -> str:
-    """Folder name for results: ``<gpu-name>-x<count>`` on a CUDA run, ``cpu-<model>-<cores>c`` otherwise."""
+    """Folder name for results: ``<gpu-name>-x<count>`` on a CUDA run; on a CPU run
+    ``cpu-<vendor>-<microarchitecture>[-<native bf16>]-<cores>c`` (``cpu-amd-zen5-avx512bf16-2c``), or
+    ``cpu-<model name>-<cores>c`` where the CPU reports no family and model."""
     gpu = info["gpu"]
     if info["device"].startswith("cuda") and gpu["count"]:
         return f"{slug(gpu['names'][0])}-x{gpu['count']}"
-    return f"cpu-{slug(info['cpu_model'])}-{info['cpu_logical_cores']}c"
+    cores = f"{info['cpu_logical_cores']}c"
+    if not info.get("cpu_microarchitecture"):
+        return f"cpu-{slug(info['cpu_model'])}-{cores}"
+    bf16 = "-".join(info.get("cpu_bf16") or [])
+    return "-".join(p for p in ("cpu", info["cpu_vendor"], info["cpu_microarchitecture"], bf16, cores) if p)

@@ -1,8 +1,10 @@
-"""Matrix expansion: a scenario's axes → the cartesian product of cases → one run per case and seed."""
+"""Matrix expansion: a scenario's axes → the cartesian product of cases → one run per case and seed, in a run order
+that spreads the machine's drift over the cases (DESIGN.md, measurement rules)."""
 
 from __future__ import annotations
 
 import itertools
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,9 +75,31 @@ def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
     return cases
 
 
-def expand_runs(spec: ScenarioSpec, device_type: str = "cpu") -> list[Run]:
-    """Every case of ``spec`` on ``device_type`` with every seed, case-major (all seeds of a case together)."""
-    return [Run(case, seed) for case in expand_cases(spec, device_type) for seed in spec.seeds]
+#: Run orders (``--run-order``). A shared machine drifts by tens of per cent over seconds; case-major order (all
+#: seeds of a case together) lets one slow stretch fall on one whole case and fake an effect between cases.
+#: Seed-major order interleaves the cases (every case of seed 0, then every case of seed 1, ...), and ``random``
+#: shuffles the cases inside each seed's block (randomised complete blocks), from a recorded seed.
+RUN_ORDERS = ("seed-major", "random", "case-major")
+
+
+def expand_runs(spec: ScenarioSpec, device_type: str = "cpu", order: str = "seed-major", order_seed: int = 0) -> list[Run]:
+    """Every case of ``spec`` on ``device_type`` with every seed, in ``order`` (one of :data:`RUN_ORDERS`).
+
+    ``order_seed`` seeds the shuffle of ``random`` order, per scenario (the same seed and scenario give the same
+    order on any machine).
+
+    Raises:
+        ValueError: an unknown order.
+    """
+    cases = expand_cases(spec, device_type)
+    if order == "case-major":
+        return [Run(case, seed) for case in cases for seed in spec.seeds]
+    if order == "seed-major":
+        return [Run(case, seed) for seed in spec.seeds for case in cases]
+    if order == "random":
+        rng = random.Random(f"{order_seed}:{spec.name}")
+        return [Run(case, seed) for seed in spec.seeds for case in rng.sample(cases, len(cases))]
+    raise ValueError(f"unknown run order '{order}', expected one of {', '.join(RUN_ORDERS)}")
 
 
 def apply_axes(base: CaseConfig, settings: dict[str, Any]) -> CaseConfig:
@@ -88,3 +112,42 @@ def apply_axes(base: CaseConfig, settings: dict[str, Any]) -> CaseConfig:
             node = node[key]
         node[field] = value.model_dump() if hasattr(value, "model_dump") else value
     return CaseConfig.model_validate(data)
+
+
+@dataclass(frozen=True)
+class TimingPair:
+    """Two cases whose seconds per step are timed in paired, interleaved blocks: a test item of its own, run after
+    the scenario's runs (see :class:`benchsuite.specs.StepTimingSpec`)."""
+
+    case: Case
+    reference: Case
+    blocks: int
+    min_block_s: float
+
+    @property
+    def run_id(self) -> str:
+        """Readable test id, e.g. ``precision[step-timing:precision=bf16-vs-precision=fp32]``."""
+        return f"{self.case.scenario}[step-timing:{self.case.case_id}-vs-{self.reference.case_id}]"
+
+    def __str__(self) -> str:
+        return self.run_id
+
+
+def timing_pairs(spec: ScenarioSpec, device_type: str = "cpu") -> list[TimingPair]:
+    """The block-timed pairs of ``spec``: every case its ``step_timing.cases`` selects (all, when empty) with the
+    case that shares its other axes and takes ``step_timing.against`` on the named ones; none without
+    ``step_timing``."""
+    timing = spec.step_timing
+    if timing is None:
+        return []
+    cases = expand_cases(spec, device_type)
+    by_labels = {case.axes: case for case in cases}
+    pairs = []
+    for case in cases:
+        labels = dict(case.axes)
+        if not all(labels.get(axis) in values for axis, values in timing.cases.items()):
+            continue
+        reference = by_labels.get(tuple((axis, timing.against.get(axis, label)) for axis, label in case.axes))
+        if reference is not None and reference is not case:
+            pairs.append(TimingPair(case, reference, timing.blocks, timing.min_block_s))
+    return pairs

@@ -8,6 +8,7 @@ time-to-target (``None``), not a large one.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -73,6 +74,47 @@ def metric_after_epochs(curve: list[CurvePoint], metric: str, epochs: float) -> 
     return None
 
 
+def _sig(value: Any, digits: int = 7) -> Any:
+    """A float kept to ``digits`` significant digits (curves are long; 17-digit floats triple the results file)."""
+    return float(f"{value:.{digits}g}") if isinstance(value, float) and math.isfinite(value) else value
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """Seconds per step over a run's timed segments (each segment: the steps between two evaluations).
+
+    Attributes:
+        median_s, p25_s, p75_s: median and quartiles of the segments' seconds per step.
+        cv: coefficient of variation (sample standard deviation / mean) of the segments' seconds per step; a
+            high value means the machine's speed changed during the run (see :data:`UNSTABLE_CV`).
+        n_segments: segments with at least one step.
+    """
+
+    median_s: float | None
+    p25_s: float | None
+    p75_s: float | None
+    cv: float | None
+    n_segments: int
+
+
+#: Runs whose segment step times vary more than this (coefficient of variation) are flagged unstable: the machine's
+#: speed changed during the run. pyperf warns at a standard deviation above 10 % of the mean ("the benchmark seems
+#: unstable"); segments of a training run also differ for honest reasons (a short last segment, evaluation between
+#: segments), so benchsuite allows twice that.
+UNSTABLE_CV = 0.2
+
+
+def step_times(segments: list[tuple[float, int]]) -> StepTimes:
+    """Median, quartiles and coefficient of variation of seconds per step over ``segments`` of (seconds, steps)."""
+    per_step = sorted(seconds / steps for seconds, steps in segments if steps > 0)
+    if not per_step:
+        return StepTimes(None, None, None, None, 0)
+    quartiles = statistics.quantiles(per_step, n=4, method="inclusive") if len(per_step) > 1 else per_step * 3
+    mean = statistics.fmean(per_step)
+    cv = statistics.stdev(per_step) / mean if len(per_step) > 1 and mean > 0 else None
+    return StepTimes(quartiles[1], quartiles[0], quartiles[2], cv, len(per_step))
+
+
 @dataclass(frozen=True)
 class RunResult:
     """The outcome of one run (one case, one seed), with raw curve and derived figures.
@@ -120,6 +162,8 @@ class RunResult:
     """Downsampled telemetry samples (``t_s`` since the first sample plus every metric)."""
     fault_step: int | None = None
     """Step at whose evaluation a fault (divergence, OOM) was seen."""
+    segments: list[tuple[float, int]] = field(default_factory=list)
+    """(seconds, steps) of every timed segment, in order: the raw timing from which step-time statistics derive."""
 
     @property
     def epochs(self) -> float:
@@ -150,13 +194,20 @@ class RunResult:
     def extra_info(self) -> dict[str, Any]:
         """Every per-run figure, flat and JSON-ready, for ``benchmark.extra_info``."""
         hit = self.hit()
+        times = step_times(self.segments)
         last = self.curve[-1] if self.curve else None
-        info = {k: v for k, v in asdict(self).items() if k not in ("curve", "telemetry", "utilisation")}
+        info = {k: v for k, v in asdict(self).items() if k not in ("curve", "segments", "telemetry", "utilisation")}
         info.update(self.telemetry)
         info.update(self.utilisation)
         info.update(
             epochs=self.epochs,
             step_time_s=self.step_time_s,
+            step_time_s_median=times.median_s,
+            step_time_s_p25=times.p25_s,
+            step_time_s_p75=times.p75_s,
+            step_time_cv=times.cv,
+            unstable=times.cv is not None and times.cv > UNSTABLE_CV,
+            segments=[[round(seconds, 7), steps] for seconds, steps in self.segments],
             throughput_samples_per_s=self.throughput_samples_per_s,
             reached_target=hit is not None,
             time_to_target_s=hit.time_to_target_s if hit else None,
@@ -166,6 +217,6 @@ class RunResult:
             final_val_loss=last.val_loss if last else None,
             final_val_accuracy=last.val_accuracy if last else None,
             val_metric_epoch1=metric_after_epochs(self.curve, self.quality_metric, 1.0),
-            curve=[asdict(p) for p in self.curve],
+            curve=[{k: _sig(v) for k, v in asdict(p).items()} for p in self.curve],
         )
         return info

@@ -7,11 +7,15 @@
 training region; every other figure goes to ``benchmark.extra_info``. Without ``--benchmark`` the same items are a
 smoke check of a few steps. A refused scenario file becomes one failing item with the error message; the other
 scenarios still run.
+
+Runs are ordered against drift (``--run-order``, default seed-major: every case of seed 0, then of seed 1, ...);
+a scenario's paired step-timing items (``step_timing``) follow its runs.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,7 @@ import pytest
 
 from benchsuite import clock
 from benchsuite.hardware import hardware_info, machine_id, resolve_device
-from benchsuite.matrix import Run, expand_runs
+from benchsuite.matrix import RUN_ORDERS, Run, TimingPair, expand_runs, timing_pairs
 from benchsuite.outcome import RunResult
 from benchsuite.recorder import ResultsRecorder
 from benchsuite.scenario import ScenarioError, load_scenarios
@@ -37,6 +41,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--smoke-steps", type=int, default=3, metavar="N", help="steps per run without --benchmark")
     group.addoption("--telemetry-interval", type=float, default=0.1, metavar="S",
                     help="seconds between NVML/psutil samples around each run; 0 turns telemetry off")  # fmt: skip
+    group.addoption("--run-order", choices=RUN_ORDERS, default="seed-major",
+                    help="order of a scenario's runs: seed-major (every case of seed 0, then seed 1, ...), random "
+                         "(cases shuffled within each seed's block) or case-major (default: seed-major)")  # fmt: skip
+    group.addoption("--run-order-seed", type=int, default=None, metavar="N",
+                    help="seed of the random run order (default: drawn, and recorded in the results)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -82,6 +91,10 @@ class BenchsuiteSession:
         self.report_path: Path | None = None
         self.report_error: str | None = None
         self._params: list[Any] | None = None
+        seed = config.getoption("run_order_seed")
+        self.run_order = {"mode": config.getoption("run_order"),
+                          "seed": seed if seed is not None else secrets.randbelow(2**31)}  # fmt: skip
+        self.order_index: dict[str, int] = {}
 
     # ------------------------------------------------------------ collection
 
@@ -93,15 +106,23 @@ class BenchsuiteSession:
             if not loaded.scenarios and not errors:
                 errors.append(ScenarioError(f"{self.scenarios_dir}: no scenario files (*.yaml) found"))
             specs = [spec for _, spec in loaded.scenarios]
-            self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors)
-            self._params = [self._param(run) for spec in specs for run in expand_runs(spec, self.device.type)]
+            self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
+            items = [item for spec in specs for item in self._items(spec)]
+            self.order_index = {item.run_id: i for i, item in enumerate(items)}
+            self._params = [self._param(item) for item in items]
             self._params += [pytest.param(e, id=f"{Path(e.path or 'scenarios').stem}[invalid]") for e in errors]
         return self._params
 
+    def _items(self, spec) -> list[Run | TimingPair]:
+        """A scenario's runs in the session's run order, then its paired step-timing items."""
+        order, seed = self.run_order["mode"], self.run_order["seed"]
+        return [*expand_runs(spec, self.device.type, order, seed), *timing_pairs(spec, self.device.type)]
+
     @staticmethod
-    def _param(run: Run) -> Any:
-        mark = pytest.mark.benchmark(group=run.case.scenario, timer=clock.timed_region_seconds)
-        return pytest.param(run, id=run.run_id, marks=mark)
+    def _param(item: Run | TimingPair) -> Any:
+        scenario = item.case.scenario
+        mark = pytest.mark.benchmark(group=scenario, timer=clock.timed_region_seconds)
+        return pytest.param(item, id=item.run_id, marks=mark)
 
     @pytest.hookimpl
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
@@ -122,10 +143,14 @@ class BenchsuiteSession:
         from benchsuite.precision import unsupported_reason
         from benchsuite.train import train_run
 
-        reason = unsupported_reason(item.case.config.techniques.precision, self.device)
-        if reason:
-            pytest.skip(reason)
-
+        cases = (item.case, item.reference) if isinstance(item, TimingPair) else (item.case,)
+        for case in cases:
+            reason = unsupported_reason(case.config.techniques.precision, self.device)
+            if reason:
+                pytest.skip(reason)
+        if isinstance(item, TimingPair):
+            self._time_pair(item, request)
+            return
         if not self.full:
             result = train_run(item, self.device, max_steps=self.smoke_steps, warmup_steps=1, telemetry_interval_s=None)
             problems = smoke_problems(result, min(result.budget_steps, self.smoke_steps))
@@ -136,7 +161,22 @@ class BenchsuiteSession:
         interval = self.config.getoption("telemetry_interval") or None
         result = benchmark.pedantic(train_run, args=(item, self.device), kwargs={"telemetry_interval_s": interval},
                                     rounds=1, iterations=1, warmup_rounds=0)  # fmt: skip
-        benchmark.extra_info.update(result.extra_info())
+        benchmark.extra_info.update(result.extra_info(), order_index=self.order_index.get(item.run_id))
+        if benchmark.stats is not None and self.recorder is not None:
+            self.recorder.add(benchmark.stats)
+
+    def _time_pair(self, pair: TimingPair, request: pytest.FixtureRequest) -> None:
+        """Paired step-timing blocks: one short block each as a smoke check, all of them with ``--benchmark``."""
+        from benchsuite.step_timing import time_pair
+
+        if not self.full:
+            timing = time_pair(pair, self.device, blocks=1, min_block_s=0.0)
+            if timing.status != "ok" or not all(b.case_s > 0 and b.against_s > 0 for b in timing.blocks):
+                pytest.fail(f"{pair.run_id}: status {timing.status}, blocks {timing.blocks}", pytrace=False)
+            return
+        benchmark = request.getfixturevalue("benchmark")
+        timing = benchmark.pedantic(time_pair, args=(pair, self.device), rounds=1, iterations=1, warmup_rounds=0)
+        benchmark.extra_info.update(timing.extra_info(), order_index=self.order_index.get(pair.run_id))
         if benchmark.stats is not None and self.recorder is not None:
             self.recorder.add(benchmark.stats)
 
@@ -144,7 +184,7 @@ class BenchsuiteSession:
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         # Rewrite the results file after every run: an interrupted session keeps every finished case.
         if self.full and self.recorder is not None:
-            self.recorder.write()
+            self.recorder.write(final=False)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -15,7 +15,10 @@ from benchsuite import __version__
 from benchsuite.scenario import ScenarioError, ScenarioSpec
 from benchsuite.storage import atomic_write_json, new_run_id, results_path
 
-FORMAT = "benchsuite-results/1"
+#: Results format. 2 adds per-run timed segments, step-time statistics and the ``unstable`` flag, paired
+#: step-timing items (``kind: step_timing``) and the session's ``run_order``; format-1 files still read
+#: (:mod:`benchsuite.collect` fills what they lack).
+FORMAT = "benchsuite-results/2"
 
 
 class ResultsRecorder:
@@ -26,6 +29,7 @@ class ResultsRecorder:
         results_dir: the ``results/`` folder.
         scenarios: the scenarios of this session, stored in the file so a report can be built from it alone.
         errors: scenario files that were refused, kept in the file as messages.
+        run_order: how the session ordered its runs (``mode`` and ``seed``), kept in the file.
     """
 
     def __init__(
@@ -34,11 +38,13 @@ class ResultsRecorder:
         results_dir: Path,
         scenarios: list[ScenarioSpec],
         errors: list[ScenarioError],
+        run_order: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.results_dir = Path(results_dir)
         self.scenarios = scenarios
         self.errors = errors
+        self.run_order = run_order or {"mode": "seed-major", "seed": None}
         self.run_id = new_run_id()
         self.stats: list[Any] = []
         self._machine_info: dict[str, Any] | None = None
@@ -72,10 +78,11 @@ class ResultsRecorder:
             "machine_id": self.machine_id,
             "scenarios": {s.name: s.model_dump(mode="json") for s in self.scenarios},
             "scenario_errors": [str(e) for e in self.errors],
+            "run_order": self.run_order,
         }
 
-    def write(self) -> Path | None:
-        """Write the results file (atomically); None while no run has finished."""
+    def write(self, *, final: bool = True) -> Path | None:
+        """Write the results file (atomically; compact JSON unless ``final``); None while no run has finished."""
         if not self.stats:
             return None
         hook = self.config.hook
@@ -90,5 +97,6 @@ class ResultsRecorder:
             commit_info=self._commit_info,
         )
         hook.pytest_benchmark_update_json(config=self.config, benchmarks=self.stats, output_json=output)
-        self.path = atomic_write_json(results_path(self.results_dir, self.machine_id, self.run_id), output)
+        self.path = atomic_write_json(results_path(self.results_dir, self.machine_id, self.run_id), output,
+                                      compact=not final)  # fmt: skip
         return self.path

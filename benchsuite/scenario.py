@@ -17,7 +17,7 @@ from pydantic import Field, PositiveInt, ValidationError, field_validator, model
 from benchsuite.specs import (
     SLUG,
     CaseConfig,
-    ClaimMetric,
+    ClaimSpec,
     InitName,
     LoaderSpec,
     LrScaling,
@@ -27,9 +27,11 @@ from benchsuite.specs import (
     PrecisionName,
     ScheduleSpec,
     Spec,
+    StepTimingSpec,
     axis_label,
     check_model_fits,
     name_shorthand,
+    selection_labels,
 )
 
 #: Matrix axes, in the order they are applied and appear in case ids: axis → path of the field it sets in
@@ -89,30 +91,6 @@ class MatrixSpec(Spec):
         return {axis: getattr(self, axis) for axis in AXES if getattr(self, axis) is not None}
 
 
-def _as_labels(selection: Any) -> Any:
-    """Axis values written in YAML (``128``, ``true``, ``0.2``) → the labels used in case ids."""
-    if not isinstance(selection, dict):
-        return selection
-    return {k: [axis_label(x) for x in v] if isinstance(v, list) else axis_label(v) for k, v in selection.items()}
-
-
-class ClaimSpec(Spec):
-    """A published claim that the scenario tests: ``cases`` beat ``against`` on ``metric``."""
-
-    says: str
-    metric: ClaimMetric = "time_to_target_s"
-    better: Literal["lower", "higher"] = "lower"
-    cases: dict[str, tuple[str, ...]]
-    """Axis → values selecting the cases the claim is about."""
-    against: dict[str, str]
-    """Axis → value selecting the reference case."""
-    min_ratio: float = Field(1.0, ge=1.0)
-    """How many times better the cases must be (e.g. 10 for "~10x faster", 2 for "halves the time"): the claim
-    holds only if every comparison is significant *and* its ratio of medians reaches this."""
-
-    _labels = field_validator("cases", "against", mode="before")(_as_labels)
-
-
 class ScenarioSpec(CaseConfig):
     """One scenario file: a base :class:`CaseConfig` plus seeds, a matrix, a baseline and the claims it tests."""
 
@@ -125,11 +103,13 @@ class ScenarioSpec(CaseConfig):
     baseline: dict[str, str] = {}
     """Axis → value of the baseline; axes left out vary (one baseline per value of them)."""
     claims: tuple[ClaimSpec, ...] = ()
+    step_timing: StepTimingSpec | None = None
+    """Paired, interleaved step-timing blocks of selected cases against a reference (timed apart from the runs)."""
     per_device: dict[Literal["cpu", "cuda"], dict[str, Any]] = {}
     """Overrides of the base configuration by device type, merged key by key, so a workload can suit the hardware,
     e.g. ``{cuda: {workload: {dataset: {num_samples: 200000}}, train: {max_epochs: 40}}}``."""
 
-    _baseline_labels = field_validator("baseline", mode="before")(_as_labels)
+    _baseline_labels = field_validator("baseline", mode="before")(selection_labels)
 
     @field_validator("seeds")
     @classmethod
@@ -145,6 +125,10 @@ class ScenarioSpec(CaseConfig):
         for i, claim in enumerate(self.claims):
             _check_selection(f"claims[{i}].against", claim.against, labels)
             _check_selection(f"claims[{i}].cases", claim.cases, labels)
+            _check_fixed_budget(f"claims[{i}]", claim, self.train.stop_at_target)
+        if self.step_timing is not None:
+            _check_selection("step_timing.against", self.step_timing.against, labels)
+            _check_selection("step_timing.cases", self.step_timing.cases, labels)
         for model in self.matrix.model or ():
             check_model_fits(model, self.workload.dataset)
         if self.target is None and any(c.metric in ("time_to_target_s", "steps_to_target") for c in self.claims):
@@ -196,6 +180,14 @@ def _check_selection(where: str, selection: dict[str, Any], labels: dict[str, tu
         for v in value if isinstance(value, (list, tuple)) else (value,):
             if v not in labels[axis]:
                 raise ValueError(f"{where}.{axis} = '{v}' is not a value of that axis {list(labels[axis])}")
+
+
+def _check_fixed_budget(where: str, claim: ClaimSpec, stop_at_target: bool) -> None:
+    """Final quality means something only when every run trains the same budget: runs that stop at the target
+    all end near it."""
+    if claim.metric == "final_val_metric" and stop_at_target:
+        raise ValueError(f"{where} judges final_val_metric, which needs a fixed budget: set train.stop_at_target: "
+                         "false (runs that stop at the target all end near it)")
 
 
 class ScenarioError(ValueError):

@@ -1,42 +1,78 @@
-"""Terminal summary of a results file: one line per case, one per claim."""
+"""Terminal summary of a results file: the hardware and how steady it was, one line per case, one per claim and one
+per compared pair (effect with interval; for time claims its steps and step-time halves)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from benchsuite import analysis, collect
-from benchsuite.report.filters import fmt_ci, fmt_num, fmt_ratio, fmt_spread
+from benchsuite import analysis, collect, verdicts
+from benchsuite.metrics import METRICS
+from benchsuite.report.filters import fmt_ci, fmt_effect, fmt_num, fmt_ratio, fmt_reach, fmt_seconds, fmt_spread
 from benchsuite.storage import read_results
 
 
 def summary_lines(results_file: Path) -> list[str]:
-    """Readable lines: per case time-to-target median [min – max] (reached k/n), speedup, final metric."""
+    """Readable lines: hardware, run order and noise; per case time-to-target median [min – max], reach rate,
+    speedup, step time; per claim its verdict and every pair's effect."""
     data = read_results(results_file)
-    runs, specs = collect.runs_frame(data), collect.scenario_specs(data)
+    runs, specs, blocks = collect.runs_frame(data), collect.scenario_specs(data), collect.blocks_frame(data)
     if runs.empty:
         return ["no benchmarked runs"]
-    hw = collect.hardware_summary(data)
-    lines = [f"hardware: {hw['machine_id']} ({hw['device']}; {hw['cpu']}; GPU {hw['gpu']})"]
-    summary = analysis.case_summary(runs, specs)
+    hw, order = collect.hardware_summary(data), collect.run_order(data)
+    lines = [f"hardware: {hw['machine_id']} ({hw['device']}; {hw['cpu']}; GPU {hw['gpu']})",
+             f"run order: {order['mode']}" + (f" (seed {order['seed']})" if order["mode"] == "random" else ""),
+             *noise_lines(runs)]  # fmt: skip
+    blocked = collect.blocked_by_seed(data)
+    summary = analysis.case_summary(runs, specs, blocked)
     for name, group in summary.groupby("scenario", sort=False):
         lines.append(f"{name}:")
         has_target = name in specs and specs[name].target is not None
-        for c in group.to_dict("records"):
-            lines.append(f"  {c['case_id']:<32} {_case_line(c, has_target)}")
-        for verdict in analysis.claim_verdicts(runs, specs[name]) if name in specs else []:
-            note = " (too few seeds to reach significance)" if verdict.underpowered else ""
-            lines.append(f"  claim {verdict.verdict.upper()}: {verdict.claim.says}{note}")
+        lines += [f"  {c['case_id']:<32} {_case_line(c, has_target)}" for c in group.to_dict("records")]
+        for verdict in verdicts.claim_verdicts(runs, specs[name], blocks, blocked) if name in specs else []:
+            lines += claim_lines(verdict)
+    return lines
+
+
+def noise_lines(runs) -> list[str]:
+    """How many runs were unstable, and a warning when too many were to judge time claims."""
+    noise = analysis.noise_summary(runs)
+    if not noise["n_runs"]:
+        return []
+    line = (f"noise: {noise['n_unstable']} of {noise['n_runs']} runs unstable (segment step-time CV above"
+            f" {noise['threshold_cv']:.2f}); median CV {noise['median_cv']:.3f}")
+    if analysis.too_noisy(noise):
+        return [line, "WARNING: the machine was too noisy to judge time claims; rerun on a quieter machine"]
+    return [line]
+
+
+def claim_lines(verdict: verdicts.Verdict) -> list[str]:
+    """The claim's verdict, then one line per compared pair."""
+    claim = verdict.claim
+    what = METRICS[claim.metric].words
+    need = (f", margin {claim.margin:g}" if claim.kind != "better" else f", needs {claim.required_effect:g}"
+            f"{'×' if METRICS[claim.metric].scale == 'ratio' else ''}")  # fmt: skip
+    unstable = f" [{verdict.unstable_runs} unstable runs]" if verdict.unstable_runs else ""
+    lines = [f"  claim {verdict.label.upper()}: {claim.says} ({what}, {claim.kind}{need}){unstable}"]
+    for pair in verdict.pairs:
+        e = pair.effect
+        text = f"    {e.case_id} vs {e.against_id}: {fmt_effect(e)} ({pair.verdict}; {e.source}, n {e.n} vs {e.n_against})"
+        if pair.steps is not None:
+            text += f" = steps {fmt_effect(pair.steps)} x step time {fmt_effect(pair.step_time)} ({pair.step_time.source})"
+        lines.append(text)
     return lines
 
 
 def _case_line(c: dict, has_target: bool) -> str:
+    reach = fmt_reach(c["n_reached"], c["n"], c["reach_low"], c["reach_high"])
     ttt = (
-        f"time-to-target {fmt_spread(c['ttt_median_s'], c['ttt_min_s'], c['ttt_max_s'])} reached"
-        f" {c['n_reached']}/{c['n']}, speedup {fmt_ratio(c['speedup_vs_baseline'])}{'*' if c['speedup_partial'] else ''}, "
+        f"time-to-target {fmt_spread(c['ttt_median_s'], c['ttt_min_s'], c['ttt_max_s'])} reached {reach},"
+        f" speedup {fmt_ratio(c['speedup_vs_baseline'])}, steps {fmt_num(c['steps_to_target_median'], 0)}, "
         if has_target
         else f"no target, n={c['n']}, "
     )
+    unstable = f", {c['n_unstable']} unstable" if c["n_unstable"] else ""
     return (
-        f"{ttt}final {fmt_ci(c['final_mean'], c['final_ci_low'], c['final_ci_high'])},"
-        f" throughput {fmt_num(c['throughput_median'], 0)} samples/s"
+        f"{ttt}step {fmt_seconds(c['step_time_median_s'])}, final"
+        f" {fmt_ci(c['final_mean'], c['final_ci_low'], c['final_ci_high'])},"
+        f" throughput {fmt_num(c['throughput_median'], 0)} samples/s{unstable}"
     )

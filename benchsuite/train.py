@@ -149,7 +149,7 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         effective_lr=effective_lr(config), precision=precision.in_effect(config.techniques.precision, device),
         target_metric=config.target.metric if config.target else None,
         target_value=config.target.value if config.target else None,
-        curve=loop.curve, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
+        curve=loop.curve, segments=loop.segments, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
         telemetry=telemetry, timeline=timeline,
         utilisation={**mfu.utilisation(flops_sample, loop.samples, loop.train_watch.elapsed_s,
                                        mfu.peak_flops(device, config.techniques.precision)),
@@ -182,6 +182,8 @@ class _Loop:
         self.fault_step: int | None = None
         self.steps_done = 0
         self.stall_s = 0.0
+        self.segments: list[tuple[float, int]] = []
+        """(seconds, steps) of every timed segment: the steps between two evaluations."""
 
     def run(self, trainer: Trainer, generator: torch.Generator) -> tuple[Status, int]:
         """Train; return the final status and the steps completed (``fault_step`` is set on a fault)."""
@@ -199,7 +201,7 @@ class _Loop:
                 self.samples += len(batch[1])
                 if not self.budget.evaluates_at(step):
                     continue
-                self.train_watch.stop()
+                self.segments.append((self.train_watch.stop(), seg_steps))
                 point = self._evaluate(trainer, step, loss_sum.item() / seg_steps)
                 if not (math.isfinite(point.train_loss) and math.isfinite(point.val_loss)):
                     self.fault_step = step
@@ -211,7 +213,7 @@ class _Loop:
                 self.train_watch.start()
         except torch.cuda.OutOfMemoryError:
             if self.train_watch.running:
-                self.train_watch.stop()
+                self.segments.append((self.train_watch.stop(), seg_steps))
             self.fault_step = step  # the step (or its evaluation) that ran out of memory
             return "oom", self.steps_done
         return "ok", step

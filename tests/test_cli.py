@@ -36,10 +36,18 @@ def test_validate_shipped_scenarios(capsys):
 
 def test_list_prints_run_ids(capsys, scenario_dir):
     assert main(["list", str(scenario_dir)]) == 0
-    assert capsys.readouterr().out.split() == [
-        "tiny[init=default-seed=0]", "tiny[init=default-seed=1]",
-        "tiny[init=xavier_uniform-seed=0]", "tiny[init=xavier_uniform-seed=1]",
+    assert capsys.readouterr().out.split() == [  # seed-major: every case of seed 0, then of seed 1
+        "tiny[init=default-seed=0]", "tiny[init=xavier_uniform-seed=0]",
+        "tiny[init=default-seed=1]", "tiny[init=xavier_uniform-seed=1]",
     ]  # fmt: skip
+    assert main(["list", "--run-order", "case-major", str(scenario_dir)]) == 0
+    assert capsys.readouterr().out.split()[:2] == ["tiny[init=default-seed=0]", "tiny[init=default-seed=1]"]
+
+
+def test_list_ends_each_scenario_with_its_step_timing_items(capsys, tmp_path):
+    spec = tiny_spec(step_timing={"against": {"init": "default"}})
+    assert main(["list", str(write_yaml(tmp_path / "t.yaml", spec))]) == 0
+    assert capsys.readouterr().out.split()[-1] == "tiny[step-timing:init=xavier_uniform-vs-init=default]"
 
 
 def test_report_rebuilds_html(capsys, tmp_path):

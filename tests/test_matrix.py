@@ -89,3 +89,43 @@ def test_scalar_axes_have_readable_labels_and_baselines():
     assert [c.case_id for c in cases][:2] == ["batch_size=16-lr_scaling=linear", "batch_size=16-lr_scaling=sqrt"]
     assert [c.is_baseline for c in cases] == [True, True, False, False]
     assert cases[2].config.train.batch_size == 32 and cases[3].config.train.lr_scaling == "sqrt"
+
+
+def test_seed_major_order_interleaves_the_cases():
+    runs = expand_runs(_spec(seeds=[0, 1, 2]))
+    assert [(r.case.case_id, r.seed) for r in runs[:3]] == [("init=default", 0), ("init=xavier_uniform", 0),
+                                                           ("init=default", 1)]  # fmt: skip
+    case_major = expand_runs(_spec(seeds=[0, 1, 2]), order="case-major")
+    assert [r.seed for r in case_major[:3]] == [0, 1, 2]
+
+
+def test_random_order_shuffles_cases_within_each_seed_block_reproducibly():
+    spec = _spec(seeds=list(range(6)), matrix={"init": ["default", "xavier_uniform", "xavier_normal", "kaiming_normal"]})
+    runs = expand_runs(spec, order="random", order_seed=11)
+    assert runs == expand_runs(spec, order="random", order_seed=11)  # the recorded seed gives the order back
+    blocks = [runs[i : i + 4] for i in range(0, 24, 4)]
+    assert all({r.seed for r in block} == {i} and len({r.case.case_id for r in block}) == 4 for i, block in enumerate(blocks))
+    assert len({tuple(r.case.case_id for r in block) for block in blocks}) > 1  # not the same order in every block
+    assert runs != expand_runs(spec, order="random", order_seed=12)
+
+
+def test_unknown_run_order_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown run order 'sideways'"):
+        expand_runs(_spec(), order="sideways")
+
+
+def test_step_timing_pairs_each_selected_case_with_its_reference():
+    from benchsuite.matrix import timing_pairs
+
+    spec = _spec(matrix={"norm": ["none", "batchnorm", "layernorm"], "init": ["default", "xavier_uniform"]},
+                 step_timing={"cases": {"norm": ["batchnorm"]}, "against": {"norm": "none"}, "blocks": 6})  # fmt: skip
+    pairs = timing_pairs(spec)
+    assert [(p.case.case_id, p.reference.case_id) for p in pairs] == [
+        ("init=default-norm=batchnorm", "init=default-norm=none"),
+        ("init=xavier_uniform-norm=batchnorm", "init=xavier_uniform-norm=none"),
+    ]  # fmt: skip
+    assert pairs[0].blocks == 6 and pairs[0].run_id == "tiny[step-timing:init=default-norm=batchnorm-vs-init=default-norm=none]"
+    everything = _spec(matrix={"norm": ["none", "batchnorm", "layernorm"]}, step_timing={"against": {"norm": "none"}})
+    assert len(timing_pairs(everything)) == 2 and timing_pairs(_spec()) == []

@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from benchsuite.outcome import CurvePoint, RunResult, TargetHit, metric_after_epochs, reaches, time_to_target
+from benchsuite.outcome import (
+    UNSTABLE_CV, CurvePoint, RunResult, TargetHit, metric_after_epochs, reaches, step_times, time_to_target,
+)
 
 
 def _curve(accuracies, losses=None, seconds=None):
@@ -72,3 +74,20 @@ def test_no_target_means_no_time_to_target():
     info = _result(target_metric=None, target_value=None).extra_info()
     assert info["time_to_target_s"] is None and info["reached_target"] is False
     assert info["final_val_metric"] == 0.97  # quality falls back to validation accuracy
+
+
+def test_step_times_by_hand():
+    # seconds per step of the segments: 0.1, 0.1, 0.2, 0.1 (the empty one is ignored)
+    times = step_times([(1.0, 10), (2.0, 20), (2.0, 10), (0.5, 5), (0.0, 0)])
+    assert times.n_segments == 4 and times.median_s == pytest.approx(0.1)
+    assert (times.p25_s, times.p75_s) == pytest.approx((0.1, 0.125))
+    assert times.cv == pytest.approx(0.05 / 0.125)  # sample sd 0.05 over mean 0.125
+    assert step_times([]).median_s is None and step_times([(1.0, 4)]).cv is None
+
+
+def test_segments_are_stored_with_their_statistics_and_the_unstable_flag():
+    steady = _result(segments=[(0.5, 10), (0.5, 10), (0.5, 10), (0.5, 10)]).extra_info()
+    assert steady["segments"] == [[0.5, 10]] * 4 and steady["step_time_s_median"] == 0.05
+    assert steady["step_time_cv"] == 0.0 and steady["unstable"] is False
+    drifting = _result(segments=[(0.5, 10), (1.5, 10), (0.5, 10), (0.5, 10)]).extra_info()
+    assert drifting["step_time_cv"] > UNSTABLE_CV and drifting["unstable"] is True

@@ -124,7 +124,8 @@ def test_killed_session_keeps_every_finished_run(pytester, scenario_dir):
     assert result.ret == 17
     (path,) = results_files(pytester)
     data = json.loads(path.read_text())
-    assert [b["extra_info"]["seed"] for b in data["benchmarks"]] == [0, 1]
+    assert [b["extra_info"]["run_id"] for b in data["benchmarks"]] == ["tiny[init=default-seed=0]",
+                                                                       "tiny[init=xavier_uniform-seed=0]"]
     assert not list(path.parent.glob(".*.tmp"))
 
 
@@ -140,3 +141,26 @@ def test_precision_the_device_cannot_run_is_skipped_with_the_reason(pytester, tm
     result = run(pytester, tmp_path / "s", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*SKIPPED*precision fp16: fp16 autocast with GradScaler needs a CUDA device*"])
+
+
+def test_runs_are_interleaved_and_paired_step_timing_follows(pytester, tmp_path):
+    spec = tiny_spec(step_timing={"against": {"init": "default"}, "blocks": 2, "min_block_s": 0.001})
+    write_yaml(tmp_path / "s" / "tiny.yaml", spec)
+    result = run(pytester, tmp_path / "s", "--benchmark", "--run-order=random", "--run-order-seed=5")
+    result.assert_outcomes(passed=5)
+    (path,) = results_files(pytester)
+    data = json.loads(path.read_text())
+    assert data["benchsuite"]["run_order"] == {"mode": "random", "seed": 5}
+    infos = [b["extra_info"] for b in data["benchmarks"]]
+    assert [i["seed"] for i in infos[:4]] == [0, 0, 1, 1] and [i["order_index"] for i in infos] == [0, 1, 2, 3, 4]
+    timing = infos[-1]
+    assert timing["kind"] == "step_timing" and len(timing["blocks"]) == 2
+    assert all(len(i["segments"]) >= 1 for i in infos[:4])
+    result.stdout.fnmatch_lines(["*run order: random (seed 5)*"])
+
+
+def test_smoke_mode_runs_one_block_of_each_step_timing_pair(pytester, tmp_path):
+    write_yaml(tmp_path / "s" / "tiny.yaml", tiny_spec(step_timing={"against": {"init": "default"}}))
+    result = run(pytester, tmp_path / "s")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*tiny?step-timing:init=xavier_uniform-vs-init=default?*PASSED*"])

@@ -60,9 +60,11 @@ def test_report_is_self_contained_html_with_tables_figures_and_verdicts():
     html = render_report(results_data())
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 3  # curves, time-to-target, telemetry
     assert "src=" not in html and "<link" not in html and 'href="http' not in html  # nothing fetched
-    assert "init=xavier_uniform" in html and "1.15 s [1 s – 1.3 s]" in html and "1.91×*" in html
+    assert "init=xavier_uniform" in html and "1.15 s [1 s – 1.3 s]" in html
+    assert "<td>2× [1.54×, ∞]</td>" in html  # Hodges-Lehmann speedup with its interval (the miss ranks last)
     assert '<span class="held">held</span>' in html and "cpu-test-2c" in html
-    assert "3/4" in html  # reached count of the baseline
+    assert "3/4 (30–95 %)" in html  # reached count of the baseline with its Wilson interval
+    assert "run order</dt><dd>case-major" in html  # a file written before the run order was recorded
     assert "<th>epochs-to-target</th>" in html and "<td>0.50</td>" in html
     assert "Measured apart from the timed region (median per run): warm-up 0.1 s, evaluation 0.2 s." in html
 
@@ -85,7 +87,9 @@ def test_terminal_summary_lines(tmp_path):
     assert lines[0].startswith("hardware: cpu-test-2c")
     row = next(line for line in lines if "init=default" in line)
     assert "time-to-target 2.2 s [2 s – 2.4 s] reached 3/4" in row and "throughput 160 samples/s" in row
-    assert "  claim HELD: Xavier is faster" in lines
+    assert "  claim HELD: Xavier is faster (time-to-target, better, needs 1.1×)" in lines
+    pair = lines[lines.index("  claim HELD: Xavier is faster (time-to-target, better, needs 1.1×)") + 1]
+    assert pair.startswith("    init=xavier_uniform vs init=default: 2× [1.54×, ∞] (held; runs, n 4 vs 4) = steps")
 
 
 def test_batch_size_scenarios_get_time_to_target_and_throughput_against_batch():

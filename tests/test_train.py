@@ -137,7 +137,7 @@ def test_prior_bias_and_dropout_axes_reach_the_model():
     spec = ScenarioSpec.model_validate(tiny_spec(matrix={"dropout": [0.0, 0.5], "prior_bias": [True]}))
     runs = expand_runs(spec)
     assert runs[0].run_id == "tiny[dropout=0-prior_bias=true-seed=0]"
-    assert [r.case.config.workload.model.dropout for r in runs[::2]] == [0.0, 0.5]
+    assert [r.case.config.workload.model.dropout for r in runs[:2]] == [0.0, 0.5]
     assert train_run(runs[-1], CPU).status == "ok"
 
 
@@ -175,6 +175,14 @@ def test_dataloader_runs_are_reproducible(loader):
 
 def test_loader_axis_and_validation():
     spec = ScenarioSpec.model_validate(tiny_spec(matrix={"loader": ["preloaded", {"name": "dataloader", "pin_memory": True}]}))
-    assert [r.case.case_id for r in expand_runs(spec)[::2]] == ["loader=preloaded", "loader=dataloader"]
+    assert [r.case.case_id for r in expand_runs(spec)[:2]] == ["loader=preloaded", "loader=dataloader"]
     with pytest.raises(ValueError, match="prefetch_factor needs num_workers"):
         TrainSpec(max_steps=1, loader={"name": "dataloader", "prefetch_factor": 4})
+
+
+def test_timed_segments_add_up_to_the_timed_region():
+    result = train_run(_run(train={**tiny_spec()["train"], "eval_every_steps": 3}), CPU, telemetry_interval_s=None)
+    seconds, steps = zip(*result.segments)
+    assert sum(steps) == result.steps == 8 and steps == (3, 1, 2, 2)  # evaluations at 3, 4 (epoch end), 6, 8
+    assert sum(seconds) == pytest.approx(result.timed_s) and len(result.segments) == len(result.curve) - 1
+    assert result.extra_info()["step_time_s_median"] > 0

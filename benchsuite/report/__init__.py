@@ -11,7 +11,8 @@ from typing import Any
 
 import jinja2
 
-from benchsuite import analysis, collect
+from benchsuite import analysis, collect, effects, verdicts
+from benchsuite.metrics import METRICS
 from benchsuite.report import figures
 from benchsuite.report.filters import FILTERS
 from benchsuite.storage import atomic_write_text, read_results, report_path
@@ -27,8 +28,10 @@ _ENV.filters.update(FILTERS)
 def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Per scenario: its spec, case table, claim verdicts and figures."""
     runs, curves, specs = collect.runs_frame(data), collect.curves_frame(data), collect.scenario_specs(data)
-    timelines = collect.timelines_frame(data)
-    summary = analysis.case_summary(runs, specs) if not runs.empty else None
+    timelines, blocks = collect.timelines_frame(data), collect.blocks_frame(data)
+    blocked = collect.blocked_by_seed(data)
+    summary = analysis.case_summary(runs, specs, blocked) if not runs.empty else None
+    ratios = analysis.step_time_ratios(blocks) if not blocks.empty else None
     sections = []
     for name, spec in specs.items():
         mine = runs[runs["scenario"] == name] if not runs.empty else runs
@@ -37,6 +40,7 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
         metric = spec.target.metric if spec.target else "val_accuracy"
         bands = analysis.curve_bands(curves[curves["scenario"] == name], metric)
         cases = summary[summary["scenario"] == name]
+        timing = ratios[ratios["scenario"] == name] if ratios is not None else None
         sections.append({
             "spec": spec, "metric": metric,
             "cases": cases.to_dict("records"),
@@ -47,7 +51,9 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
             "timeline_svg": figures.timeline_figure(timelines[timelines["scenario"] == name], name)
             if not timelines.empty else None,
             "precisions": sorted(mine["precision"].dropna().unique()),
-            "verdicts": analysis.claim_verdicts(runs, spec),
+            "verdicts": verdicts.claim_verdicts(runs, spec, blocks, blocked),
+            "step_timing": timing.to_dict("records") if timing is not None and not timing.empty else [],
+            "step_timing_svg": figures.step_time_figure(timing, name) if timing is not None and not timing.empty else None,
             "curve_svg": figures.curve_figure(bands, metric, spec.target.value if spec.target else None, name),
             "ttt_svg": figures.ttt_figure(mine, name) if mine["time_to_target_s"].notna().any() else None,
         })  # fmt: skip
@@ -87,12 +93,17 @@ def _batch_figures(cases, name: str) -> list[str]:
 
 def render_report(data: dict[str, Any], source: str = "") -> str:
     """The whole self-contained HTML report of one results file's data."""
+    runs = collect.runs_frame(data)
+    noise = analysis.noise_summary(runs) if not runs.empty else {"n_runs": 0}
     return _ENV.get_template("report.html.j2").render(
         hardware=collect.hardware_summary(data),
         run_id=data.get("benchsuite", {}).get("run_id", "?"),
+        run_order=collect.run_order(data),
+        noise=noise, too_noisy=analysis.too_noisy(noise),
         scenario_errors=data.get("benchsuite", {}).get("scenario_errors", []),
         sections=scenario_sections(data),
-        alpha=analysis.ALPHA,
+        alpha=effects.ALPHA,
+        metrics=METRICS,
         source=source,
     )
 

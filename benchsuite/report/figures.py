@@ -108,3 +108,25 @@ def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:
         axes[-1].set(xlabel="wall seconds since the run's first sample (evaluations included)")
         axes[0].legend(fontsize=7, ncol=2)
     return to_svg(fig)
+
+
+def step_time_figure(ratios: pd.DataFrame, title: str) -> str:
+    """Paired step-timing ratios: one row per block-timed pair, the Hodges-Lehmann ratio (reference s/step ÷ case
+    s/step, log axis) with its 95 % interval; above 1 the case's steps are faster.
+
+    ``ratios`` is :func:`benchsuite.analysis.step_time_ratios` for one scenario.
+    """
+    labels = [f"{r.case_id}  vs  {r.against_id}" for r in ratios.itertuples()]
+    with sns.axes_style(STYLE):
+        fig = Figure(figsize=(8, 0.42 * len(ratios) + 1.3))
+        ax = fig.subplots()
+        y = list(range(len(ratios)))
+        err = [ratios["ratio"] - ratios["low"], ratios["high"] - ratios["ratio"]]
+        ax.errorbar(ratios["ratio"], y, xerr=err, fmt="o", color=palette(1)[0], capsize=3)
+        ax.axvline(1.0, color="black", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set(xlabel="step-time ratio, reference ÷ case (> 1: the case steps faster); 95 % interval",
+               title=f"{title}: paired step timing")  # fmt: skip
+    return to_svg(fig)

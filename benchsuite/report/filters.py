@@ -58,6 +58,45 @@ def fmt_p(p: Any) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def fmt_factor(x: Any) -> str:
+    """A ratio bound that may be unbounded: ``1.824`` → ``1.82×``, ``inf`` → ``∞``, ``0`` → ``0×``."""
+    if _missing(x):
+        return DASH
+    if math.isinf(x):
+        return "∞"
+    return f"{x:.3g}×" if x < 10 else f"{x:.1f}×"
+
+
+def fmt_shift(x: Any, digits: int = 3) -> str:
+    """A signed difference: ``0.0213`` → ``+0.021``; unbounded → ``±∞``."""
+    if _missing(x):
+        return DASH
+    if math.isinf(x):
+        return "+∞" if x > 0 else "−∞"
+    return f"{x:+.{digits}f}".replace("-", "−")
+
+
+def fmt_effect(effect: Any) -> str:
+    """An effect with its interval: ``1.62× [1.41×, 1.80×]`` or ``+0.021 [−0.004, +0.050]``; the estimate is a dash
+    when half or more of a side missed the target."""
+    if effect is None:
+        return DASH
+    fmt = fmt_factor if effect.scale == "ratio" else fmt_shift
+    return f"{fmt(effect.estimate)} [{fmt(effect.low)}, {fmt(effect.high)}]"
+
+
+def fmt_pct(x: Any, digits: int = 0) -> str:
+    """A share as a percentage: ``0.2307`` → ``23 %``."""
+    return DASH if _missing(x) else f"{100 * x:.{digits}f} %"
+
+
+def fmt_reach(k: Any, n: Any, low: Any, high: Any) -> str:
+    """Reach rate with its Wilson interval: ``3/5 (23–88 %)``; just ``5/5`` when every run reached."""
+    if k == n:
+        return f"{k}/{n}"
+    return f"{k}/{n} ({100 * low:.0f}–{100 * high:.0f} %)" if not _missing(low) else f"{k}/{n}"
+
+
 FILTERS = {
     "num": fmt_num,
     "seconds": fmt_seconds,
@@ -65,4 +104,9 @@ FILTERS = {
     "ci": fmt_ci,
     "ratio": fmt_ratio,
     "p": fmt_p,
+    "factor": fmt_factor,
+    "shift": fmt_shift,
+    "effect": fmt_effect,
+    "pct": fmt_pct,
+    "reach": lambda c: fmt_reach(c["n_reached"], c["n"], c["reach_low"], c["reach_high"]),
 }

@@ -8,7 +8,9 @@ Sequences are tuples so that specs are hashable and can key caches. ``benchsuite
 
 from benchsuite.specs.base import (
     SLUG, ActivationName, ClaimMetric, InitName, MetricName, NormName, PrecisionName, Spec, axis_label, name_shorthand,
+    selection_labels,
 )
+from benchsuite.specs.claims import ClaimKind, ClaimSpec, StepTimingSpec
 from benchsuite.specs.case import CaseConfig, TargetSpec, TechniquesSpec
 from benchsuite.specs.training import (
     AdagradSpec, AdamSpec, AdamwSpec, ConstantSchedule, CosineSchedule, DataLoaderSpec, LoaderSpec, LrScaling,
@@ -22,7 +24,7 @@ from benchsuite.specs.workload import (
 
 __all__ = [
     "SLUG", "ActivationName", "ClaimMetric", "InitName", "MetricName", "NormName", "PrecisionName", "Spec",
-    "axis_label", "name_shorthand",
+    "axis_label", "name_shorthand", "selection_labels", "ClaimKind", "ClaimSpec", "StepTimingSpec",
     "CaseConfig", "TargetSpec", "TechniquesSpec", "AdagradSpec", "AdamSpec", "AdamwSpec", "ConstantSchedule",
     "CosineSchedule", "LrScaling", "OneCycleSchedule", "OptimizerSpec", "RmspropSpec", "ScheduleSpec", "SgdSpec",
     "StepSchedule", "TrainSpec", "DataLoaderSpec", "LoaderSpec", "PreloadedLoader", "MODEL_INPUT_RANK", "Cnn1dSpec", "Cnn2dSpec", "DatasetSpec", "Mnist1dSpec",

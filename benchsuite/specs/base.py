@@ -6,14 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from benchsuite.metrics import METRICS
+
 InitName = Literal["default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
 NormName = Literal["none", "batchnorm", "layernorm"]
 ActivationName = Literal["relu", "gelu", "tanh"]
 PrecisionName = Literal["fp32", "tf32", "bf16", "fp16"]
 MetricName = Literal["val_accuracy", "val_loss"]
-ClaimMetric = Literal[
-    "time_to_target_s", "steps_to_target", "final_val_metric", "val_metric_epoch1", "throughput_samples_per_s"
-]
+ClaimMetric = Literal[tuple(METRICS)]  # type: ignore[valid-type]  # the metric registry is the one list of names
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -38,3 +38,11 @@ def axis_label(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def selection_labels(selection: Any) -> Any:
+    """Axis values written in YAML (``128``, ``true``, ``0.2``) → the labels used in case ids, in a selection such
+    as ``{batch_size: [4096]}`` or ``{init: default}``; anything else is returned for validation to refuse."""
+    if not isinstance(selection, dict):
+        return selection
+    return {k: [axis_label(x) for x in v] if isinstance(v, (list, tuple)) else axis_label(v) for k, v in selection.items()}

@@ -1,0 +1,45 @@
+"""Paired, interleaved step-timing blocks on tiny cases."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import tiny_spec
+
+from benchsuite.matrix import timing_pairs
+from benchsuite.scenario import ScenarioSpec
+from benchsuite.step_timing import time_pair
+from benchsuite.train import UnsupportedCase
+
+CPU = torch.device("cpu")
+
+
+def _pair(**overrides):
+    spec = ScenarioSpec.model_validate(tiny_spec(**{"step_timing": {"against": {"init": "default"}}, **overrides}))
+    (pair,) = timing_pairs(spec)
+    return pair
+
+
+def test_blocks_alternate_abba_and_last_at_least_the_minimum():
+    timing = time_pair(_pair(), CPU, blocks=4, min_block_s=0.01)
+    assert timing.status == "ok" and [b.first for b in timing.blocks] == ["case", "against", "case", "against"]
+    for block in timing.blocks:
+        assert block.case_steps == timing.block_steps["case"] >= 1 and block.against_steps >= 1
+        assert block.case_s > 0 and block.against_s > 0
+    info = timing.extra_info()
+    assert info["kind"] == "step_timing" and info["case_id"] == "init=xavier_uniform" and info["against_id"] == "init=default"
+    assert len(info["blocks"]) == 4 and set(info["blocks"][0]) == {"first", "case_s", "case_steps", "against_s", "against_steps"}
+
+
+def test_worker_loaders_get_fresh_workers_each_block():
+    loader = {"name": "dataloader", "num_workers": 1, "prefetch_factor": 2}
+    pair = _pair(matrix={"loader": ["preloaded", {**loader, "label": "workers"}]},
+                 step_timing={"against": {"loader": "preloaded"}})  # fmt: skip
+    timing = time_pair(pair, CPU, blocks=2, min_block_s=0.0)
+    assert timing.status == "ok" and len(timing.blocks) == 2
+
+
+def test_a_precision_the_device_cannot_run_is_refused():
+    pair = _pair(matrix={"precision": ["fp32", "fp16"]}, step_timing={"against": {"precision": "fp32"}})
+    with pytest.raises(UnsupportedCase, match="fp16"):
+        time_pair(pair, CPU, blocks=1)
