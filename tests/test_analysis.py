@@ -74,3 +74,22 @@ def test_curve_bands_keep_only_steps_every_seed_has():
     curves = curves[~((curves["seed"] == 0) & (curves["step"] == 20))]
     bands = analysis.curve_bands(curves, "val_accuracy")
     assert 20 not in set(bands[bands["case_id"] == "init=default"]["step"])
+
+
+def test_collect_reads_segments_statistics_and_step_timing_blocks():
+    data = results_data()
+    data["benchmarks"][0]["extra_info"].update(step_time_s_median=0.09, step_time_cv=0.3, unstable=True,
+                                               segments=[[0.9, 10], [1.1, 10]])  # fmt: skip
+    blocks = [{"first": "case", "case_s": 1.0, "case_steps": 10, "against_s": 2.0, "against_steps": 10},
+              {"first": "against", "case_s": 1.1, "case_steps": 10, "against_s": 2.0, "against_steps": 10}]  # fmt: skip
+    data["benchmarks"].append({"name": "t", "stats": {"median": 1.0}, "extra_info": {
+        "kind": "step_timing", "scenario": "tiny", "case_id": "init=xavier_uniform", "against_id": "init=default",
+        "axes": {"init": "xavier_uniform"}, "blocks": blocks}})  # fmt: skip
+    runs = collect.runs_frame(data)
+    assert len(runs) == 8  # the step-timing item is not a run
+    first = runs.iloc[0]
+    assert (first["step_time_s_median"], first["unstable"]) == (0.09, True)
+    assert runs.iloc[1]["step_time_s_median"] == 0.1 and not runs.iloc[1]["unstable"]  # format 1: from step_time_s
+    frame = collect.blocks_frame(data)
+    assert list(frame["first"]) == ["case", "against"] and list(frame["axis_init"]) == ["xavier_uniform"] * 2
+    assert collect.run_order(data) == {"mode": "case-major", "seed": None} and not collect.blocked_by_seed(data)
