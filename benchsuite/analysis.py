@@ -5,8 +5,9 @@ curves of :mod:`benchsuite.collect`, with the interval methods of :mod:`benchsui
 
 - Time-to-target: median over the runs that reached the target, with min–max spread; reach rate k/n with a Wilson
   interval (a run that never reaches the target has no time-to-target: it is censored, never dropped).
-- Speedup against the baseline: the Hodges-Lehmann ratio of time-to-target with its 95 % interval, misses ranked
-  last; no ratio when half or more of a side missed.
+- Speedup against the baseline: the Hodges-Lehmann ratio of time-to-target with its 95 % interval, paired by seed
+  when the session ran in blocks of seeds and has enough of them (as :mod:`benchsuite.verdicts` does), misses
+  ranked last; no ratio when half or more of a side missed.
 - Step time: the median over runs of each run's median seconds per step, with the runs' quartiles.
 - Quality (final and after epoch 1): mean with a two-sided 95 % Student-t interval over seeds.
 """

@@ -2,8 +2,17 @@
 
 For each pair (a selected case against its reference, sharing every other axis) the effect is the ratio (time,
 steps, rates; log scale) or the difference (validation metrics) in the claim's direction, with a 95 % interval from
-:mod:`benchsuite.effects`. The pairs of one claim are Holm-corrected: the j-th smallest of m one-sided p-values is
-judged with an interval at 1 - α/(m-j+1).
+:mod:`benchsuite.effects`:
+
+- runs pair by seed when the session ran them in blocks of seeds (seed-major or random order: a seed's round of
+  cases ran close in time, so a slow stretch of the machine falls on both sides of a pair and cancels) and there are
+  enough seeds for a bounded signed-rank interval at the claim's strictest Holm level (the design decides, never
+  the data): Hodges-Lehmann estimate of the per-seed differences, Wilcoxon signed-rank interval;
+- otherwise the two samples: Hodges-Lehmann shift, Mann-Whitney interval;
+- claims on ``step_time_s`` use the scenario's paired step-timing blocks when it has them.
+
+The pairs of one claim are Holm-corrected: the j-th smallest of m one-sided p-values is judged with an interval at
+1 - α/(m-j+1).
 
 Decision for a ``better`` claim, with r* = max(min_ratio, min_effect) and "1" the no-effect value (0 for
 differences):
