@@ -93,10 +93,12 @@ class PairEffect:
 
     @property
     def low(self) -> float:
+        """Lower bound of the interval, as a ratio or a difference (0 or -inf when unbounded)."""
         return self._show(self.shift.low)
 
     @property
     def high(self) -> float:
+        """Upper bound of the interval, as a ratio or a difference (inf when unbounded)."""
         return self._show(self.shift.high)
 
 
