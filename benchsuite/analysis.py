@@ -24,6 +24,7 @@ from benchsuite import effects
 from benchsuite.outcome import UNSTABLE_CV
 from benchsuite.pairing import common_seeds, same_except
 from benchsuite.scenario import ScenarioSpec
+from benchsuite.stored import StoredScenario
 
 
 def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -38,17 +39,17 @@ def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[float, float, 
     return mean, float(low), float(high)
 
 
-def case_summary(runs: pd.DataFrame, specs: dict[str, ScenarioSpec], blocked: bool = True) -> pd.DataFrame:
+def case_summary(runs: pd.DataFrame, specs: dict[str, StoredScenario | ScenarioSpec], blocked: bool = True) -> pd.DataFrame:
     """One row per (scenario, case_id): n, reach rate with its Wilson interval, time-to-target median/min/max,
     steps, step time, quality mean ± CI, and the speedup against the baseline with its interval.
 
     The baseline of a case shares its values on every axis that the scenario's ``baseline`` does not name.
     ``blocked``: the session ran its runs in blocks of seeds, so a case and its baseline pair by seed.
     """
-    rows = [_summarise(scenario, case_id, g) for (scenario, case_id), g in runs.groupby(["scenario", "case_id"], sort=False)]
-    summary = pd.DataFrame(rows)
+    groups = dict(list(runs.groupby(["scenario", "case_id"], sort=False)))
+    summary = pd.DataFrame([_summarise(scenario, case_id, g) for (scenario, case_id), g in groups.items()])
     if not summary.empty:
-        speedups = [_speedup(runs, row, specs, blocked) for _, row in summary.iterrows()]
+        speedups = [_speedup(groups, summary, row, specs, blocked) for _, row in summary.iterrows()]
         for key in ("speedup_vs_baseline", "speedup_low", "speedup_high"):
             summary[key] = [s[key] for s in speedups]
     return summary
@@ -84,20 +85,22 @@ def _flags(runs: pd.DataFrame) -> pd.Series:
     return runs["unstable"].fillna(False).astype(bool)
 
 
-def _speedup(runs: pd.DataFrame, row: pd.Series, specs: dict[str, ScenarioSpec], blocked: bool) -> dict[str, float]:
+def _speedup(groups: dict[tuple[str, str], pd.DataFrame], summary: pd.DataFrame, row: pd.Series,
+             specs: dict[str, StoredScenario | ScenarioSpec], blocked: bool) -> dict[str, float]:  # fmt: skip
     """Hodges-Lehmann ratio baseline/case of time-to-target with its 95 % interval (misses ranked last), paired by
     seed where the runs pair and are enough for a bounded interval; NaN without a unique baseline or when half or
-    more of a side missed."""
+    more of a side missed. ``groups`` holds each case's runs, ``summary`` one row per case (its axis columns)."""
     none = {"speedup_vs_baseline": math.nan, "speedup_low": math.nan, "speedup_high": math.nan}
     spec = specs.get(row["scenario"])
     if spec is None or spec.target is None:
         return none
-    mine = runs[runs["scenario"] == row["scenario"]]
-    case = mine[mine["case_id"] == row["case_id"]]
-    base = mine[same_except(mine, case.iloc[0], spec.baseline_labels())]
-    if base.empty or base["case_id"].nunique() != 1:
+    cases = summary[summary["scenario"] == row["scenario"]]
+    baselines = cases[same_except(cases, row, spec.baseline_labels())]
+    if len(baselines) != 1:
         return none
-    x, y = (-np.log(g.sort_values("seed")["time_to_target_s"].to_numpy(float)) for g in (case, base))
+    case, base = groups[(row["scenario"], row["case_id"])], groups[(row["scenario"], baselines["case_id"].iloc[0])]
+    x, y = (-np.log(g[["seed", "time_to_target_s"]].sort_values("seed")["time_to_target_s"].to_numpy(float))
+            for g in (case, base))  # fmt: skip
     x, y = np.nan_to_num(x, nan=-np.inf), np.nan_to_num(y, nan=-np.inf)
     seeds = common_seeds(case, base)
     if blocked and seeds is not None and effects.paired_bounded(len(seeds), 0.95):

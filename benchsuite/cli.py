@@ -58,16 +58,52 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Rebuild the HTML report of a results file."""
+    """Rebuild the HTML report of a results file; stored scenarios that today's schema no longer takes are reported
+    as stored, each with a warning line."""
+    from benchsuite import collect
     from benchsuite.report import write_report
+    from benchsuite.storage import read_results
 
+    path = Path(args.results_file)
     try:
-        out = write_report(Path(args.results_file), out=Path(args.output) if args.output else None)
-    except ValueError as exc:
+        data = read_results(path)
+        out = write_report(path, out=Path(args.output) if args.output else None)
+    except ValueError as exc:  # ResultsError: one line naming the file
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    for spec in collect.scenario_specs(data).values():
+        for problem in spec.problems:
+            print(f"warning: {path}: {problem}", file=sys.stderr)
     print(out)
     return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare results files or folders: the table, the claims matrix, an optional HTML report and the gate.
+
+    Exit status: 0, 1 when a ``--fail-on`` rule is breached, 2 on unusable input (one line, never a traceback).
+    """
+    from benchsuite.compare import compare, load_side
+    from benchsuite.gate import GateRule, gate
+    from benchsuite.summary import compare_lines
+
+    try:
+        rules = [GateRule.parse(text) for text in args.fail_on]
+        comparison = compare([load_side(Path(p), args.all) for p in args.paths])
+        breaches = gate(comparison, rules) if rules else []
+    except ValueError as exc:  # ResultsError is one: unreadable file, nothing matched, a rule that does not parse
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(compare_lines(comparison)))
+    if args.output:
+        from benchsuite.report.compare import write_comparison
+
+        print(write_comparison(comparison, Path(args.output)))
+    for line in breaches:
+        print(f"regression: {line}")
+    if rules:
+        print(f"gate: {len(breaches)} breach{'es' if len(breaches) != 1 else ''} of {', '.join(args.fail_on)}")
+    return 1 if breaches else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
                            help="order of the runs, as pytest's --run-order (default: seed-major)")
             p.add_argument("--run-order-seed", type=int, default=0, metavar="N",
                            help="seed of the random order (default: 0)")
+    p = sub.add_parser("compare", help="compare results files or results/<machine-id>/ folders, with a gate")
+    p.add_argument("paths", nargs="+", help="results files or folders (a folder: its newest file); the first is A")
+    p.add_argument("--all", action="store_true", help="pool every results file of a folder")
+    p.add_argument("-o", "--output", help="also write a self-contained HTML comparison here")
+    p.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                   help="exit 1 when a difference's 95 %% interval lies wholly beyond this, e.g. time_per_step:+10%% "
+                        "(time_per_step, time_to_target, throughput; + for an increase, - for a drop); repeatable")
+    p.set_defaults(func=cmd_compare)
     p = sub.add_parser("report", help="rebuild the HTML report of a results file")
     p.add_argument("results_file")
     p.add_argument("-o", "--output", help="output HTML (default: reports/<machine-id>_<run-id>.html)")

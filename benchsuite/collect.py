@@ -6,8 +6,7 @@ Tables:
 - curves: one row per evaluation of every run.
 - blocks: one row per pair of paired step-timing blocks.
 
-Results files written before a field existed still read: a missing per-run step-time median is taken from the run's
-mean step time, a missing ``unstable`` flag reads as False.
+Results files of older formats reach this module already migrated (:func:`benchsuite.storage.read_results`).
 """
 
 from __future__ import annotations
@@ -16,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from benchsuite.scenario import ScenarioSpec
+from benchsuite.stored import StoredScenario, stored_scenario
 
 RUN_COLUMNS = [
     "scenario", "case_id", "seed", "is_baseline", "status", "device", "steps", "budget_steps", "epochs",
     "samples", "batch_size", "benchmark_s", "timed_s", "warmup_s", "eval_s", "setup_s", "compile_s", "step_time_s",
-    "step_time_s_median", "step_time_s_p25", "step_time_s_p75", "step_time_cv", "unstable", "order_index",
+    "step_time_s_median", "step_time_s_p25", "step_time_s_p75", "step_time_cv", "unstable", "order_index", "case_index",
     "throughput_samples_per_s", "reached_target", "time_to_target_s", "steps_to_target", "epochs_to_target",
     "final_val_metric", "final_val_accuracy", "final_val_loss", "val_metric_epoch1", "target_metric",
     "target_value", "num_params", "fault_step", "effective_lr", "precision",
@@ -49,15 +48,23 @@ def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
             continue  # a benchmark that is not a benchsuite run
         row = {k: info.get(k) for k in RUN_COLUMNS + HARDWARE_COLUMNS}
         row["benchmark_s"] = bench["stats"]["median"]
-        if row["step_time_s_median"] is None:  # written before segments were stored
-            row["step_time_s_median"] = row["step_time_s"]
         row["unstable"] = bool(row["unstable"])
         row.update({f"axis_{axis}": value for axis, value in info.get("axes", {}).items()})
         rows.append(row)
     frame = pd.DataFrame(rows, columns=RUN_COLUMNS + HARDWARE_COLUMNS if not rows else None)
     numeric = {c: "float64" for c in ["time_to_target_s", "steps_to_target", "step_time_s_median", "step_time_s_p25",
                                       "step_time_s_p75", "step_time_cv", *HARDWARE_COLUMNS]}  # fmt: skip
-    return frame.astype(numeric) if rows else frame
+    return _matrix_order(frame.astype(numeric)) if rows else frame
+
+
+def _matrix_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Runs in matrix order (scenarios as they ran, then each case's place in its matrix, then seed), whatever order
+    the session ran them in; files that did not record a case's place keep their order (they ran case-major)."""
+    if frame["case_index"].isna().any():
+        return frame
+    scenario_rank = {name: i for i, name in enumerate(dict.fromkeys(frame["scenario"]))}
+    keys = frame.assign(_s=frame["scenario"].map(scenario_rank))
+    return frame.loc[keys.sort_values(["_s", "case_index", "seed"], kind="stable").index].reset_index(drop=True)
 
 
 def blocks_frame(data: dict[str, Any]) -> pd.DataFrame:
@@ -81,8 +88,8 @@ def blocked_by_seed(data: dict[str, Any]) -> bool:
 
 
 def run_order(data: dict[str, Any]) -> dict[str, Any]:
-    """How the session ordered its runs (``mode``, ``seed``); ``case-major`` for files written before it was
-    recorded, when all seeds of a case ran together."""
+    """How the session ordered its runs (``mode``, ``seed``); format-1 sessions ran case-major (all seeds of a case
+    together)."""
     return data.get("benchsuite", {}).get("run_order") or {"mode": "case-major", "seed": None}
 
 
@@ -109,10 +116,10 @@ def timelines_frame(data: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=None if rows else ["scenario", "case_id", "seed", "t_s"])
 
 
-def scenario_specs(data: dict[str, Any]) -> dict[str, ScenarioSpec]:
-    """The scenarios stored in the results file, validated again."""
+def scenario_specs(data: dict[str, Any]) -> dict[str, StoredScenario]:
+    """The scenarios stored in the results file, as they were run (see :mod:`benchsuite.stored`)."""
     stored = data.get("benchsuite", {}).get("scenarios", {})
-    return {name: ScenarioSpec.model_validate(spec) for name, spec in stored.items()}
+    return {name: stored_scenario(name, spec) for name, spec in stored.items()}
 
 
 def _cpu_kind(info: dict[str, Any]) -> str:

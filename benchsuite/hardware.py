@@ -68,6 +68,12 @@ def cpu_identity() -> dict[str, Any]:
         info = cpuinfo.get_cpu_info()
     except Exception:  # py-cpuinfo parses /proc and vendor tools; any failure just loses the identity
         info = {}
+    return identity_from_cpuinfo(info)
+
+
+def identity_from_cpuinfo(info: dict[str, Any]) -> dict[str, Any]:
+    """:func:`cpu_identity` from a py-cpuinfo record (``cpuinfo.get_cpu_info()``; pytest-benchmark keeps one in
+    every results file's ``machine_info.cpu``)."""
     vendor = _VENDORS.get(info.get("vendor_id_raw", ""), slug(info.get("vendor_id_raw", "") or "unknown"))
     family, model = info.get("family"), info.get("model")
     flags = set(info.get("flags", []))
@@ -89,13 +95,22 @@ def microarchitecture(vendor: str, family: int | None, model: int | None) -> str
     return f"f{family}m{model}"
 
 
-def gpu_info() -> dict[str, Any]:
-    """GPUs visible to torch: count, names, memory (MiB), compute capability, CUDA/cuDNN and driver versions."""
+def gpu_info(device: torch.device | None = None) -> dict[str, Any]:
+    """GPUs visible to torch (count, names, memory in MiB, compute capability, CUDA/cuDNN and driver versions) and,
+    on a CUDA run, the ones the run trains on: ``used`` (index, name and UUID of each; training uses one device
+    today) and ``count_used``."""
     if not torch.cuda.is_available():
         return {"count": 0}
     props = [torch.cuda.get_device_properties(i) for i in range(torch.cuda.device_count())]
+    used = []
+    if device is not None and device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        uuid = getattr(props[index], "uuid", None)
+        used = [{"index": index, "name": props[index].name, "uuid": str(uuid) if uuid is not None else None}]
     return {
         "count": len(props),
+        "used": used,
+        "count_used": len(used),
         "names": [p.name for p in props],
         "memory_mib": [p.total_memory // 2**20 for p in props],
         "compute_capability": [f"{p.major}.{p.minor}" for p in props],
@@ -133,18 +148,20 @@ def hardware_info(device: torch.device) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "memory_mib": psutil.virtual_memory().total // 2**20,
         "torch_version": torch.__version__,
-        "gpu": gpu_info(),
+        "gpu": gpu_info(device),
     }
 
 
 def machine_id(info: dict[str, Any]) -> str:
-    """Folder name for results: ``<gpu-name>-x<count>`` on a CUDA run; on a CPU run
-    ``cpu-<vendor>-<microarchitecture>[-<native bf16>]-<cores>c`` (``cpu-amd-zen5-avx512bf16-2c``), or
-    ``cpu-<model name>-<cores>c`` where the CPU reports no family and model."""
+    """Folder name for results. On a CUDA run ``<gpu-name>-x<GPUs the run used>`` (``nvidia-h100-80gb-hbm3-x1`` on an
+    8-GPU host that trained on one). On a CPU run ``cpu-<vendor>-<microarchitecture>[-<native bf16>]-<cores used>c``
+    (``cpu-amd-zen5-avx512bf16-2c``; cores used: torch's threads), or ``cpu-<model name>-<cores>c`` where the CPU
+    reports no family and model. Never a clock frequency."""
     gpu = info["gpu"]
     if info["device"].startswith("cuda") and gpu["count"]:
-        return f"{slug(gpu['names'][0])}-x{gpu['count']}"
-    cores = f"{info['cpu_logical_cores']}c"
+        used = gpu.get("used") or [{"name": gpu["names"][0]}]
+        return f"{slug(used[0]['name'])}-x{gpu.get('count_used') or len(used)}"
+    cores = f"{info.get('torch_threads') or info['cpu_logical_cores']}c"
     if not info.get("cpu_microarchitecture"):
         return f"cpu-{slug(info['cpu_model'])}-{cores}"
     bf16 = "-".join(info.get("cpu_bf16") or [])

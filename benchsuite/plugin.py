@@ -23,7 +23,7 @@ import pytest
 
 from benchsuite import clock
 from benchsuite.hardware import hardware_info, machine_id, resolve_device
-from benchsuite.matrix import RUN_ORDERS, Run, TimingPair, expand_runs, timing_pairs
+from benchsuite.matrix import RUN_ORDERS, Run, TimingPair, expand_cases, expand_runs, timing_pairs
 from benchsuite.outcome import RunResult
 from benchsuite.recorder import ResultsRecorder
 from benchsuite.scenario import ScenarioError, load_scenarios
@@ -95,6 +95,7 @@ class BenchsuiteSession:
         self.run_order = {"mode": config.getoption("run_order"),
                           "seed": seed if seed is not None else secrets.randbelow(2**31)}  # fmt: skip
         self.order_index: dict[str, int] = {}
+        self.case_index: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------ collection
 
@@ -109,6 +110,8 @@ class BenchsuiteSession:
             self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
             items = [item for spec in specs for item in self._items(spec)]
             self.order_index = {item.run_id: i for i, item in enumerate(items)}
+            self.case_index = {(c.scenario, c.case_id): i for spec in specs
+                               for i, c in enumerate(expand_cases(spec, self.device.type))}  # fmt: skip
             self._params = [self._param(item) for item in items]
             self._params += [pytest.param(e, id=f"{Path(e.path or 'scenarios').stem}[invalid]") for e in errors]
         return self._params
@@ -161,7 +164,8 @@ class BenchsuiteSession:
         interval = self.config.getoption("telemetry_interval") or None
         result = benchmark.pedantic(train_run, args=(item, self.device), kwargs={"telemetry_interval_s": interval},
                                     rounds=1, iterations=1, warmup_rounds=0)  # fmt: skip
-        benchmark.extra_info.update(result.extra_info(), order_index=self.order_index.get(item.run_id))
+        benchmark.extra_info.update(result.extra_info(), order_index=self.order_index.get(item.run_id),
+                                    case_index=self.case_index.get((item.case.scenario, item.case.case_id)))  # fmt: skip
         if benchmark.stats is not None and self.recorder is not None:
             self.recorder.add(benchmark.stats)
 

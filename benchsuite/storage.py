@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from benchsuite.formats import ResultsError, migrate
+
 
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically: a temporary file in the same folder, fsync, then ``os.replace``.
@@ -55,18 +57,27 @@ def report_path(reports_dir: Path, machine: str, run_id: str) -> Path:
 
 
 def read_results(path: Path) -> dict[str, Any]:
-    """Load a results file (pytest-benchmark's JSON with benchsuite's additions).
+    """Load a results file (pytest-benchmark's JSON with benchsuite's additions), brought up to the current format
+    (:mod:`benchsuite.formats`).
 
     Raises:
-        ValueError: not JSON, or JSON without pytest-benchmark's ``benchmarks`` list (message names the file).
+        ResultsError: one line naming the file and what is wrong: unreadable, binary, not JSON (truncated or
+            corrupted), not a pytest-benchmark or benchsuite results file, an unknown or newer format.
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read results: {exc}") from None
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not a text file (a results file is JSON)") from None
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
+                           "truncated or corrupted") from None  # fmt: skip
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
-        raise ValueError(f"{path}: not a pytest-benchmark results file (no 'benchmarks' list)")
-    return data
+        raise ResultsError(f"{path}: not a pytest-benchmark results file (no 'benchmarks' list)")
+    return migrate(data, str(path))
 
 
 def _umask() -> int:

@@ -3,6 +3,7 @@ per compared pair (effect with interval; for time claims its steps and step-time
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from benchsuite import analysis, collect, verdicts
@@ -76,3 +77,50 @@ def _case_line(c: dict, has_target: bool) -> str:
         f" {fmt_ci(c['final_mean'], c['final_ci_low'], c['final_ci_high'])},"
         f" throughput {fmt_num(c['throughput_median'], 0)} samples/s{unstable}"
     )
+
+
+def compare_lines(comparison) -> list[str]:
+    """``benchsuite compare`` in the terminal: the machines, per matched case each side's figures with the ratio
+    against the first side, the cases found on one side only, and the claims matrix."""
+    from benchsuite.compare import COMPARED
+
+    ref = comparison.reference.label
+    lines = [f"{'A' if i == 0 else chr(65 + i)} = {s.label}: {s.hardware['cpu']}; GPU {s.hardware['gpu']}; "
+             f"{', '.join(s.sources)}" for i, s in enumerate(comparison.sides)]  # fmt: skip
+    lines.append(f"ratios: B/A against {ref} (time: above 1 is slower), Hodges-Lehmann [95 % interval]")
+    for row in comparison.rows:
+        lines.append(f"{row.scenario} / {row.case_id}")
+        for side in comparison.sides:
+            ratios = row.ratios.get(side.label, {})
+            cells = [_compared(metric, row.values[side.label][metric], ratios.get(metric)) for metric in COMPARED]
+            note = " (configuration differs: not compared)" if row.config_differs.get(side.label) else ""
+            lines.append(f"  {side.label:<30} " + " · ".join(c for c in cells if c) + note)
+    for label, cases in comparison.only_on.items():
+        if cases:
+            lines.append(f"only on {label}: " + ", ".join(f"{s}/{c}" for s, c in cases))
+    lines += claims_matrix_lines(comparison)
+    return lines + [f"warning: {p}" for p in comparison.problems]
+
+
+def _compared(metric: str, value: float, ratio) -> str:
+    if math.isnan(value):  # not measured on this side
+        return ""
+    from benchsuite.compare import COMPARED
+
+    words, unit = COMPARED[metric]
+    shown = fmt_seconds(value) if unit == "s" else f"{fmt_num(value, 3 if unit == '' else 0)} {unit}".strip()
+    if ratio is not None and not math.isnan(ratio.low):
+        est = "—" if ratio.estimate is None else f"{ratio.estimate:.3g}×"
+        shown += f" ({est} [{ratio.low:.3g}, {ratio.high:.3g}])"
+    return f"{words} {shown}"
+
+
+def claims_matrix_lines(comparison) -> list[str]:
+    """Claim × machine → verdict and effects."""
+    lines = ["claims matrix:"]
+    for row in comparison.claims:
+        lines.append(f"  {row.scenario}: {row.says}")
+        for label, verdict in row.verdicts.items():
+            text = "not run" if verdict is None else f"{verdict.label}: " + "; ".join(fmt_effect(p.effect) for p in verdict.pairs)
+            lines.append(f"    {label:<30} {text}")
+    return lines

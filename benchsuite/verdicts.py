@@ -49,6 +49,7 @@ from benchsuite import effects
 from benchsuite.metrics import METRICS, TIME_METRICS
 from benchsuite.pairing import ComparedPair, compared_pairs
 from benchsuite.scenario import ClaimSpec, ScenarioSpec
+from benchsuite.stored import StoredScenario
 
 VERDICTS = ("held", "smaller than claimed", "inconclusive", "refuted", "not run")
 _PRECEDENCE = ("refuted", "inconclusive", "smaller than claimed", "held")  # a conjunction takes the first present
@@ -282,7 +283,7 @@ def _halves(claim: ClaimSpec, pair: ComparedPair, level: float, design: _Design)
     return steps, step_time
 
 
-def claim_verdicts(runs: pd.DataFrame, spec: ScenarioSpec, blocks: pd.DataFrame | None = None,
+def claim_verdicts(runs: pd.DataFrame, spec: StoredScenario | ScenarioSpec, blocks: pd.DataFrame | None = None,
                    blocked: bool = True) -> list[Verdict]:  # fmt: skip
     """Judge each of ``spec``'s claims on this scenario's runs and paired step-timing blocks (``blocked``: the
     session ran its runs in blocks of seeds; see :func:`benchsuite.collect.run_order`)."""

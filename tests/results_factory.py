@@ -1,4 +1,5 @@
-"""Build results-file dicts by hand (pytest-benchmark's JSON shape) for analysis and report tests."""
+"""Build results-file dicts by hand (pytest-benchmark's JSON shape) for analysis and report tests: in the current
+format (:func:`results_data`) and as format 1 wrote them (:func:`format1_data`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def run_entry(case: str, seed: int, ttt: float | None, final: float, timed: floa
         "epochs_to_target": None if ttt is None else 0.5, "final_val_metric": final, "final_val_accuracy": final, "final_val_loss": 0.5,
         "val_metric_epoch1": final - 0.1, "target_metric": "val_accuracy", "target_value": 0.99, "num_params": 10,
         "fault_step": None, "curve": curve, "process_cpu_pct_mean": 180.0 + seed, "process_rss_mib_peak": 300.0,
+        "step_time_s_median": timed / 20, "step_time_cv": 0.0, "unstable": False, "segments": [[timed / 2, 10]] * 2,
         "achieved_flops_per_s": 2.5e9, "mfu": None, "gpu_telemetry": "not a CUDA run",
         "timeline": [{"t_s": 0.0, "process_cpu_pct": 150.0}, {"t_s": 0.1, "process_cpu_pct": 190.0}],
     }  # fmt: skip
@@ -49,6 +51,55 @@ def results_data(default_ttt=(2.0, 2.2, 2.4, None), xavier_ttt=(1.0, 1.1, 1.2, 1
         "benchmarks": benchmarks,
         "datetime": "2026-11-21T00:00:00+00:00",
         "version": "5.0",
-        "benchsuite": {"run_id": "20261121T000000Z", "machine_id": "cpu-test-2c",
-                       "scenarios": {"tiny": SPEC.model_dump(mode="json")}, "scenario_errors": []},
+        "benchsuite": {"format": "benchsuite-results/2", "run_id": "20261121T000000Z", "machine_id": "cpu-test-2c",
+                       "scenarios": {"tiny": SPEC.model_dump(mode="json")}, "scenario_errors": [],
+                       "run_order": {"mode": "case-major", "seed": None}},
     }  # fmt: skip
+
+
+def format1_data(**kwargs) -> dict:
+    """:func:`results_data` as format 1 wrote it: no step-time statistics or segments, no run order, the machine id
+    of the CPU's marketing name, and pytest-benchmark's py-cpuinfo record of a Zen 3 EPYC."""
+    data = results_data(**kwargs)
+    data["benchsuite"]["format"] = "benchsuite-results/1"
+    del data["benchsuite"]["run_order"]
+    for bench in data["benchmarks"]:
+        for key in ("step_time_s_median", "step_time_cv", "unstable", "segments"):
+            del bench["extra_info"][key]
+    data["machine_info"]["cpu"] = {"vendor_id_raw": "AuthenticAMD", "family": 25, "model": 1, "stepping": 1,
+                                   "brand_raw": "AMD EPYC", "flags": ["avx2", "fma"]}  # fmt: skip
+    data["machine_info"]["benchsuite"]["machine_id"] = data["benchsuite"]["machine_id"] = "cpu-amd-epyc-2c"
+    return data
+
+
+def synthetic_results(scenarios: int = 10, cases: int = 50, seeds: int = 5, points: int = 20, factor: float = 1.0) -> dict:
+    """A large results dict for speed benchmarks: ``scenarios`` × ``cases`` (a dropout axis) × ``seeds`` runs, each
+    with a curve of ``points`` evaluations, segments and a short timeline; one claim per scenario. ``factor`` scales
+    every time (another machine)."""
+    import random
+
+    rng = random.Random(0)
+    dropouts = [round(i / (2 * cases), 4) for i in range(cases)]
+    specs, benchmarks = {}, []
+    for s in range(scenarios):
+        name = f"s{s}"
+        claim = {"says": "dropout 0.01 is faster", "cases": {"dropout": [dropouts[1]]}, "against": {"dropout": 0.0}}
+        spec = ScenarioSpec.model_validate(tiny_spec(name=name, seeds=list(range(seeds)), matrix={"dropout": dropouts},
+                                                     claims=[claim]))  # fmt: skip
+        specs[name] = spec.model_dump(mode="json")
+        for seed in range(seeds):
+            for c, dropout in enumerate(dropouts):
+                ttt = factor * (1.0 + 0.01 * c) * rng.uniform(0.9, 1.1)
+                bench = run_entry("x", seed, ttt, 0.9, timed=2 * ttt)
+                info = bench["extra_info"]
+                case = f"dropout={dropout:g}"
+                info.update(scenario=name, case_id=case, axes={"dropout": f"{dropout:g}"}, is_baseline=c == 0,
+                            run_id=f"{name}[{case}-seed={seed}]", steps_to_target=100 + c,
+                            curve=[{**info["curve"][-1], "step": 10 * i, "epoch": i / 2, "timed_s": 0.1 * i * factor}
+                                   for i in range(points)])  # fmt: skip
+                benchmarks.append(bench)
+    data = results_data()
+    data["benchmarks"] = benchmarks
+    data["benchsuite"]["scenarios"] = specs
+    data["benchsuite"]["run_order"] = {"mode": "seed-major", "seed": None}
+    return data

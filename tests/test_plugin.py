@@ -155,6 +155,12 @@ def test_runs_are_interleaved_and_paired_step_timing_follows(pytester, tmp_path)
     assert [i["seed"] for i in infos[:4]] == [0, 0, 1, 1] and [i["order_index"] for i in infos] == [0, 1, 2, 3, 4]
     timing = infos[-1]
     assert timing["kind"] == "step_timing" and len(timing["blocks"]) == 2
+    from benchsuite import collect
+    from benchsuite.storage import read_results
+
+    runs = collect.runs_frame(read_results(path))  # back in matrix order, whatever order they ran in
+    assert list(zip(runs["case_id"], runs["seed"])) == [("init=default", 0), ("init=default", 1),
+                                                        ("init=xavier_uniform", 0), ("init=xavier_uniform", 1)]
     assert all(len(i["segments"]) >= 1 for i in infos[:4])
     result.stdout.fnmatch_lines(["*run order: random (seed 5)*"])
 

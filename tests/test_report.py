@@ -52,7 +52,7 @@ def test_machine_id():
     cpu = {"device": "cpu", "cpu_model": "AMD EPYC", "cpu_logical_cores": 2, "gpu": {"count": 0}}
     assert machine_id(cpu) == "cpu-amd-epyc-2c"
     gpu = {**cpu, "device": "cuda", "gpu": {"count": 8, "names": ["NVIDIA H100 80GB HBM3"] * 8}}
-    assert machine_id(gpu) == "nvidia-h100-80gb-hbm3-x8"
+    assert machine_id(gpu) == "nvidia-h100-80gb-hbm3-x1"  # 8 visible, training used one
     assert machine_id({**gpu, "device": "cpu"}) == "cpu-amd-epyc-2c"  # a CPU run on a GPU machine
 
 

@@ -41,12 +41,3 @@ def test_paths_and_run_id():
     assert run_id == "20261121T183005Z"
     assert str(storage.results_path("results", "cpu-x-2c", run_id)) == "results/cpu-x-2c/20261121T183005Z.json"
     assert str(storage.report_path("reports", "cpu-x-2c", run_id)) == "reports/cpu-x-2c_20261121T183005Z.html"
-
-
-def test_read_results_refuses_other_files(tmp_path):
-    (tmp_path / "a.json").write_text("{not json")
-    (tmp_path / "b.json").write_text('{"x": 1}')
-    with pytest.raises(ValueError, match="a.json: cannot read results"):
-        storage.read_results(tmp_path / "a.json")
-    with pytest.raises(ValueError, match="b.json: not a pytest-benchmark results file"):
-        storage.read_results(tmp_path / "b.json")

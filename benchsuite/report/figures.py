@@ -11,6 +11,9 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 STYLE = "whitegrid"
+MAX_LEGEND = 20
+"""More lines than this get no legend (it would cover the figure and take seconds to lay out); the tables name
+the cases."""
 
 
 def palette(n: int) -> list:
@@ -42,7 +45,8 @@ def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: 
         if target is not None:
             ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g}")
         ax.set(xlabel="timed training seconds (evaluation excluded)", ylabel=metric, title=title)
-        ax.legend(fontsize=8, loc="best")
+        if bands["case_id"].nunique() <= MAX_LEGEND:
+            ax.legend(fontsize=8, loc="best")
     return to_svg(fig)
 
 
@@ -106,7 +110,8 @@ def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:
             ax.set(ylabel=TIMELINE_METRICS[metric])
         axes[0].set_title(f"{title}: telemetry over the run (first seed of each case)")
         axes[-1].set(xlabel="wall seconds since the run's first sample (evaluations included)")
-        axes[0].legend(fontsize=7, ncol=2)
+        if first["case_id"].nunique() <= MAX_LEGEND:
+            axes[0].legend(fontsize=7, ncol=2)
     return to_svg(fig)
 
 
@@ -129,4 +134,52 @@ def step_time_figure(ratios: pd.DataFrame, title: str) -> str:
         ax.invert_yaxis()
         ax.set(xlabel="step-time ratio, reference ÷ case (> 1: the case steps faster); 95 % interval",
                title=f"{title}: paired step timing")  # fmt: skip
+    return to_svg(fig)
+
+
+#: Verdict → (rank for the heat map's colours, colour).
+VERDICT_COLOURS = {"held": "#1a7f37", "smaller than claimed": "#d4a72c", "inconclusive": "#bbbbbb",
+                   "refuted": "#b42318", "not run": "#ffffff"}  # fmt: skip
+
+
+def verdict_heatmap(claims: list[str], machines: list[str], cells: list[list[str]]) -> str:
+    """Claim × machine → verdict, as a grid of coloured cells with the verdict written in each.
+
+    ``cells[i][j]`` is the verdict of claim ``i`` on machine ``j`` (one of :data:`VERDICT_COLOURS`).
+    """
+    from matplotlib.colors import ListedColormap
+
+    names = list(VERDICT_COLOURS)
+    codes = [[names.index(v) for v in row] for row in cells]
+    with sns.axes_style("white"):
+        fig = Figure(figsize=(2.2 + 1.9 * len(machines), 0.42 * len(claims) + 1.2))
+        ax = fig.subplots()
+        sns.heatmap(codes, ax=ax, cmap=ListedColormap(list(VERDICT_COLOURS.values())), vmin=-0.5,
+                    vmax=len(names) - 0.5, cbar=False, linewidths=1, linecolor="white",
+                    annot=[[v for v in row] for row in cells], fmt="", annot_kws={"fontsize": 8})  # fmt: skip
+        ax.set_xticks([i + 0.5 for i in range(len(machines))], machines, rotation=20, ha="right", fontsize=8)
+        ax.set_yticks([i + 0.5 for i in range(len(claims))], claims, rotation=0, fontsize=8)
+        ax.set_title("claims matrix: verdict per machine")
+    return to_svg(fig)
+
+
+def ratio_figure(rows: pd.DataFrame, metric_words: str, reference: str, title: str) -> str:
+    """Per case, the ratio of each other machine against the reference (log axis, 95 % interval); rows hold
+    case_id, machine, ratio, low, high."""
+    cases = list(dict.fromkeys(rows["case_id"]))
+    with sns.axes_style(STYLE):
+        fig = Figure(figsize=(8, 0.4 * len(cases) + 1.4))
+        ax = fig.subplots()
+        machines = list(dict.fromkeys(rows["machine"]))
+        for offset, (color, machine) in enumerate(zip(palette(len(machines)), machines)):
+            g = rows[rows["machine"] == machine]
+            y = [cases.index(c) + 0.15 * (offset - (len(machines) - 1) / 2) for c in g["case_id"]]
+            ax.errorbar(g["ratio"], y, xerr=[g["ratio"] - g["low"], g["high"] - g["ratio"]], fmt="o", color=color,
+                        capsize=3, label=machine)  # fmt: skip
+        ax.axvline(1.0, color="black", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_yticks(range(len(cases)), cases, fontsize=8)
+        ax.invert_yaxis()
+        ax.set(xlabel=f"{metric_words}: machine ÷ {reference} (95 % interval)", title=title)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return to_svg(fig)

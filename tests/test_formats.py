@@ -1,0 +1,89 @@
+"""Results formats: every format this project wrote reads again; anything else is one clear line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from results_factory import format1_data, results_data
+
+from benchsuite import collect
+from benchsuite.cli import main
+from benchsuite.formats import CURRENT, ResultsError, migrate
+from benchsuite.report import render_report
+from benchsuite.storage import read_results
+
+
+def _write(tmp_path, data, name="r.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data) if not isinstance(data, (str, bytes)) else data) if not isinstance(
+        data, bytes) else path.write_bytes(data)  # fmt: skip
+    return path
+
+
+def test_format_1_migrates_to_the_current_format():
+    old = format1_data()
+    data = migrate(old, "old.json")
+    assert data["benchsuite"]["format"] == f"benchsuite-results/{CURRENT}" and old["benchsuite"]["format"].endswith("/1")
+    assert data["benchsuite"]["run_order"] == {"mode": "case-major", "seed": None}  # how format-1 sessions ran
+    info = data["benchmarks"][0]["extra_info"]
+    assert info["step_time_s_median"] == info["step_time_s"] and info["unstable"] is False and info["segments"] == []
+    # the machine id is recomputed from the CPU record pytest-benchmark kept: a Zen 3 EPYC, no native bf16
+    assert data["benchsuite"]["machine_id"] == data["machine_info"]["benchsuite"]["machine_id"] == "cpu-amd-zen3-2c"
+    runs = collect.runs_frame(data)
+    assert runs["step_time_s_median"].notna().all() and not collect.blocked_by_seed(data)
+
+
+def test_the_earliest_scenario_spelling_migrates():
+    # the first results files named the optimizer by a string and kept SGD's momentum in train
+    old = format1_data()
+    for optimizer in ("adam", "sgd"):
+        spec = old["benchsuite"]["scenarios"]["tiny"]
+        spec["train"] = {**{k: v for k, v in spec["train"].items() if k != "optimizer"}, "optimizer": optimizer,
+                         "momentum": 0.8}  # fmt: skip
+        stored = collect.scenario_specs(migrate(old, "old.json"))["tiny"]
+        assert stored.problems == () and stored.raw["train"]["optimizer"]["name"] == optimizer
+        assert stored.raw["train"]["optimizer"].get("momentum") == (0.8 if optimizer == "sgd" else None)
+
+
+def test_a_stored_spec_today_refuses_is_reported_as_stored(tmp_path, capsys):
+    data = results_data()
+    data["benchsuite"]["scenarios"]["tiny"]["train"]["gradient_accumulation"] = 4  # a field from another version
+    stored = collect.scenario_specs(data)["tiny"]
+    assert stored.claims and stored.target is not None and stored.baseline_labels() == {"init": "default"}
+    assert "field 'train.gradient_accumulation'" in stored.problems[0]
+    html = render_report(data)
+    assert "gradient_accumulation" in html and '<span class="held">held</span>' in html
+    path = _write(tmp_path, data)
+    assert main(["report", str(path), "-o", str(tmp_path / "r.html")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {path}: scenario 'tiny' as stored: field 'train.gradient_accumulation'" in err
+    assert "Traceback" not in err and "errors.pydantic.dev" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON (Expecting property name enclosed in double quotes at line 1, column 2): truncated"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "not a text file"),
+        ('{"x": 1}', "not a pytest-benchmark results file"),
+        ('{"benchmarks": []}', "not a benchsuite results file (no 'benchsuite' block)"),
+        ('{"benchmarks": [], "benchsuite": {"format": "asv/2"}}', "unknown results format 'asv/2'"),
+        ('{"benchmarks": [], "benchsuite": {"format": "benchsuite-results/9"}}',
+         "results format benchsuite-results/9 is newer than this benchsuite reads (up to benchsuite-results/2)"),
+    ],
+)
+def test_unreadable_results_get_one_line_naming_the_file(tmp_path, capsys, content, message):
+    path = _write(tmp_path, content)
+    with pytest.raises(ResultsError, match=None) as info:
+        read_results(path)
+    assert str(info.value) == f"{path}: {message}" or str(info.value).startswith(f"{path}: {message}")
+    assert main(["report", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {path}: ") and "\n" not in err and "Traceback" not in err
+
+
+def test_a_truncated_file_is_refused_not_half_read(tmp_path):
+    text = json.dumps(results_data())
+    with pytest.raises(ResultsError, match="truncated or corrupted"):
+        read_results(_write(tmp_path, text[: len(text) // 2]))
