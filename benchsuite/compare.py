@@ -1,7 +1,8 @@
 """Several results files (machines, commits) side by side: the same analysis per file, matched cases with ratios
 against the first, and the claims matrix (the regression gate on top of it: :mod:`benchsuite.gate`).
 
-Cases are matched by scenario and case id; a case that ran on one side only is listed, never dropped, and a case
+Cases are matched by scenario and case id; a case that ran on one side only is listed, never dropped (a case on
+some of three sides is compared where it ran), and a case
 whose configuration differs between sides (another scenario version, a ``per_device`` size) is shown but not
 compared. Ratios are B/A of the per-run values (above 1: B's is larger; for times, slower): the Hodges-Lehmann
 estimate with the interval from inverting the Wilcoxon signed-rank test over runs paired by seed (the same seed
@@ -104,9 +105,12 @@ def _configs(data: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 
 def distinct_labels(sides: list[Side]) -> list[Side]:
-    """Sides with unique labels: a machine id that appears twice gets its results file's name appended."""
+    """Sides with unique labels: a machine id that appears twice gets its results file's name appended, and the
+    position of the argument where that still repeats (the same file given twice)."""
     counts = pd.Series([s.label for s in sides]).value_counts()
-    return [s if counts[s.label] == 1 else _relabel(s, f"{s.label} ({Path(s.sources[-1]).stem})") for s in sides]
+    named = [s if counts[s.label] == 1 else _relabel(s, f"{s.label} ({Path(s.sources[-1]).stem})") for s in sides]
+    counts = pd.Series([s.label for s in named]).value_counts()
+    return [s if counts[s.label] == 1 else _relabel(s, f"{s.label} #{i + 1}") for i, s in enumerate(named)]
 
 
 def _relabel(side: Side, label: str) -> Side:
@@ -124,7 +128,8 @@ class Ratio:
 
 @dataclass(frozen=True)
 class CaseRow:
-    """One matched case: per side its summary (medians), and per side after the first its ratios against it."""
+    """A case that ran on two sides or more: per side its summary (medians; NaN where the side did not run it), and
+    per side after the first its ratios against the first (none where either did not run it)."""
 
     scenario: str
     case_id: str
@@ -161,12 +166,10 @@ def compare(sides: list[Side]) -> Comparison:
     """Match the sides' cases and claims; the first side is the reference of every ratio."""
     sides = distinct_labels(sides)
     summaries = {s.label: _summary(s) for s in sides}
-    keys = {s.label: set(summaries[s.label].index) for s in sides}
-    everywhere = set.intersection(*keys.values()) if sides else set()
-    order = [k for s in sides for k in summaries[s.label].index]
-    matched = [k for k in dict.fromkeys(order) if k in everywhere]
-    rows = [_row(sides, summaries, key) for key in matched]
-    only_on = {s.label: [k for k in summaries[s.label].index if k not in everywhere] for s in sides}
+    order = list(dict.fromkeys(k for s in sides for k in summaries[s.label].index))
+    where = {key: [s.label for s in sides if key in summaries[s.label].index] for key in order}
+    rows = [_row(sides, summaries, key) for key in order if len(where[key]) > 1]
+    only_on = {s.label: [k for k in order if where[k] == [s.label]] for s in sides}
     problems = [f"{s.label}: {p}" for s in sides for spec in s.specs.values() for p in spec.problems]
     return Comparison(sides, rows, only_on, _claims(sides), problems)
 
@@ -188,8 +191,9 @@ _SUMMARY_COLUMNS = {"time_to_target_s": "ttt_median_s", "steps_to_target": "step
 
 
 def _row(sides: list[Side], summaries: dict[str, pd.DataFrame], key: tuple[str, str]) -> CaseRow:
-    values = {s.label: {m: _float(summaries[s.label].loc[key].get(c)) for m, c in _SUMMARY_COLUMNS.items()}
-              for s in sides}  # fmt: skip
+    """A case that ran on two sides or more; a side that did not run it has no values (NaN) and no ratio."""
+    values = {s.label: {m: _float(summaries[s.label].loc[key].get(c)) if key in summaries[s.label].index else math.nan
+                        for m, c in _SUMMARY_COLUMNS.items()} for s in sides}  # fmt: skip
     reference = sides[0]
     differs = {s.label: _config_differs(reference, s, key) for s in sides[1:]}
     ratios = {s.label: {m: _ratio(reference, s, key, m, differs[s.label]) for m in COMPARED} for s in sides[1:]}

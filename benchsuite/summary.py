@@ -94,7 +94,7 @@ def compare_lines(comparison) -> list[str]:
             ratios = row.ratios.get(side.label, {})
             cells = [_compared(metric, row.values[side.label][metric], ratios.get(metric)) for metric in COMPARED]
             note = " (configuration differs: not compared)" if row.config_differs.get(side.label) else ""
-            lines.append(f"  {side.label:<30} " + " · ".join(c for c in cells if c) + note)
+            lines.append(f"  {side.label:<30} " + (" · ".join(c for c in cells if c) or "not run") + note)
     for label, cases in comparison.only_on.items():
         if cases:
             lines.append(f"only on {label}: " + ", ".join(f"{s}/{c}" for s, c in cases))

@@ -139,3 +139,25 @@ def test_time_to_target_pairs_by_seed_across_machines(tmp_path):
     row = compare([load_side(a), load_side(b)]).rows[1]
     ratio = row.ratios["cpu-slow-2c"]["time_to_target_s"]  # each seed's run against the same seed's
     assert (ratio.estimate, ratio.low, ratio.high) == pytest.approx((1.25, 1.25, 1.25))
+
+
+def test_a_case_on_two_of_three_machines_is_compared_where_it_ran(tmp_path, capsys):
+    partial = _slower(results_data(), 1.25)
+    partial["benchmarks"] = [b for b in partial["benchmarks"] if b["extra_info"]["case_id"] == "init=default"]
+    third = _slower(results_data(), 2.0)
+    third["benchsuite"]["machine_id"] = third["machine_info"]["benchsuite"]["machine_id"] = "cpu-third-2c"
+    paths = _files(tmp_path, results_data(), partial, third)
+    comparison = compare([load_side(p) for p in paths])
+    row = next(r for r in comparison.rows if r.case_id == "init=xavier_uniform")
+    assert row.ratios["cpu-slow-2c"]["step_time_s_median"].estimate is None  # cpu-slow-2c did not run it
+    assert row.ratios["cpu-third-2c"]["step_time_s_median"].estimate == pytest.approx(2.0)
+    assert all(not cases for cases in comparison.only_on.values())
+    assert main(["compare", *map(str, paths), "-o", str(tmp_path / "c.html")]) == 0
+    assert "cpu-slow-2c                    not run" in capsys.readouterr().out
+    assert ">not run</td>" in (tmp_path / "c.html").read_text()
+
+
+def test_the_same_machine_twice_gets_distinct_labels(tmp_path):
+    a, b = _files(tmp_path, results_data(), results_data())
+    labels = [s.label for s in compare([load_side(a), load_side(b), load_side(a)]).sides]
+    assert len(set(labels)) == 3 and labels[1] == "cpu-test-2c (20261121T000000Z)"

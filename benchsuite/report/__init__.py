@@ -6,6 +6,7 @@ without a GPU and without rerunning anything.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _ENV.filters.update(FILTERS)
+_ENV.tests["nan"] = lambda value: isinstance(value, float) and math.isnan(value)
 
 
 def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
