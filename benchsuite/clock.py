@@ -24,8 +24,16 @@ def now() -> float:
 
 
 def timed_region_seconds() -> float:
-    """Seconds spent so far, in this process, inside stopwatches created with ``training=True``."""
+    """Seconds spent so far, in this process, inside stopwatches created with ``training=True`` (and timed regions
+    of child processes handed over with :func:`add_timed_region`)."""
     return _training_total_s
+
+
+def add_timed_region(seconds: float) -> None:
+    """Count ``seconds`` of a timed training region measured by another process (the ranks of a data-parallel run,
+    launched by torchrun) in :func:`timed_region_seconds`, so pytest-benchmark's figure stays the timed region."""
+    global _training_total_s
+    _training_total_s += seconds
 
 
 def synchronize(device: torch.device) -> None:
@@ -40,14 +48,17 @@ class Stopwatch:
     Args:
         device: the device whose queued work belongs to the timed interval.
         training: add the intervals to :func:`timed_region_seconds` (only the training region does).
+        barrier: called before reading the clock at start and at stop (data-parallel ranks: an interval then starts
+            when every rank is ready and ends when the slowest is done).
 
     Raises:
         RuntimeError: ``start`` while running or ``stop`` while stopped.
     """
 
-    def __init__(self, device: torch.device, *, training: bool = False) -> None:
+    def __init__(self, device: torch.device, *, training: bool = False, barrier=None) -> None:
         self.device = torch.device(device)
         self.training = training
+        self.barrier = barrier
         self.elapsed_s = 0.0
         self.intervals: list[tuple[float, float]] = []
         """(start, end) clock readings of every closed interval, for aligning telemetry with the timed region."""
@@ -63,6 +74,8 @@ class Stopwatch:
         if self._started is not None:
             raise RuntimeError("stopwatch already running")
         synchronize(self.device)
+        if self.barrier is not None:
+            self.barrier()
         self._started = now()
 
     def stop(self) -> float:
@@ -71,6 +84,8 @@ class Stopwatch:
         if self._started is None:
             raise RuntimeError("stopwatch not running")
         synchronize(self.device)
+        if self.barrier is not None:
+            self.barrier()
         end = now()
         interval = end - self._started
         self.intervals.append((self._started, end))

@@ -18,9 +18,9 @@ from benchsuite.workloads import MODELS, Dataset
 
 
 def effective_lr(config: CaseConfig) -> float:
-    """The base lr of the case scaled to its batch size by its ``lr_scaling`` rule."""
+    """The base lr of the case scaled to its global batch size by its ``lr_scaling`` rule."""
     train = config.train
-    return scaled_lr(train.base_lr, train.batch_size, train.base_batch_size, train.lr_scaling)
+    return scaled_lr(train.base_lr, train.global_batch_size, train.base_batch_size, train.lr_scaling)
 
 
 def build_model(config: CaseConfig, data: Dataset) -> nn.Module:
@@ -53,16 +53,17 @@ class Trainer:
         return self.optimizer.param_groups[0]["lr"]
 
 
-def train_step(trainer: Trainer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """One optimizer step on x (B, *input_shape), y (B,); returns the loss tensor (not synchronised).
+def train_step(trainer: Trainer, x: torch.Tensor, y: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """One optimizer step on x (B, *input_shape), y (B,); returns the mean loss tensor (not synchronised).
 
     Autocast covers the forward pass and the loss; GradScaler (fp16 only, else a pass-through) scales the
-    backward pass and skips steps with inf/nan gradients; the scheduler steps once per optimizer step.
+    backward pass and skips steps with inf/nan gradients; the scheduler steps once per optimizer step. ``scale``
+    multiplies the loss that is back-propagated (a data-parallel rank's share, see :class:`benchsuite.team.Ranks`).
     """
     trainer.optimizer.zero_grad(set_to_none=True)
     with trainer.autocast():
         loss = F.cross_entropy(trainer.model(x), y)
-    trainer.scaler.scale(loss).backward()
+    trainer.scaler.scale(loss * scale if scale != 1.0 else loss).backward()
     trainer.scaler.step(trainer.optimizer)
     trainer.scaler.update()
     if trainer.scheduler is not None:
@@ -91,7 +92,7 @@ def compile_model(trainer: Trainer, config: CaseConfig, data: Dataset) -> float:
     module = trainer.model
     state = {k: v.clone() for k, v in module.state_dict().items()}
     trainer.model = torch.compile(module, backend=config.techniques.compile_backend)
-    n, batch = len(data.train_y), config.train.batch_size
+    n, batch = len(data.train_y), config.train.global_batch_size
     sizes = {min(batch, n)} | ({n % batch} if n % batch and n > batch else set())
     watch = Stopwatch(trainer.device)
     with watch:

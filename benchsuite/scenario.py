@@ -43,6 +43,7 @@ AXES: dict[str, tuple[str, ...]] = {
     "lr_schedule": ("train", "lr_schedule"),
     "batch_size": ("train", "batch_size"),
     "lr_scaling": ("train", "lr_scaling"),
+    "world_size": ("train", "world_size"),
     "loader": ("train", "loader"),
     "init": ("techniques", "init"),
     "norm": ("techniques", "norm"),
@@ -63,6 +64,7 @@ class MatrixSpec(Spec):
     lr_schedule: tuple[ScheduleSpec, ...] | None = Field(None, min_length=1)
     batch_size: tuple[PositiveInt, ...] | None = Field(None, min_length=1)
     lr_scaling: tuple[LrScaling, ...] | None = Field(None, min_length=1)
+    world_size: tuple[PositiveInt, ...] | None = Field(None, min_length=1)
     loader: tuple[LoaderSpec, ...] | None = Field(None, min_length=1)
     init: tuple[InitName, ...] | None = Field(None, min_length=1)
     norm: tuple[NormName, ...] | None = Field(None, min_length=1)

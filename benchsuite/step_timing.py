@@ -74,7 +74,7 @@ class _Side:
         self.data = load_dataset(self.config.workload.dataset, device)
         self.on_cpu = self.data if device.type == "cpu" else load_dataset(self.config.workload.dataset, torch.device("cpu"))
         torch.manual_seed(seed)
-        per_epoch = math.ceil(len(self.data.train_y) / self.config.train.batch_size)
+        per_epoch = math.ceil(len(self.data.train_y) / self.config.train.global_batch_size)
         self.trainer: Trainer = build_trainer(self.config, self.data, device, _ENDLESS, per_epoch)
         if self.config.techniques.compile:
             compile_model(self.trainer, self.config, self.data)
@@ -87,7 +87,7 @@ class _Side:
     def _batches(self):
         if self.stream is None:
             train = self.config.train
-            self.stream = batch_stream(train.loader, self.data, self.on_cpu, train.batch_size, _ENDLESS,
+            self.stream = batch_stream(train.loader, self.data, self.on_cpu, train.global_batch_size, _ENDLESS,
                                        self.generator, self.device)  # fmt: skip
             if self.fresh:
                 next(self.stream)  # start the workers before the clock

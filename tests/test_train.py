@@ -6,7 +6,7 @@ import pytest
 import torch
 from conftest import tiny_spec
 
-from benchsuite import clock, train
+from benchsuite import clock, loop, train
 from benchsuite.matrix import expand_runs
 from benchsuite.scenario import ScenarioSpec
 from benchsuite.specs import TrainSpec
@@ -64,7 +64,7 @@ def test_trains_on_past_the_target_when_asked():
 def test_evaluation_and_warm_up_are_outside_the_timed_region(monkeypatch):
     now = [0.0]
     monkeypatch.setattr(clock.time, "perf_counter", lambda: now[0])
-    real_evaluate, real_step = train.evaluate, train.train_step
+    real_evaluate, real_step = loop.evaluate, loop.train_step
 
     def slow_evaluate(*args):
         now[0] += 1000.0  # evaluation "takes" 1000 s
@@ -74,8 +74,9 @@ def test_evaluation_and_warm_up_are_outside_the_timed_region(monkeypatch):
         now[0] += 1.0  # a training step "takes" 1 s
         return real_step(*args)
 
-    monkeypatch.setattr(train, "evaluate", slow_evaluate)
-    monkeypatch.setattr(train, "train_step", timed_step)
+    monkeypatch.setattr(loop, "evaluate", slow_evaluate)
+    monkeypatch.setattr(loop, "train_step", timed_step)
+    monkeypatch.setattr(train, "train_step", timed_step)  # warm-up steps
     before = clock.timed_region_seconds()
     result = train_run(_run(), CPU, warmup_steps=2)
     assert result.timed_s == 8.0  # 8 steps, no evaluation, no warm-up
@@ -94,7 +95,7 @@ def test_cuda_oom_is_recorded_not_raised(monkeypatch):
     def oom(*args):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
 
-    monkeypatch.setattr(train, "train_step", oom)
+    monkeypatch.setattr(loop, "train_step", oom)
     result = train_run(_run(), CPU, warmup_steps=0)
     assert result.status == "oom" and result.steps == 0 and result.fault_step == 1
 
@@ -146,7 +147,7 @@ def test_input_stall_fraction_by_hand(monkeypatch):
 
     now = [0.0]
     monkeypatch.setattr(clock.time, "perf_counter", lambda: now[0])
-    real_stream, real_step = serving.preloaded_stream, train.train_step
+    real_stream, real_step = serving.preloaded_stream, loop.train_step
 
     def slow_stream(*args):
         for batch in real_stream(*args):
@@ -158,7 +159,7 @@ def test_input_stall_fraction_by_hand(monkeypatch):
         return real_step(*args)
 
     monkeypatch.setattr(serving, "preloaded_stream", slow_stream)
-    monkeypatch.setattr(train, "train_step", timed_step)
+    monkeypatch.setattr(loop, "train_step", timed_step)
     info = train_run(_run(), CPU, warmup_steps=0, telemetry_interval_s=None).extra_info()
     assert info["timed_s"] == 12.0 and info["input_stall_s"] == 4.0  # 8 steps × (1 + 0.5) s; 8 × 0.5 s waiting
     assert info["input_stall_fraction"] == pytest.approx(1 / 3)

@@ -176,7 +176,13 @@ class TrainSpec(Spec):
     """Base learning rate (at ``base_batch_size`` when a scaling rule is used)."""
     lr_schedule: ScheduleSpec = ConstantSchedule(name="constant")
     batch_size: PositiveInt = 128
-    """Global batch size (per-device batch × world size)."""
+    """The global batch (``fixed_batch: global``, split across the ranks) or each rank's (``per_device``)."""
+    world_size: PositiveInt = 1
+    """Processes training the case in data parallel (DistributedDataParallel, launched by torchrun): one per GPU on
+    CUDA, one per share of the CPU's cores (torch threads = cores / world size) on a CPU."""
+    fixed_batch: Literal["global", "per_device"] = "global"
+    """Which batch a world-size sweep holds: ``global`` (batch_size is split across the ranks: strong scaling) or
+    ``per_device`` (each rank takes batch_size; the global batch grows with the world size: weak scaling)."""
     loader: LoaderSpec = PreloadedLoader(name="preloaded")
     """How batches are served: preloaded on the device, or a DataLoader (input stall is measured either way)."""
     lr_scaling: LrScaling = "none"
@@ -202,7 +208,18 @@ class TrainSpec(Spec):
             raise ValueError("set max_epochs or max_steps (the training budget)")
         if self.lr_scaling != "none" and self.base_batch_size is None:
             raise ValueError(f"lr_scaling '{self.lr_scaling}' needs base_batch_size")
+        if self.world_size > 1 and not isinstance(self.loader, PreloadedLoader):
+            raise ValueError(f"world_size {self.world_size} needs the preloaded loader (each rank takes its shard of "
+                             "every global batch)")  # fmt: skip
+        if self.global_batch_size < self.world_size:
+            raise ValueError(f"a global batch of {self.global_batch_size} cannot give each of {self.world_size} ranks "
+                             "a sample")  # fmt: skip
         return self
+
+    @property
+    def global_batch_size(self) -> int:
+        """Samples per optimizer step over all ranks: batch_size, or batch_size × world_size with ``per_device``."""
+        return self.batch_size * self.world_size if self.fixed_batch == "per_device" else self.batch_size
 
     @property
     def base_lr(self) -> float:

@@ -1,0 +1,165 @@
+"""The loop of one run: timed segments of training steps, untimed evaluation, stop at the target or the budget.
+
+Timing rules (DESIGN.md, airbench/nanoGPT style): the stopwatch runs over segments of training steps and is stopped
+(after a CUDA synchronisation, and on N ranks after a barrier, so a segment ends when the slowest rank ends it) only
+at evaluation boundaries: no per-step host sync. The training loss is summed on the device and read once per
+evaluation. Evaluation is untimed; on N ranks rank 0 evaluates and broadcasts whether to stop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchsuite.clock import Stopwatch, now
+from benchsuite.outcome import CurvePoint, Status, reaches
+from benchsuite.runtime import Trainer, train_step
+from benchsuite.serving import Batch, batch_stream
+from benchsuite.specs import CaseConfig, TrainSpec
+from benchsuite.team import Solo
+from benchsuite.workloads import Dataset, load_dataset
+
+EVAL_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long a run may train: ``total_steps`` steps of which ``steps_per_epoch`` make one epoch."""
+
+    steps_per_epoch: int
+    total_steps: int
+    eval_every_steps: int | None
+
+    @classmethod
+    def of(cls, train: TrainSpec, n_train: int, max_steps: int | None = None) -> Budget:
+        """The budget of ``train`` over ``n_train`` samples (global batches); ``max_steps`` caps it further."""
+        per_epoch = math.ceil(n_train / train.global_batch_size)
+        caps = [c for c in (train.max_steps, max_steps) if c is not None]
+        if train.max_epochs is not None:
+            caps.append(train.max_epochs * per_epoch)
+        return cls(per_epoch, min(caps), train.eval_every_steps)
+
+    def evaluates_at(self, step: int) -> bool:
+        """Evaluate every ``eval_every_steps``, at every epoch end and at the last step."""
+        every = self.eval_every_steps is not None and step % self.eval_every_steps == 0
+        return every or step % self.steps_per_epoch == 0 or step == self.total_steps
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Mean cross-entropy and top-1 accuracy of ``model`` on x (N, *input_shape), y (N,), in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    for start in range(0, len(y), EVAL_BATCH):
+        logits = model(x[start : start + EVAL_BATCH])
+        target = y[start : start + EVAL_BATCH]
+        loss_sum += F.cross_entropy(logits.float(), target, reduction="sum")
+        correct += (logits.argmax(dim=1) == target).sum()
+    model.train(was_training)
+    return loss_sum.item() / len(y), correct.item() / len(y)
+
+
+def unwrapped(model: nn.Module) -> nn.Module:
+    """The module inside DistributedDataParallel (evaluated on rank 0 alone, so without DDP's collectives)."""
+    return getattr(model, "module", model)
+
+
+class TrainingLoop:
+    """State of one run's loop: the two stopwatches, the curve (on rank 0), the segments and the samples seen.
+
+    Args:
+        team: the ranks (:class:`benchsuite.team.Solo` for one process).
+    """
+
+    def __init__(self, config: CaseConfig, data: Dataset, budget: Budget, device: torch.device, team=None) -> None:
+        self.config, self.data, self.budget, self.device = config, data, budget, device
+        self.team = team or Solo()
+        self.train_watch = Stopwatch(device, training=True, barrier=self.team.barrier)
+        self.eval_watch = Stopwatch(device)
+        self.curve: list[CurvePoint] = []
+        self.samples = 0
+        self.fault_step: int | None = None
+        self.steps_done = 0
+        self.stall_s = 0.0
+        self.segments: list[tuple[float, int]] = []
+        """(seconds, steps) of every timed segment: the steps between two evaluations."""
+
+    def run(self, trainer: Trainer, generator: torch.Generator) -> tuple[Status, int]:
+        """Train; return the final status and the steps completed (``fault_step`` is set on a fault)."""
+        step = 0
+        self._evaluate(trainer, step, None)
+        loss_sum, seg_steps = torch.zeros((), device=self.device), 0
+        try:
+            self.train_watch.start()
+            stream = self._stream(generator)
+            while (batch := self._next_batch(stream)) is not None:
+                step += 1
+                x, y, scale = self.team.shard(*batch)
+                loss_sum += train_step(trainer, x, y, scale)
+                self.steps_done = step
+                seg_steps += 1
+                self.samples += len(batch[1])
+                if not self.budget.evaluates_at(step):
+                    continue
+                self.segments.append((self.train_watch.stop(), seg_steps))
+                diverged, done = self._decide(trainer, step, self.team.mean(loss_sum.item() / seg_steps))
+                if diverged:
+                    self.fault_step = step
+                    return "diverged", step
+                if done:
+                    return "ok", step
+                loss_sum.zero_()
+                seg_steps = 0
+                self.train_watch.start()
+        except torch.cuda.OutOfMemoryError:
+            if self.train_watch.running:
+                self.segments.append((self.train_watch.stop(), seg_steps))
+            self.fault_step = step  # the step (or its evaluation) that ran out of memory
+            return "oom", self.steps_done
+        return "ok", step
+
+    def _decide(self, trainer: Trainer, step: int, train_loss: float) -> tuple[bool, bool]:
+        """(diverged, done) after an evaluation: rank 0 evaluates and decides, every rank follows."""
+        flags = [False, False]
+        if self.team.is_leader:
+            point = self._evaluate(trainer, step, train_loss)
+            flags = [not (math.isfinite(point.train_loss) and math.isfinite(point.val_loss)), self._done(point, step)]
+        diverged, done = self.team.agree(flags)
+        return diverged, done
+
+    def _stream(self, generator: torch.Generator) -> Iterator[Batch]:
+        train, cpu = self.config.train, torch.device("cpu")
+        on_cpu = self.data if self.device == cpu else load_dataset(self.config.workload.dataset, cpu)
+        return batch_stream(train.loader, self.data, on_cpu, train.global_batch_size, self.budget.total_steps,
+                            generator, self.device)  # fmt: skip
+
+    def _next_batch(self, stream: Iterator[Batch]) -> Batch | None:
+        """The next global batch, or None at the end; the host-side wait is added to ``stall_s`` (no device sync)."""
+        waited = now()
+        batch = next(stream, None)
+        self.stall_s += now() - waited
+        return batch
+
+    def _done(self, point: CurvePoint, step: int) -> bool:
+        target = self.config.target
+        hit = target is not None and reaches(point.metric(target.metric), target.value, target.higher_is_better)
+        return step >= self.budget.total_steps or (hit and self.config.train.stop_at_target)
+
+    def _evaluate(self, trainer: Trainer, step: int, train_loss: float | None) -> CurvePoint | None:
+        if not self.team.is_leader:
+            return None
+        with self.eval_watch, trainer.autocast():
+            val_loss, val_accuracy = evaluate(unwrapped(trainer.model), self.data.val_x, self.data.val_y)
+        point = CurvePoint(
+            step=step, epoch=step / self.budget.steps_per_epoch, timed_s=self.train_watch.elapsed_s,
+            train_loss=train_loss, val_loss=val_loss, val_accuracy=val_accuracy, lr=trainer.lr,
+        )  # fmt: skip
+        self.curve.append(point)
+        return point
