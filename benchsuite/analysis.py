@@ -142,6 +142,27 @@ def step_time_ratios(blocks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def scaling_table(cases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Data-parallel scaling of one scenario's cases (a ``world_size`` axis): per case its world size, throughput,
+    scaling efficiency = throughput_N / (N · throughput_1) against the world-size-1 case that shares its other
+    axes (for a fixed global batch this is T_1 / (N · T_N) of the step time), its time-to-target speedup with
+    interval (:func:`case_summary`) and the median communication share of a step."""
+    cases = cases.assign(world_size=cases["axis_world_size"].astype(int))
+    others = [c for c in cases.columns if c.startswith("axis_") and c != "axis_world_size" and cases[c].notna().all()]
+    comm = runs.groupby("case_id")["comm_share"].median() if "comm_share" in runs else pd.Series(dtype=float)
+    rows = []
+    for _, group in cases.groupby(others, sort=False) if others else [(None, cases)]:
+        single = group[group["world_size"] == 1]["throughput_median"]
+        base = float(single.iloc[0]) if len(single) else math.nan
+        for row in group.to_dict("records"):
+            rows.append({"case_id": row["case_id"], "world_size": row["world_size"], "throughput": row["throughput_median"],
+                         "efficiency": row["throughput_median"] / (row["world_size"] * base) if base else math.nan,
+                         "ideal_throughput": row["world_size"] * base, "speedup": row["speedup_vs_baseline"],
+                         "speedup_low": row["speedup_low"], "speedup_high": row["speedup_high"],
+                         "comm_share": comm.get(row["case_id"], math.nan)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def noise_summary(runs: pd.DataFrame) -> dict[str, float | int]:
     """How steady the machine was: runs flagged unstable (segment step-time CV above
     :data:`benchsuite.outcome.UNSTABLE_CV`) and the median CV, over the runs that have segments."""

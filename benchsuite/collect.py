@@ -21,6 +21,7 @@ RUN_COLUMNS = [
     "scenario", "case_id", "seed", "is_baseline", "status", "device", "steps", "budget_steps", "epochs",
     "samples", "batch_size", "benchmark_s", "timed_s", "warmup_s", "eval_s", "setup_s", "compile_s", "step_time_s",
     "step_time_s_median", "step_time_s_p25", "step_time_s_p75", "step_time_cv", "unstable", "order_index", "case_index",
+    "world_size", "error",
     "throughput_samples_per_s", "reached_target", "time_to_target_s", "steps_to_target", "epochs_to_target",
     "final_val_metric", "final_val_accuracy", "final_val_loss", "val_metric_epoch1", "target_metric",
     "target_value", "num_params", "fault_step", "effective_lr", "precision",
@@ -31,7 +32,7 @@ HARDWARE_COLUMNS = [
     "achieved_flops_per_s", "mfu", "kernel_busy_pct_mean", "kernel_busy_pct_p95", "power_w_mean",
     "energy_to_target_j", "energy_j", "mem_used_mib_peak", "torch_peak_allocated_mib", "process_cpu_pct_mean",
     "children_cpu_pct_mean",
-    "system_cpu_pct_mean", "process_rss_mib_peak", "input_stall_fraction",
+    "system_cpu_pct_mean", "process_rss_mib_peak", "input_stall_fraction", "comm_share",
 ]  # fmt: skip
 
 
@@ -49,6 +50,7 @@ def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
         row = {k: info.get(k) for k in RUN_COLUMNS + HARDWARE_COLUMNS}
         row["benchmark_s"] = bench["stats"]["median"]
         row["unstable"] = bool(row["unstable"])
+        row["world_size"] = row["world_size"] or 1  # runs before data parallelism trained on one process
         row.update({f"axis_{axis}": value for axis, value in info.get("axes", {}).items()})
         rows.append(row)
     frame = pd.DataFrame(rows, columns=RUN_COLUMNS + HARDWARE_COLUMNS if not rows else None)

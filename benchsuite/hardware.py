@@ -95,18 +95,20 @@ def microarchitecture(vendor: str, family: int | None, model: int | None) -> str
     return f"f{family}m{model}"
 
 
-def gpu_info(device: torch.device | None = None) -> dict[str, Any]:
+def gpu_info(device: torch.device | None = None, world_size: int = 1) -> dict[str, Any]:
     """GPUs visible to torch (count, names, memory in MiB, compute capability, CUDA/cuDNN and driver versions) and,
-    on a CUDA run, the ones the run trains on: ``used`` (index, name and UUID of each; training uses one device
-    today) and ``count_used``."""
+    on a CUDA run, the ones the session trains on: ``used`` (index, name and UUID of each) and ``count_used``. One
+    process trains on ``device``; data-parallel ranks on ``cuda:0`` … ``cuda:<world_size - 1>`` (rank r on its
+    local rank's GPU)."""
     if not torch.cuda.is_available():
         return {"count": 0}
     props = [torch.cuda.get_device_properties(i) for i in range(torch.cuda.device_count())]
     used = []
     if device is not None and device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        uuid = getattr(props[index], "uuid", None)
-        used = [{"index": index, "name": props[index].name, "uuid": str(uuid) if uuid is not None else None}]
+        first = device.index if device.index is not None else torch.cuda.current_device()
+        indices = range(min(world_size, len(props))) if world_size > 1 else [first]
+        used = [{"index": i, "name": props[i].name, "uuid": str(u) if (u := getattr(props[i], "uuid", None)) else None}
+                for i in indices]  # fmt: skip
     return {
         "count": len(props),
         "used": used,
@@ -135,8 +137,9 @@ def nvml_driver_version() -> str | None:
     return version.decode() if isinstance(version, bytes) else version
 
 
-def hardware_info(device: torch.device) -> dict[str, Any]:
-    """Everything about the hardware that pytest-benchmark's machine_info leaves out."""
+def hardware_info(device: torch.device, world_size: int = 1) -> dict[str, Any]:
+    """Everything about the hardware that pytest-benchmark's machine_info leaves out; ``world_size``: the most
+    data-parallel ranks a run of the session trains on (the GPUs it uses)."""
     import psutil
 
     return {
@@ -148,7 +151,7 @@ def hardware_info(device: torch.device) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "memory_mib": psutil.virtual_memory().total // 2**20,
         "torch_version": torch.__version__,
-        "gpu": gpu_info(device),
+        "gpu": gpu_info(device, world_size),
     }
 
 

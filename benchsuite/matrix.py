@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import random
+
+from pydantic import ValidationError
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +58,9 @@ def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
 
     Each combination is validated again as a :class:`CaseConfig`, so an axis value that does not fit the base
     configuration is refused like any other bad field.
+
+    Raises:
+        ValueError: a combination that does not validate (names the case, the device type and the problem).
     """
     base = spec.base_for(device_type)
     axes = spec.matrix.values()
@@ -64,14 +69,14 @@ def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
     for combo in itertools.product(*axes.values()):
         settings = dict(zip(axes, combo))
         labels = tuple((axis, axis_label(value)) for axis, value in settings.items())
-        cases.append(
-            Case(
-                scenario=spec.name,
-                axes=labels,
-                config=apply_axes(base, settings),
-                is_baseline=all(dict(labels).get(a) == v for a, v in baseline.items()),
-            )
-        )
+        try:
+            config = apply_axes(base, settings)
+        except ValidationError as exc:
+            case_id = "-".join(f"{a}={v}" for a, v in labels)
+            problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors(include_url=False))
+            raise ValueError(f"matrix case '{case_id}' on {device_type}: {problems}") from None
+        is_baseline = all(dict(labels).get(a) == v for a, v in baseline.items())
+        cases.append(Case(scenario=spec.name, axes=labels, config=config, is_baseline=is_baseline))
     return cases
 
 
@@ -136,7 +141,7 @@ class TimingPair:
 def timing_pairs(spec: ScenarioSpec, device_type: str = "cpu") -> list[TimingPair]:
     """The block-timed pairs of ``spec``: every case its ``step_timing.cases`` selects (all, when empty) with the
     case that shares its other axes and takes ``step_timing.against`` on the named ones; none without
-    ``step_timing``."""
+    ``step_timing``. Blocks run in one process, so data-parallel cases are not block-timed."""
     timing = spec.step_timing
     if timing is None:
         return []
@@ -148,6 +153,7 @@ def timing_pairs(spec: ScenarioSpec, device_type: str = "cpu") -> list[TimingPai
         if not all(labels.get(axis) in values for axis, values in timing.cases.items()):
             continue
         reference = by_labels.get(tuple((axis, timing.against.get(axis, label)) for axis, label in case.axes))
-        if reference is not None and reference is not case:
+        in_one_process = all(c.config.train.world_size == 1 for c in (case, reference or case))
+        if reference is not None and reference is not case and in_one_process:
             pairs.append(TimingPair(case, reference, timing.blocks, timing.min_block_s))
     return pairs

@@ -164,6 +164,10 @@ class RunResult:
     """Step at whose evaluation a fault (divergence, OOM) was seen."""
     segments: list[tuple[float, int]] = field(default_factory=list)
     """(seconds, steps) of every timed segment, in order: the raw timing from which step-time statistics derive."""
+    world_size: int = 1
+    """Data-parallel ranks that trained the run (``batch_size`` is the global batch over them)."""
+    ranks: list[dict[str, Any]] = field(default_factory=list)
+    """Per rank: device, torch threads, timed seconds, median step time and telemetry summary (rank 0 first)."""
 
     @property
     def epochs(self) -> float:

@@ -15,6 +15,7 @@ a scenario's paired step-timing items (``step_timing``) follow its runs.
 from __future__ import annotations
 
 import math
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ import pytest
 from benchsuite import clock
 from benchsuite.hardware import hardware_info, machine_id, resolve_device
 from benchsuite.matrix import RUN_ORDERS, Run, TimingPair, expand_cases, expand_runs, timing_pairs
-from benchsuite.outcome import RunResult
 from benchsuite.recorder import ResultsRecorder
 from benchsuite.scenario import ScenarioError, load_scenarios
 
@@ -46,6 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(cases shuffled within each seed's block) or case-major (default: seed-major)")  # fmt: skip
     group.addoption("--run-order-seed", type=int, default=None, metavar="N",
                     help="seed of the random run order (default: drawn, and recorded in the results)")
+    group.addoption("--nnodes", type=int, default=1, metavar="N",
+                    help="machines a data-parallel run spreads over; every node runs the same session (default: 1)")
+    group.addoption("--node-rank", type=int, default=0, metavar="R", help="this machine's place among them (default: 0)")
+    group.addoption("--rdzv-endpoint", default=None, metavar="HOST:PORT",
+                    help="c10d rendezvous of a multi-node run (default: a standalone one on this node)")
+    group.addoption("--rank-timeout", type=float, default=900.0, metavar="S",
+                    help="seconds a data-parallel run may take before its ranks are killed (default: 900)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -62,16 +69,17 @@ def benchsuite_session(request: pytest.FixtureRequest) -> BenchsuiteSession:
     return request.config.pluginmanager.get_plugin(PLUGIN_NAME)
 
 
-def smoke_problems(result: RunResult, expected_steps: int) -> list[str]:
-    """What is wrong with a smoke run: wrong status or step count, non-finite or out-of-range figures."""
-    if result.status != "ok":
-        return [f"status {result.status} at step {result.fault_step}"]
+def smoke_problems(info: dict[str, Any], expected_steps: int) -> list[str]:
+    """What is wrong with a smoke run (its ``extra_info``): wrong status or step count, non-finite or out-of-range
+    figures."""
+    if info["status"] != "ok":
+        return [f"status {info['status']} at step {info.get('fault_step')}" + (f": {info['error']}" if info.get("error") else "")]
     problems = []
-    if result.steps != expected_steps:
-        problems.append(f"took {result.steps} steps, expected {expected_steps}")
-    for p in result.curve:
-        if not math.isfinite(p.val_loss) or not 0.0 <= p.val_accuracy <= 1.0:
-            problems.append(f"bad evaluation at step {p.step}: val_loss={p.val_loss}, val_accuracy={p.val_accuracy}")
+    if info["steps"] != expected_steps:
+        problems.append(f"took {info['steps']} steps, expected {expected_steps}")
+    for p in info["curve"]:
+        if not math.isfinite(p["val_loss"]) or not 0.0 <= p["val_accuracy"] <= 1.0:
+            problems.append(f"bad evaluation at step {p['step']}: val_loss={p['val_loss']}, val_accuracy={p['val_accuracy']}")
     return problems
 
 
@@ -95,6 +103,12 @@ class BenchsuiteSession:
         self.run_order = {"mode": config.getoption("run_order"),
                           "seed": seed if seed is not None else secrets.randbelow(2**31)}  # fmt: skip
         self.order_index: dict[str, int] = {}
+        from benchsuite.launch import Launcher
+
+        self.pools: dict[int, Any] = {}
+        """World size → the :class:`benchsuite.launch.RankPool` serving this session's runs of that size."""
+        self.launcher = Launcher(config.getoption("nnodes"), config.getoption("node_rank"),
+                                 config.getoption("rdzv_endpoint"), config.getoption("rank_timeout"))  # fmt: skip
         self.case_index: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------ collection
@@ -144,7 +158,6 @@ class BenchsuiteSession:
         if self.device.type == "cuda" and not _cuda_available():
             pytest.skip("--device cuda: no CUDA device is visible")
         from benchsuite.precision import unsupported_reason
-        from benchsuite.train import train_run
 
         cases = (item.case, item.reference) if isinstance(item, TimingPair) else (item.case,)
         for case in cases:
@@ -154,20 +167,50 @@ class BenchsuiteSession:
         if isinstance(item, TimingPair):
             self._time_pair(item, request)
             return
+        train = self._trainer(item)
         if not self.full:
-            result = train_run(item, self.device, max_steps=self.smoke_steps, warmup_steps=1, telemetry_interval_s=None)
-            problems = smoke_problems(result, min(result.budget_steps, self.smoke_steps))
+            info = train(max_steps=self.smoke_steps, warmup_steps=1, telemetry_interval_s=None)
+            problems = smoke_problems(info, min(info.get("budget_steps") or self.smoke_steps, self.smoke_steps))
             if problems:
                 pytest.fail(f"{item.run_id}: " + "; ".join(problems), pytrace=False)
             return
         benchmark = request.getfixturevalue("benchmark")
         interval = self.config.getoption("telemetry_interval") or None
-        result = benchmark.pedantic(train_run, args=(item, self.device), kwargs={"telemetry_interval_s": interval},
-                                    rounds=1, iterations=1, warmup_rounds=0)  # fmt: skip
-        benchmark.extra_info.update(result.extra_info(), order_index=self.order_index.get(item.run_id),
+        info = benchmark.pedantic(train, kwargs={"telemetry_interval_s": interval}, rounds=1, iterations=1,
+                                  warmup_rounds=0)  # fmt: skip
+        if info is None:
+            pytest.skip("rank 0 of this run trained on another node, which records it")
+        benchmark.extra_info.update(info, order_index=self.order_index.get(item.run_id),
                                     case_index=self.case_index.get((item.case.scenario, item.case.case_id)))  # fmt: skip
         if benchmark.stats is not None and self.recorder is not None:
             self.recorder.add(benchmark.stats)
+        if info["status"] in ("crashed", "timeout"):
+            pytest.fail(f"{item.run_id}: {info['status']}: {info.get('error')}", pytrace=False)
+
+    def _trainer(self, item: Run):
+        """A function that trains ``item`` and returns its ``extra_info``: in this process for world size 1, on its
+        ranks through torchrun otherwise (skipped where this machine cannot host them)."""
+        world_size = item.case.config.train.world_size
+        if world_size == 1:
+            from benchsuite.train import train_run
+
+            return lambda **kwargs: train_run(item, self.device, **kwargs).extra_info()
+        from benchsuite.launch import RankPool, world_size_unsupported
+
+        gpus = torch_cuda_count() if self.device.type == "cuda" else 0
+        reason = world_size_unsupported(world_size, self.device, gpus, os.cpu_count() or 1, self.launcher.nnodes)
+        if reason:
+            pytest.skip(reason)
+        if world_size not in self.pools:
+            self.pools[world_size] = RankPool(world_size, self.device, self.launcher)
+
+        def ranks(**kwargs) -> dict[str, Any] | None:
+            info = self.pools[world_size].run(item, **kwargs)
+            if info is not None:
+                clock.add_timed_region(info.get("timed_s") or 0.0)  # pytest-benchmark's figure: the ranks' timed region
+            return info
+
+        return ranks
 
     def _time_pair(self, pair: TimingPair, request: pytest.FixtureRequest) -> None:
         """Paired step-timing blocks: one short block each as a smoke check, all of them with ``--benchmark``."""
@@ -192,6 +235,8 @@ class BenchsuiteSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        for pool in self.pools.values():  # the ranks of data-parallel runs leave with the session
+            pool.close()
         if not (self.full and self.recorder is not None and self.recorder.write()):
             return
         try:
@@ -220,7 +265,8 @@ class BenchsuiteSession:
 
     @pytest.hookimpl
     def pytest_benchmark_update_machine_info(self, config: pytest.Config, machine_info: dict[str, Any]) -> None:
-        info = hardware_info(self.device)
+        worlds = [p.values[0].case.config.train.world_size for p in self.params() if isinstance(p.values[0], Run)]
+        info = hardware_info(self.device, max(worlds, default=1))
         machine_info["benchsuite"] = {**info, "machine_id": machine_id(info)}
 
     @pytest.hookimpl
@@ -233,3 +279,10 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def torch_cuda_count() -> int:
+    """GPUs visible to torch."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0

@@ -223,9 +223,23 @@ def load_scenario(path: Path) -> ScenarioSpec:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}", path)
     try:
-        return ScenarioSpec.model_validate(raw)
+        spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(path, exc), path) from None
+    _check_cases(path, spec)
+    return spec
+
+
+def _check_cases(path: Path, spec: ScenarioSpec) -> None:
+    """Every case of the matrix validates on every device type the scenario names (an axis value can be fine alone
+    and wrong with the base: a world size larger than the batch)."""
+    from benchsuite.matrix import expand_cases
+
+    for device_type in ("cpu", *spec.per_device):
+        try:
+            expand_cases(spec, device_type)
+        except ValueError as exc:
+            raise ScenarioError(f"{path}: field 'matrix': {exc}", path) from None
 
 
 def format_validation_error(path: Path, exc: ValidationError) -> str:

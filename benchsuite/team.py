@@ -90,3 +90,29 @@ class Ranks(Solo):
 
         ids = [device.index] if device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)
+
+
+def communication_share(trainer, data, config, device: torch.device, team: Solo, steps: int = 8) -> float | None:
+    """Share of a data-parallel step that gradient all-reduce adds and compute does not hide: 1 − t(no sync) /
+    t(sync), from four interleaved blocks (ABBA) of ``steps`` steps with DDP's all-reduce and without it
+    (``DistributedDataParallel.no_sync``). Measured after the run (the unsynced steps let the ranks drift apart,
+    which no longer matters); None for one process.
+    """
+    if team.world_size == 1:
+        return None
+    import contextlib
+
+    from benchsuite.clock import Stopwatch
+    from benchsuite.runtime import train_step
+    from benchsuite.serving import batches
+
+    indices = batches(len(data.train_y), config.train.global_batch_size, 4 * steps, torch.Generator(), device)
+    seconds = {True: 0.0, False: 0.0}
+    for synced in (True, False, False, True):
+        watch = Stopwatch(device, barrier=team.barrier)
+        with watch, (contextlib.nullcontext() if synced else trainer.model.no_sync()):
+            for _ in range(steps):
+                idx = next(indices)
+                train_step(trainer, *team.shard(data.train_x[idx], data.train_y[idx]))
+        seconds[synced] += watch.elapsed_s
+    return max(0.0, 1.0 - seconds[False] / seconds[True]) if seconds[True] > 0 else None

@@ -16,13 +16,14 @@ from benchsuite import mfu, precision
 from benchsuite.clock import Stopwatch
 from benchsuite.loop import Budget, TrainingLoop, evaluate
 from benchsuite.matrix import Run
-from benchsuite.outcome import RunResult, time_to_target
+from benchsuite.outcome import RunResult, step_times, time_to_target
 from benchsuite.runtime import build_trainer, compile_model, effective_lr, train_step
 from benchsuite.serving import batches
 from benchsuite.specs import CaseConfig, DataLoaderSpec
-from benchsuite.team import Solo
+from benchsuite.team import Solo, communication_share
 from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler, downsample, run_summary
 from benchsuite.workloads import Dataset, load_dataset
+
 
 class UnsupportedCase(ValueError):
     """The case cannot run on this device (e.g. fp16 autocast on a CPU); the message says why."""
@@ -100,6 +101,8 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
     with sampler or contextlib.nullcontext():
         status, steps = loop.run(trainer, torch.Generator().manual_seed(run.seed))
     telemetry, timeline = _telemetry(sampler, loop, config, device)
+    ranks = team.gather(_rank_info(team, device, loop, telemetry))
+    comm = communication_share(trainer, data, config, device, team) if status == "ok" else None
     return RunResult(
         run_id=run.run_id, scenario=run.case.scenario, case_id=run.case.case_id, seed=run.seed,
         axes=dict(run.case.axes), is_baseline=run.case.is_baseline, device=str(device), status=status,
@@ -111,12 +114,21 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         target_metric=config.target.metric if config.target else None,
         target_value=config.target.value if config.target else None,
         curve=loop.curve, segments=loop.segments, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
-        telemetry=telemetry, timeline=timeline,
+        telemetry=telemetry, timeline=timeline, world_size=team.world_size, ranks=ranks,
         utilisation={**mfu.utilisation(flops_sample, loop.samples, loop.train_watch.elapsed_s,
                                        mfu.peak_flops(device, config.techniques.precision)),
+                     "comm_share": comm,
                      "input_stall_s": loop.stall_s,
                      "input_stall_fraction": loop.stall_s / loop.train_watch.elapsed_s if loop.train_watch.elapsed_s else None},
     )  # fmt: skip
+
+
+def _rank_info(team, device: torch.device, loop: TrainingLoop, telemetry: dict) -> dict:
+    """What each rank reports to rank 0: its device, threads, timed seconds, median step time and telemetry."""
+    keep = ("kernel_busy_pct_mean", "power_w_mean", "mem_used_mib_peak", "process_cpu_pct_mean")
+    return {"rank": team.rank, "device": str(device), "torch_threads": torch.get_num_threads(),
+            "timed_s": loop.train_watch.elapsed_s, "step_time_s_median": step_times(loop.segments).median_s,
+            **{k: telemetry[k] for k in keep if telemetry.get(k) is not None}}  # fmt: skip
 
 
 def _telemetry(sampler: Sampler | None, loop: TrainingLoop, config: CaseConfig, device: torch.device) -> tuple[dict, list]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,20 @@ def test_smoke_mode_runs_one_block_of_each_step_timing_pair(pytester, tmp_path):
     result = run(pytester, tmp_path / "s")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(["*tiny?step-timing:init=xavier_uniform-vs-init=default?*PASSED*"])
+
+
+def test_data_parallel_cases_run_on_their_ranks_and_report_scaling(pytester, tmp_path):
+    train = {**tiny_spec()["train"], "batch_size": 16, "max_epochs": 1}
+    write_yaml(tmp_path / "s" / "dp.yaml", tiny_spec(name="dp", seeds=[0], matrix={"world_size": [1, 2, 16]}, train=train))
+    result = run(pytester, tmp_path / "s", "--benchmark", "-rs")
+    if (os.cpu_count() or 1) < 16:
+        result.assert_outcomes(passed=2, skipped=1)
+        result.stdout.fnmatch_lines(["*SKIPPED*world size 16 needs 16 cores on this node (one per rank)*"])
+    (path,) = results_files(pytester)
+    infos = {b["extra_info"]["case_id"]: b["extra_info"] for b in json.loads(path.read_text())["benchmarks"]}
+    assert infos["world_size=2"]["world_size"] == 2 and infos["world_size=2"]["status"] == "ok"
+    assert infos["world_size=1"]["world_size"] == 1
+    bench = next(b for b in json.loads(path.read_text())["benchmarks"] if b["extra_info"]["case_id"] == "world_size=2")
+    assert bench["stats"]["median"] == pytest.approx(bench["extra_info"]["timed_s"], abs=1e-9)  # the ranks' timed region
+    html = next((pytester.path / "reports").glob("*.html")).read_text()
+    assert "Data-parallel scaling" in html and "scaling efficiency" in html

@@ -173,3 +173,9 @@ def test_step_timing_must_select_matrix_values(tmp_path):
     assert "step_timing.against.init = 'glorot' is not a value" in message
     assert "field 'step_timing.blocks'" in _error(tmp_path, tiny_spec(step_timing={"against": {"init": "default"},
                                                                                       "blocks": 0}))
+
+
+def test_a_matrix_case_that_does_not_fit_the_base_is_refused_at_load(tmp_path):
+    data = tiny_spec(matrix={"world_size": [1, 64]})  # a global batch of 16 cannot feed 64 ranks
+    message = _error(tmp_path, data)
+    assert "field 'matrix': matrix case 'world_size=64' on cpu: a global batch of 16 cannot give each of 64 ranks" in message

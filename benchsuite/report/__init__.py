@@ -47,6 +47,7 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
             "spec": spec, "metric": metric,
             "cases": cases.to_dict("records"),
             "batch_svgs": _batch_figures(cases, name) if "axis_batch_size" in cases and cases["axis_batch_size"].notna().all() else [],
+            **_scaling(cases, mine, spec, name),
             "statuses": mine.groupby("status").size().to_dict(),
             "apart": analysis.apart_times(mine),
             "hardware": _hardware_table(mine),
@@ -72,6 +73,7 @@ HARDWARE_TABLE = {
     "children_cpu_pct_mean": ("worker processes CPU % mean", 1.0),
     "system_cpu_pct_mean": ("system CPU % mean", 1.0),
     "process_rss_mib_peak": ("RSS peak MiB", 1.0), "input_stall_fraction": ("input stall %", 100.0),
+    "comm_share": ("communication share of a step %", 100.0),
 }  # fmt: skip
 
 
@@ -82,6 +84,16 @@ def _hardware_table(runs) -> dict:
     rows = [{"case_id": r["case_id"], "cells": [r[c] * HARDWARE_TABLE[c][1] for c in columns]}
             for r in summary.to_dict("records")]  # fmt: skip
     return {"headers": [HARDWARE_TABLE[c][0] for c in columns], "rows": rows}
+
+
+def _scaling(cases, runs, spec, name: str) -> dict[str, Any]:
+    """The scaling table and figure of a scenario with a ``world_size`` axis (empty otherwise)."""
+    if "axis_world_size" not in cases or not cases["axis_world_size"].notna().all():
+        return {"scaling": [], "scaling_svg": None}
+    table = analysis.scaling_table(cases, runs)
+    fixed = ((spec.raw.get("train") or {}).get("fixed_batch") or "global") if hasattr(spec, "raw") else "global"
+    return {"scaling": table.to_dict("records"), "scaling_fixed": fixed,
+            "scaling_svg": figures.scaling_figure(table, name, fixed)}  # fmt: skip
 
 
 def _batch_figures(cases, name: str) -> list[str]:

@@ -183,3 +183,25 @@ def ratio_figure(rows: pd.DataFrame, metric_words: str, reference: str, title: s
         ax.set(xlabel=f"{metric_words}: machine ÷ {reference} (95 % interval)", title=title)
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return to_svg(fig)
+
+
+def scaling_figure(table: pd.DataFrame, title: str, fixed_batch: str) -> str:
+    """Data-parallel scaling: throughput against world size with the ideal line (N × one rank's), and scaling
+    efficiency with its ideal of 1; ``table`` is :func:`benchsuite.analysis.scaling_table`."""
+    table = table.sort_values("world_size")
+    with sns.axes_style(STYLE):
+        fig = Figure(figsize=(8, 3.4))
+        left, right = fig.subplots(1, 2)
+        left.plot(table["world_size"], table["ideal_throughput"], "--", color="grey", label="ideal (N × one rank)")
+        left.plot(table["world_size"], table["throughput"], "o-", color=palette(1)[0], label="measured")
+        right.axhline(1.0, linestyle="--", color="grey", label="ideal")
+        right.plot(table["world_size"], table["efficiency"], "o-", color=palette(1)[0], label="measured")
+        for ax in (left, right):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(sorted(table["world_size"].unique()), [str(n) for n in sorted(table["world_size"].unique())])
+            ax.set_xlabel(f"world size (ranks; {fixed_batch} batch fixed)")
+            ax.legend(fontsize=8)
+        left.set(ylabel="throughput (samples/s)", title=f"{title}: throughput")
+        right.set(ylabel="scaling efficiency", ylim=(0, max(1.2, float(table["efficiency"].max()) * 1.1)),
+                  title=f"{title}: efficiency")  # fmt: skip
+    return to_svg(fig)

@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -94,9 +97,24 @@ def build_synthetic(spec: SyntheticSpec) -> Dataset:
 DATASETS: dict[str, Callable] = {"mnist": build_mnist, "mnist1d": build_mnist1d, "synthetic": build_synthetic}
 
 
+_HANDED_OVER: dict[Any, Dataset] = {}
+
+
 @functools.lru_cache(maxsize=8)
 def _load_cpu(spec: MnistSpec | Mnist1dSpec | SyntheticSpec) -> Dataset:
-    return DATASETS[spec.name](spec)
+    return _HANDED_OVER.get(spec) or DATASETS[spec.name](spec)
+
+
+def hand_over(spec: MnistSpec | Mnist1dSpec | SyntheticSpec, path: Path) -> Path:
+    """Save the dataset of ``spec`` (built once in this process) for the ranks of a data-parallel run, which
+    :func:`adopt` it instead of generating it again (MNIST-1D takes seconds per process)."""
+    torch.save(dataclasses.asdict(_load_cpu(spec)), path)
+    return path
+
+
+def adopt(spec: MnistSpec | Mnist1dSpec | SyntheticSpec, path: Path) -> None:
+    """Use the tensors :func:`hand_over` saved as the dataset of ``spec`` in this process."""
+    _HANDED_OVER[spec] = Dataset(**torch.load(path, weights_only=True))
 
 
 @functools.lru_cache(maxsize=2)
