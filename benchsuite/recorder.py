@@ -6,6 +6,7 @@ complete, readable file. ``pytest-benchmark compare FILE`` reads it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from benchsuite import __version__
 from benchsuite.scenario import ScenarioError, ScenarioSpec
-from benchsuite.storage import atomic_write_json, new_run_id, results_path
+from benchsuite.storage import atomic_write_json, atomic_write_text, new_run_id, results_path
 
 #: Results format. 2 adds per-run timed segments, step-time statistics and the ``unstable`` flag, paired
 #: step-timing items (``kind: step_timing``) and the session's ``run_order``; format-1 files still read
@@ -47,13 +48,17 @@ class ResultsRecorder:
         self.run_order = run_order or {"mode": "seed-major", "seed": None}
         self.run_id = new_run_id()
         self.stats: list[Any] = []
+        self._serialized: list[str] = []
         self._machine_info: dict[str, Any] | None = None
         self._commit_info: dict[str, Any] | None = None
         self.path: Path | None = None
 
     def add(self, stats: Any) -> None:
-        """Keep one pytest-benchmark ``Metadata`` (the ``benchmark.stats`` of a finished run)."""
+        """Keep one pytest-benchmark ``Metadata`` (the ``benchmark.stats`` of a finished run), and its JSON: a finished
+        run never changes, so the rewrites after every run serialize only what is new."""
         self.stats.append(stats)
+        if not stats.has_error:
+            self._serialized.append(json.dumps(stats.as_dict(include_data=True), default=str))
 
     @property
     def machine_info(self) -> dict[str, Any]:
@@ -82,7 +87,12 @@ class ResultsRecorder:
         }
 
     def write(self, *, final: bool = True) -> Path | None:
-        """Write the results file (atomically; compact JSON unless ``final``); None while no run has finished."""
+        """Write the results file atomically; None while no run has finished.
+
+        The last write of a session (``final``) goes through pytest-benchmark's JSON hooks whole and is indented. The
+        rewrites after every run are the same JSON on one line, with every finished run serialized once (a session
+        of 300 runs would otherwise spend seconds re-serializing the same runs).
+        """
         if not self.stats:
             return None
         hook = self.config.hook
@@ -91,12 +101,18 @@ class ResultsRecorder:
             hook.pytest_benchmark_update_commit_info(config=self.config, commit_info=self._commit_info)
         output = hook.pytest_benchmark_generate_json(
             config=self.config,
-            benchmarks=self.stats,
+            benchmarks=self.stats if final else [],
             include_data=True,
             machine_info=self.machine_info,
             commit_info=self._commit_info,
         )
         hook.pytest_benchmark_update_json(config=self.config, benchmarks=self.stats, output_json=output)
-        self.path = atomic_write_json(results_path(self.results_dir, self.machine_id, self.run_id), output,
-                                      compact=not final)  # fmt: skip
+        path = results_path(self.results_dir, self.machine_id, self.run_id)
+        if final:
+            self.path = atomic_write_json(path, output)
+        else:
+            head = json.dumps(output, default=str)
+            marker = '"benchmarks": []'
+            text = head.replace(marker, '"benchmarks": [' + ", ".join(self._serialized) + "]", 1)
+            self.path = atomic_write_text(path, text + "\n")
         return self.path
