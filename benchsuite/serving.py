@@ -2,7 +2,12 @@
 
 - preloaded: index batches gathered from tensors already on the device (a fresh permutation per epoch).
 - dataloader: a ``torch.utils.data.DataLoader`` over CPU tensors (``num_workers``, ``pin_memory``,
-  ``prefetch_factor``), each batch copied to the device (``non_blocking`` when pinned).
+  ``prefetch_factor``), each batch copied to the device (``non_blocking`` when pinned); a new loader iterator each
+  epoch (workers start again, as without ``persistent_workers``).
+
+Both draw the same permutation per epoch from the run's generator (the DataLoader takes its batches from a
+``batch_sampler``), so for one seed every loader serves the same samples in the same order: steps-to-target is the
+same, and a comparison of loaders measures serving alone.
 
 The training loop times how long it waits for each next batch, which gives the input-stall fraction.
 """
@@ -20,16 +25,23 @@ from benchsuite.workloads import Dataset
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
+def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[list[torch.Tensor]]:
+    """Each epoch's index batches (CPU): a fresh permutation of ``n`` from ``generator``, cut into ``batch_size``
+    slices (the last may be short)."""
+    while True:
+        order = torch.randperm(n, generator=generator)
+        yield [order[start : start + batch_size] for start in range(0, n, batch_size)]
+
+
 def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
     """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short."""
     step = 0
-    while True:
-        order = torch.randperm(n, generator=generator).to(device)
-        for start in range(0, n, batch_size):
+    for epoch in epoch_batches(n, batch_size, generator):
+        for idx in epoch:
             if step == total_steps:
                 return
             step += 1
-            yield order[start : start + batch_size]
+            yield idx.to(device)
 
 
 def preloaded_stream(data: Dataset, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[Batch]:
@@ -44,12 +56,11 @@ def dataloader_stream(
     """Batches from a shuffling DataLoader over the CPU tensors of ``data``, copied to ``device``."""
     device = torch.device(device)
     pin = spec.pin_memory and device.type == "cuda"
-    loader = DataLoader(
-        TensorDataset(data.train_x, data.train_y), batch_size=batch_size, shuffle=True, generator=generator,
-        num_workers=spec.num_workers, pin_memory=pin, prefetch_factor=spec.prefetch_factor,
-    )  # fmt: skip
+    dataset = TensorDataset(data.train_x, data.train_y)
     step = 0
-    while True:
+    for epoch in epoch_batches(len(data.train_y), batch_size, generator):
+        loader = DataLoader(dataset, batch_sampler=[idx.tolist() for idx in epoch], num_workers=spec.num_workers,
+                            pin_memory=pin, prefetch_factor=spec.prefetch_factor)  # fmt: skip
         for x, y in loader:
             if step == total_steps:
                 return

@@ -187,3 +187,17 @@ def test_timed_segments_add_up_to_the_timed_region():
     assert sum(steps) == result.steps == 8 and steps == (3, 1, 2, 2)  # evaluations at 3, 4 (epoch end), 6, 8
     assert sum(seconds) == pytest.approx(result.timed_s) and len(result.segments) == len(result.curve) - 1
     assert result.extra_info()["step_time_s_median"] > 0
+
+
+def test_every_loader_serves_the_same_batches_for_a_seed():
+    from benchsuite.serving import batch_stream
+    from benchsuite.specs import DataLoaderSpec, PreloadedLoader, SyntheticSpec
+    from benchsuite.workloads.datasets import build_synthetic
+
+    data = build_synthetic(SyntheticSpec(name="synthetic", shape=[4], num_samples=50))
+    loaders = [PreloadedLoader(name="preloaded"), DataLoaderSpec(name="dataloader"),
+               DataLoaderSpec(name="dataloader", num_workers=1, prefetch_factor=2)]  # fmt: skip
+    streams = [list(batch_stream(s, data, data, 16, 9, torch.Generator().manual_seed(3), CPU)) for s in loaders]
+    assert [len(s) for s in streams] == [9, 9, 9]  # 4 batches an epoch (16, 16, 16, 2), across epoch ends
+    for other in streams[1:]:
+        assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(streams[0], other))
