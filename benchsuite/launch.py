@@ -236,13 +236,3 @@ def failed_run(run: Run, device: torch.device, status: str, error: str) -> dict[
         "config": config.model_dump(mode="json"), "target_metric": config.target.metric if config.target else None,
         "target_value": config.target.value if config.target else None,
     }  # fmt: skip
-
-
-def run_ranks(run: Run, device: torch.device, launcher: Launcher, env: dict[str, str] | None = None,
-              **kwargs: Any) -> dict[str, Any] | None:  # fmt: skip
-    """Train one run on a pool of its own (started and closed around it)."""
-    pool = RankPool(run.case.config.train.world_size, device, launcher, env)
-    try:
-        return pool.run(run, **kwargs)
-    finally:
-        pool.close()
