@@ -10,23 +10,18 @@ scenarios still run.
 
 Runs are ordered against drift (``--run-order``, default seed-major: every case of seed 0, then of seed 1, ...);
 a scenario's paired step-timing items (``step_timing``) follow its runs.
+
+The plugin is installed for every pytest session of the environment, so it stays light: the session that imports
+torch and resolves the device (:mod:`benchsuite.session`) is created only when benchsuite items are collected.
 """
 
 from __future__ import annotations
 
-import math
-import os
-import secrets
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchsuite import clock
-from benchsuite.hardware import hardware_info, machine_id, resolve_device
-from benchsuite.matrix import RUN_ORDERS, Run, TimingPair, expand_cases, expand_runs, timing_pairs
-from benchsuite.recorder import ResultsRecorder
-from benchsuite.scenario import ScenarioError, load_scenarios
+from benchsuite.matrix import RUN_ORDERS
 
 PLUGIN_NAME = "benchsuite-session"
 
@@ -60,229 +55,60 @@ def pytest_configure(config: pytest.Config) -> None:
     # One round per run: min = max = median, so pytest-benchmark's table shows the timed region once.
     if config.getoption("benchmark") and config.getoption("benchmark_columns", None) is None:
         config.option.benchmark_columns = ["median", "rounds"]
-    config.pluginmanager.register(BenchsuiteSession(config), PLUGIN_NAME)
+    config.pluginmanager.register(LazySession(config), PLUGIN_NAME)
 
 
 @pytest.fixture
-def benchsuite_session(request: pytest.FixtureRequest) -> BenchsuiteSession:
-    """The session object that runs items and records results."""
-    return request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+def benchsuite_session(request: pytest.FixtureRequest) -> Any:
+    """The :class:`benchsuite.session.BenchsuiteSession` that runs items and records results."""
+    return request.config.pluginmanager.get_plugin(PLUGIN_NAME).session
 
 
-def smoke_problems(info: dict[str, Any], expected_steps: int) -> list[str]:
-    """What is wrong with a smoke run (its ``extra_info``): wrong status or step count, non-finite or out-of-range
-    figures."""
-    if info["status"] != "ok":
-        return [f"status {info['status']} at step {info.get('fault_step')}" + (f": {info['error']}" if info.get("error") else "")]
-    problems = []
-    if info["steps"] != expected_steps:
-        problems.append(f"took {info['steps']} steps, expected {expected_steps}")
-    for p in info["curve"]:
-        if not math.isfinite(p["val_loss"]) or not 0.0 <= p["val_accuracy"] <= 1.0:
-            problems.append(f"bad evaluation at step {p['step']}: val_loss={p['val_loss']}, val_accuracy={p['val_accuracy']}")
-    return problems
-
-
-class BenchsuiteSession:
-    """Per-session state: options, loaded scenarios, the device, and (with ``--benchmark``) the recorder."""
+class LazySession:
+    """The plugin object pytest calls: it creates the benchsuite session (torch, CUDA) when the first benchsuite item
+    is parametrised, and passes the later hooks to it only if it exists."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.full = bool(config.getoption("benchmark"))
-        self.device = resolve_device(config.getoption("device"))
-        self.smoke_steps = config.getoption("smoke_steps")
-        root = config.invocation_params.dir
-        self.scenarios_dir = root / config.getoption("scenarios")
-        self.results_dir = root / config.getoption("results_dir")
-        self.reports_dir = root / config.getoption("reports_dir")
-        self.recorder: ResultsRecorder | None = None
-        self.report_path: Path | None = None
-        self.report_error: str | None = None
-        self._params: list[Any] | None = None
-        seed = config.getoption("run_order_seed")
-        self.run_order = {"mode": config.getoption("run_order"),
-                          "seed": seed if seed is not None else secrets.randbelow(2**31)}  # fmt: skip
-        self.order_index: dict[str, int] = {}
-        from benchsuite.launch import Launcher
+        self._session = None
 
-        self.pools: dict[int, Any] = {}
-        """World size → the :class:`benchsuite.launch.RankPool` serving this session's runs of that size."""
-        self.launcher = Launcher(config.getoption("nnodes"), config.getoption("node_rank"),
-                                 config.getoption("rdzv_endpoint"), config.getoption("rank_timeout"))  # fmt: skip
-        self.case_index: dict[tuple[str, str], int] = {}
+    @property
+    def session(self):
+        """The session, created on first use."""
+        if self._session is None:
+            from benchsuite.session import BenchsuiteSession
 
-    # ------------------------------------------------------------ collection
-
-    def params(self) -> list[Any]:
-        """One ``pytest.param`` per run, plus one per refused scenario file (loaded once per session)."""
-        if self._params is None:
-            loaded = load_scenarios([self.scenarios_dir])
-            errors = list(loaded.errors)
-            if not loaded.scenarios and not errors:
-                errors.append(ScenarioError(f"{self.scenarios_dir}: no scenario files (*.yaml) found"))
-            specs = [spec for _, spec in loaded.scenarios]
-            self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
-            items = [item for spec in specs for item in self._items(spec)]
-            self.order_index = {item.run_id: i for i, item in enumerate(items)}
-            self.case_index = {(c.scenario, c.case_id): i for spec in specs
-                               for i, c in enumerate(expand_cases(spec, self.device.type))}  # fmt: skip
-            self._params = [self._param(item) for item in items]
-            self._params += [pytest.param(e, id=f"{Path(e.path or 'scenarios').stem}[invalid]") for e in errors]
-        return self._params
-
-    def _items(self, spec) -> list[Run | TimingPair]:
-        """A scenario's runs in the session's run order, then its paired step-timing items."""
-        order, seed = self.run_order["mode"], self.run_order["seed"]
-        return [*expand_runs(spec, self.device.type, order, seed), *timing_pairs(spec, self.device.type)]
-
-    @staticmethod
-    def _param(item: Run | TimingPair) -> Any:
-        scenario = item.case.scenario
-        mark = pytest.mark.benchmark(group=scenario, timer=clock.timed_region_seconds)
-        return pytest.param(item, id=item.run_id, marks=mark)
+            self._session = BenchsuiteSession(self.config)
+        return self._session
 
     @pytest.hookimpl
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "bench_run" in metafunc.fixturenames:
-            metafunc.parametrize("bench_run", self.params())
-
-    # ------------------------------------------------------------ running
-
-    def execute(self, item: Run | ScenarioError, request: pytest.FixtureRequest) -> None:
-        """Run one item: fail a refused file with its message, else a smoke check or a full benchmarked run.
-
-        The ``benchmark`` fixture is requested only for full runs, so smoke checks leave pytest-benchmark idle.
-        """
-        if isinstance(item, ScenarioError):
-            pytest.fail(str(item), pytrace=False)
-        if self.device.type == "cuda" and not _cuda_available():
-            pytest.skip("--device cuda: no CUDA device is visible")
-        from benchsuite.precision import unsupported_reason
-
-        cases = (item.case, item.reference) if isinstance(item, TimingPair) else (item.case,)
-        for case in cases:
-            reason = unsupported_reason(case.config.techniques.precision, self.device)
-            if reason:
-                pytest.skip(reason)
-        if isinstance(item, TimingPair):
-            self._time_pair(item, request)
-            return
-        train = self._trainer(item)
-        if not self.full:
-            info = train(max_steps=self.smoke_steps, warmup_steps=1, telemetry_interval_s=None)
-            problems = smoke_problems(info, min(info.get("budget_steps") or self.smoke_steps, self.smoke_steps))
-            if problems:
-                pytest.fail(f"{item.run_id}: " + "; ".join(problems), pytrace=False)
-            return
-        benchmark = request.getfixturevalue("benchmark")
-        interval = self.config.getoption("telemetry_interval") or None
-        info = benchmark.pedantic(train, kwargs={"telemetry_interval_s": interval}, rounds=1, iterations=1,
-                                  warmup_rounds=0)  # fmt: skip
-        if info is None:
-            pytest.skip("rank 0 of this run trained on another node, which records it")
-        benchmark.extra_info.update(info, order_index=self.order_index.get(item.run_id),
-                                    case_index=self.case_index.get((item.case.scenario, item.case.case_id)))  # fmt: skip
-        if benchmark.stats is not None and self.recorder is not None:
-            self.recorder.add(benchmark.stats)
-        if info["status"] in ("crashed", "timeout"):
-            pytest.fail(f"{item.run_id}: {info['status']}: {info.get('error')}", pytrace=False)
-
-    def _trainer(self, item: Run):
-        """A function that trains ``item`` and returns its ``extra_info``: in this process for world size 1, on its
-        ranks through torchrun otherwise (skipped where this machine cannot host them)."""
-        world_size = item.case.config.train.world_size
-        if world_size == 1:
-            from benchsuite.train import train_run
-
-            return lambda **kwargs: train_run(item, self.device, **kwargs).extra_info()
-        from benchsuite.launch import RankPool, world_size_unsupported
-
-        gpus = torch_cuda_count() if self.device.type == "cuda" else 0
-        reason = world_size_unsupported(world_size, self.device, gpus, os.cpu_count() or 1, self.launcher.nnodes)
-        if reason:
-            pytest.skip(reason)
-        if world_size not in self.pools:
-            self.pools[world_size] = RankPool(world_size, self.device, self.launcher)
-
-        def ranks(**kwargs) -> dict[str, Any] | None:
-            info = self.pools[world_size].run(item, **kwargs)
-            if info is not None:
-                clock.add_timed_region(info.get("timed_s") or 0.0)  # pytest-benchmark's figure: the ranks' timed region
-            return info
-
-        return ranks
-
-    def _time_pair(self, pair: TimingPair, request: pytest.FixtureRequest) -> None:
-        """Paired step-timing blocks: one short block each as a smoke check, all of them with ``--benchmark``."""
-        from benchsuite.step_timing import time_pair
-
-        if not self.full:
-            timing = time_pair(pair, self.device, blocks=1, min_block_s=0.0)
-            if timing.status != "ok" or not all(b.case_s > 0 and b.against_s > 0 for b in timing.blocks):
-                pytest.fail(f"{pair.run_id}: status {timing.status}, blocks {timing.blocks}", pytrace=False)
-            return
-        benchmark = request.getfixturevalue("benchmark")
-        timing = benchmark.pedantic(time_pair, args=(pair, self.device), rounds=1, iterations=1, warmup_rounds=0)
-        benchmark.extra_info.update(timing.extra_info(), order_index=self.order_index.get(pair.run_id))
-        if benchmark.stats is not None and self.recorder is not None:
-            self.recorder.add(benchmark.stats)
+            metafunc.parametrize("bench_run", self.session.params())
 
     @pytest.hookimpl
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        # Rewrite the results file after every run: an interrupted session keeps every finished case.
-        if self.full and self.recorder is not None:
-            self.recorder.write(final=False)
+        if self._session is not None:
+            self._session.pytest_runtest_logfinish(nodeid, location)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        for pool in self.pools.values():  # the ranks of data-parallel runs leave with the session
-            pool.close()
-        if not (self.full and self.recorder is not None and self.recorder.write()):
-            return
-        try:
-            from benchsuite.report import write_report
-
-            self.report_path = write_report(self.recorder.path, self.reports_dir)
-        except Exception as exc:  # the results are safe on disk; say why the report failed and go on
-            self.report_error = f"{type(exc).__name__}: {exc}"
+        if self._session is not None:
+            self._session.pytest_sessionfinish(session, exitstatus)
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not (self.full and self.recorder is not None and self.recorder.path):
-            return
-        from benchsuite.summary import summary_lines
-
-        terminalreporter.section("benchsuite")
-        for line in summary_lines(self.recorder.path):
-            terminalreporter.write_line(line)
-        terminalreporter.write_line(f"results: {self.recorder.path}")
-        if self.report_path:
-            terminalreporter.write_line(f"report:  {self.report_path}")
-        if self.report_error:
-            terminalreporter.write_line(f"report failed: {self.report_error}", red=True)
-
-    # ------------------------------------------------------------ pytest-benchmark hooks
+        if self._session is not None:
+            self._session.pytest_terminal_summary(terminalreporter)
 
     @pytest.hookimpl
     def pytest_benchmark_update_machine_info(self, config: pytest.Config, machine_info: dict[str, Any]) -> None:
-        worlds = [p.values[0].case.config.train.world_size for p in self.params() if isinstance(p.values[0], Run)]
-        info = hardware_info(self.device, max(worlds, default=1))
-        machine_info["benchsuite"] = {**info, "machine_id": machine_id(info)}
+        if self._session is not None:
+            self._session.pytest_benchmark_update_machine_info(config, machine_info)
 
     @pytest.hookimpl
     def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: Any, output_json: dict) -> None:
-        if self.recorder is not None:
-            output_json["benchsuite"] = self.recorder.benchsuite_block()
+        if self._session is not None:
+            self._session.pytest_benchmark_update_json(config, benchmarks, output_json)
 
 
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def torch_cuda_count() -> int:
-    """GPUs visible to torch."""
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0

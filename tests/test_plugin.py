@@ -188,3 +188,14 @@ def test_data_parallel_cases_run_on_their_ranks_and_report_scaling(pytester, tmp
     assert bench["stats"]["median"] == pytest.approx(bench["extra_info"]["timed_s"], abs=1e-9)  # the ranks' timed region
     html = next((pytester.path / "reports").glob("*.html")).read_text()
     assert "Data-parallel scaling" in html and "scaling efficiency" in html
+
+
+def test_other_pytest_sessions_never_import_torch(pytester):
+    # benchsuite is a pytest11 plugin: it is loaded in every pytest session of the environment
+    pytester.makepyfile(test_other="""
+        import sys
+
+        def test_nothing_heavy_was_imported():
+            assert "torch" not in sys.modules and "benchsuite.session" not in sys.modules
+        """)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--benchmark").assert_outcomes(passed=1)
