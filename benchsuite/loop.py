@@ -125,6 +125,19 @@ class TrainingLoop:
             return "oom", self.steps_done
         return "ok", step
 
+    def extend(self, trainer: Trainer, seconds: float, generator: torch.Generator) -> list[tuple[float, float]]:
+        """Go on training for ``seconds`` more, in segments of 10 steps timed apart from the run (its time-to-target
+        and timed_s are untouched), to lengthen the telemetry window; return the segments' clock intervals. Rank 0
+        decides when enough has run, so every rank runs the same segments."""
+        watch = Stopwatch(self.device, barrier=self.team.barrier)
+        stream = self._stream(generator, total_steps=10**9)
+        while self.team.agree([watch.elapsed_s < seconds])[0]:
+            with watch:
+                for _ in range(10):
+                    x, y, scale = self.team.shard(*next(stream))
+                    train_step(trainer, x, y, scale)
+        return watch.intervals
+
     def _decide(self, trainer: Trainer, step: int, train_loss: float) -> tuple[bool, bool]:
         """(diverged, done) after an evaluation: rank 0 evaluates and decides, every rank follows."""
         flags = [False, False]
@@ -134,11 +147,11 @@ class TrainingLoop:
         diverged, done = self.team.agree(flags)
         return diverged, done
 
-    def _stream(self, generator: torch.Generator) -> Iterator[Batch]:
+    def _stream(self, generator: torch.Generator, total_steps: int | None = None) -> Iterator[Batch]:
         train, cpu = self.config.train, torch.device("cpu")
         on_cpu = self.data if self.device == cpu else load_dataset(self.config.workload.dataset, cpu)
-        return batch_stream(train.loader, self.data, on_cpu, train.global_batch_size, self.budget.total_steps,
-                            generator, self.device)  # fmt: skip
+        total = self.budget.total_steps if total_steps is None else total_steps
+        return batch_stream(train.loader, self.data, on_cpu, train.global_batch_size, total, generator, self.device)
 
     def _next_batch(self, stream: Iterator[Batch]) -> Batch | None:
         """The next global batch, or None at the end; the host-side wait is added to ``stall_s`` (no device sync)."""

@@ -155,7 +155,7 @@ class RunResult:
     config: dict[str, Any] = field(default_factory=dict)
     """The case's full configuration as run (per-device overrides and axis values applied)."""
     telemetry: dict[str, Any] = field(default_factory=dict)
-    """Telemetry summary (see :func:`benchsuite.telemetry.run_summary`)."""
+    """Telemetry summary (see :func:`benchsuite.telemetry_summary.run_summary`)."""
     utilisation: dict[str, Any] = field(default_factory=dict)
     """FLOPs per sample, achieved FLOP/s and MFU (see :mod:`benchsuite.mfu`)."""
     timeline: list[dict[str, float]] = field(default_factory=list)

@@ -21,7 +21,8 @@ from benchsuite.runtime import build_trainer, compile_model, effective_lr, train
 from benchsuite.serving import batches
 from benchsuite.specs import CaseConfig, DataLoaderSpec
 from benchsuite.team import Solo, communication_share
-from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler, downsample, run_summary
+from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler, downsample
+from benchsuite.telemetry_summary import run_summary
 from benchsuite.workloads import Dataset, load_dataset
 
 
@@ -100,7 +101,10 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
     sampler = Sampler(device, interval_s, children=workers) if interval_s else None
     with sampler or contextlib.nullcontext():
         status, steps = loop.run(trainer, torch.Generator().manual_seed(run.seed))
-    telemetry, timeline = _telemetry(sampler, loop, config, device)
+        missing = config.train.min_timed_s - loop.train_watch.elapsed_s
+        lengthen = sampler is not None and status == "ok" and missing > 0
+        extension = loop.extend(trainer, missing, torch.Generator().manual_seed(run.seed + 1)) if lengthen else []
+    telemetry, timeline = _telemetry(sampler, loop, config, device, extension)
     ranks = team.gather(_rank_info(team, device, loop, telemetry))
     comm = communication_share(trainer, data, config, device, team) if status == "ok" else None
     return RunResult(
@@ -131,16 +135,27 @@ def _rank_info(team, device: torch.device, loop: TrainingLoop, telemetry: dict) 
             **{k: telemetry[k] for k in keep if telemetry.get(k) is not None}}  # fmt: skip
 
 
-def _telemetry(sampler: Sampler | None, loop: TrainingLoop, config: CaseConfig, device: torch.device) -> tuple[dict, list]:
-    """Telemetry summary (with energy-to-target and torch's peak allocated memory) and the bounded timeline."""
-    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+def _telemetry(sampler: Sampler | None, loop: TrainingLoop, config: CaseConfig, device: torch.device,
+               extension: list[tuple[float, float]]) -> tuple[dict, list]:  # fmt: skip
+    """Telemetry summary (with energy-to-target and torch's per-run peak memory) and the bounded timeline."""
+    memory = _torch_memory(device)
     if sampler is None:
-        return {"torch_peak_allocated_mib": peak}, []
+        return memory, []
     target = config.target
     hit = time_to_target(loop.curve, target.metric, target.value, target.higher_is_better) if target else None
-    summary = run_summary(sampler, loop.train_watch.intervals, hit.time_to_target_s if hit else None)
+    summary = run_summary(sampler, loop.train_watch.intervals, hit.time_to_target_s if hit else None, extension)
     start = sampler.samples[0][0] if sampler.samples else 0.0
-    return {**summary, "torch_peak_allocated_mib": peak}, downsample(sampler.samples, start)
+    return {**summary, **memory}, downsample(sampler.samples, start)
+
+
+def _torch_memory(device: torch.device) -> dict[str, float | None]:
+    """This run's peak memory as torch's caching allocator saw it (reset before the loop): allocated by tensors and
+    reserved from the driver. NVML's memory in use covers the whole device instead (every process, the CUDA
+    context, the cached datasets of earlier runs)."""
+    if device.type != "cuda":
+        return {"torch_peak_allocated_mib": None, "torch_peak_reserved_mib": None}
+    return {"torch_peak_allocated_mib": torch.cuda.max_memory_allocated(device) / 2**20,
+            "torch_peak_reserved_mib": torch.cuda.max_memory_reserved(device) / 2**20}  # fmt: skip
 
 
 __all__ = ["Budget", "UnsupportedCase", "batches", "evaluate", "train_run", "warm_up"]

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from benchsuite import nvml as nvml_mod
 from benchsuite import telemetry
+from benchsuite import telemetry_summary as summary_mod
 
 
 class NVMLError(Exception):
@@ -74,7 +76,7 @@ class FakeNVML:
 
 def test_probe_converts_units_and_drops_unsupported_metrics_once():
     nvml = FakeNVML()
-    probe = telemetry.GpuProbe(nvml, "handle")
+    probe = nvml_mod.GpuProbe(nvml, "handle")
     first, second = probe.read(), probe.read()
     assert first == {"kernel_busy_pct": 87.0, "mem_busy_pct": 40.0, "mem_used_mib": 3072.0, "power_w": 250.5,
                      "sm_clock_mhz": 1980.0, "temperature_c": 61.0}  # fmt: skip
@@ -96,7 +98,7 @@ def test_sampler_with_fake_nvml(fake_cuda):
     assert len(sampler.samples) >= 3 and nvml.shutdown
     assert sampler.samples[-1][1]["power_w"] == 250.5 and "process_cpu_pct" in sampler.samples[-1][1]
     start, end = sampler.samples[0][0], sampler.samples[-1][0]
-    summary = telemetry.run_summary(sampler, [(start, end)], until_s=None)
+    summary = summary_mod.run_summary(sampler, [(start, end)], until_s=None)
     assert summary["gpu_telemetry"] == "nvml" and summary["kernel_busy_pct_mean"] == 87.0
     assert summary["kernel_busy_pct_p95"] == 87.0 and summary["mem_used_mib_peak"] == 3072.0
     assert summary["energy_method"] == "counter" and summary["energy_j"] == pytest.approx(5.0)
@@ -107,7 +109,7 @@ def test_energy_falls_back_to_integrated_power_and_says_so(fake_cuda):
     with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=FakeNVML(energy_supported=False)) as sampler:
         time.sleep(0.05)
     times, _ = telemetry.series(sampler.samples, "power_w")
-    summary = telemetry.run_summary(sampler, [(times[0], times[-1])], until_s=None)
+    summary = summary_mod.run_summary(sampler, [(times[0], times[-1])], until_s=None)
     assert summary["energy_method"] == "integrated_power"
     assert summary["energy_j"] == pytest.approx(250.5 * (times[-1] - times[0]), abs=1e-3)  # rounded to mJ
 
@@ -116,10 +118,10 @@ def test_energy_over_timed_intervals_by_hand():
     times = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     power = np.array([100.0, 100.0, 200.0, 200.0, 200.0])
     # timed region: [0, 1] and [2, 4]; power 100 W then 200 W → 100 J + 400 J
-    assert telemetry.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)]) == pytest.approx(500.0)
+    assert summary_mod.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)]) == pytest.approx(500.0)
     # to a target reached after 2 timed seconds: all of [0, 1] and [2, 3]
-    assert telemetry.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)], until_s=2.0) == pytest.approx(300.0)
-    assert telemetry.energy_over_intervals(times[:1], power[:1], [(0.0, 1.0)]) is None
+    assert summary_mod.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)], until_s=2.0) == pytest.approx(300.0)
+    assert summary_mod.energy_over_intervals(times[:1], power[:1], [(0.0, 1.0)]) is None
 
 
 def test_start_twice_is_refused_and_no_thread_is_left_behind():
@@ -135,7 +137,7 @@ def test_start_twice_is_refused_and_no_thread_is_left_behind():
 
 def test_no_driver_path_for_real_records_cpu_only():
     # This machine has nvidia-ml-py but no NVIDIA driver: nvmlInit raises NVMLError_LibraryNotFound.
-    probe, reason = telemetry.open_gpu_probe(torch.device("cuda"))
+    probe, reason = nvml_mod.open_gpu_probe(torch.device("cuda"))
     if probe is not None:
         pytest.skip("an NVIDIA driver is present")
     assert "NVML unavailable" in reason or "not installed" in reason
@@ -153,24 +155,49 @@ def test_timeline_is_bounded_and_relative():
     assert len(telemetry.downsample(samples[:10], start=10.0, max_points=50)) == 10
 
 
-def test_a_run_carries_cpu_telemetry():
+def _tiny_run(**train):
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import tiny_spec
+    from conftest import TINY, tiny_spec
 
     from benchsuite.matrix import expand_runs
     from benchsuite.scenario import ScenarioSpec
+
+    return expand_runs(ScenarioSpec.model_validate(tiny_spec(seeds=[0], matrix={}, train={**TINY["train"], **train})))[0]
+
+
+def test_a_run_reports_how_many_samples_fell_inside_its_timed_region():
     from benchsuite.train import train_run
 
-    run = expand_runs(ScenarioSpec.model_validate(tiny_spec(seeds=[0], matrix={})))[0]
-    info = train_run(run, torch.device("cpu"), telemetry_interval_s=0.005).extra_info()
-    assert info["telemetry_samples"] >= 1 and info["process_cpu_pct_mean"] >= 0
+    info = train_run(_tiny_run(), torch.device("cpu"), telemetry_interval_s=0.05).extra_info()
+    # 8 steps of a tiny MLP take a few ms: hardly any sample falls inside, and the run says so instead of
+    # summarising the samples of setup and evaluation as if they were training
+    assert info["telemetry_samples"] >= 1 and info["telemetry_samples_timed"] < 3
+    assert "fell inside the timed region" in info["telemetry_coverage"] and "process_cpu_pct_mean" not in info
     assert info["gpu_telemetry"] == "not a CUDA run" and info["timeline"][0]["t_s"] == 0.0
-    assert "process_rss_mib" in info["timeline"][0]
-    off = train_run(run, torch.device("cpu"), telemetry_interval_s=None).extra_info()
+    off = train_run(_tiny_run(), torch.device("cpu"), telemetry_interval_s=None).extra_info()
     assert off["timeline"] == [] and "telemetry_samples" not in off
+
+
+def test_min_timed_s_lengthens_the_window_without_touching_the_run():
+    from benchsuite.train import train_run
+
+    short = train_run(_tiny_run(), torch.device("cpu"), telemetry_interval_s=0.01).extra_info()
+    long = train_run(_tiny_run(min_timed_s=0.3), torch.device("cpu"), telemetry_interval_s=0.01).extra_info()
+    assert long["telemetry_window_s"] >= 0.3 and long["telemetry_samples_timed"] >= 3
+    assert long["process_cpu_pct_mean"] >= 0 and "telemetry_coverage" not in long
+    assert long["steps"] == short["steps"] == 8
+    assert [p["val_loss"] for p in long["curve"]] == [p["val_loss"] for p in short["curve"]]
+    assert long["timed_s"] < 0.3  # the run's own timed region is what it was
+
+
+def test_samples_outside_the_timed_region_never_stand_in_for_it():
+    sampler = telemetry.Sampler(torch.device("cpu"))
+    sampler.samples = [(0.0, {"process_cpu_pct": 10.0}), (5.0, {"process_cpu_pct": 20.0})]
+    summary = summary_mod.run_summary(sampler, [(1.0, 2.0)], until_s=None)
+    assert summary["telemetry_samples_timed"] == 0 and "process_cpu_pct_mean" not in summary
 
 
 def test_cpu_of_child_processes_is_measured():
@@ -189,3 +216,68 @@ def test_cpu_of_child_processes_is_measured():
         child.wait()
     assert busy > 50.0  # a spinning child uses most of a core
     assert probe.read()["children_cpu_pct"] == 0.0  # gone
+
+
+class LegacyNVML(FakeNVML):
+    """The legacy pynvml 11.x package: it shadows nvidia-ml-py and lacks the newer clock-event call."""
+
+    def __getattribute__(self, name):
+        if name == "nvmlDeviceGetCurrentClocksEventReasons":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+def test_a_missing_nvml_function_drops_its_metric_not_the_run(fake_cuda):
+    nvml = LegacyNVML()
+    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
+        time.sleep(0.05)
+    assert sampler.samples[-1][1]["power_w"] == 250.5 and nvml.shutdown
+    assert sampler.gpu.reasons["clock_event_reasons"].startswith("AttributeError")
+
+
+class NoHandleNVML(FakeNVML):
+    def nvmlDeviceGetHandleByUUID(self, uuid):
+        raise NVMLError("not found")
+
+    def nvmlDeviceGetHandleByPciBusId(self, bus):
+        raise NVMLError("no such bus")
+
+
+def test_a_device_nvml_cannot_find_is_reported_and_nvml_shut_down(fake_cuda):
+    nvml = NoHandleNVML()
+    probe, reason = nvml_mod.open_gpu_probe(fake_cuda, nvml)
+    assert probe is None and "NVML has no handle for cuda:0" in reason and nvml.shutdown
+
+
+class MigNVML(FakeNVML):
+    def nvmlDeviceGetHandleByUUID(self, uuid):
+        if uuid != "MIG-1234":
+            raise NVMLError("not a GPU UUID")
+        return "mig-handle"
+
+    def nvmlDeviceIsMigDeviceHandle(self, handle):
+        return handle == "mig-handle"
+
+
+def test_a_mig_slice_is_not_given_the_whole_boards_power(fake_cuda):
+    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=MigNVML()) as sampler:
+        time.sleep(0.05)
+    assert "power_w" not in sampler.samples[-1][1] and sampler.energy_start_j is None
+    assert "MIG slice" in sampler.gpu.description and "whole board" in sampler.gpu.reasons["power_w"]
+
+
+def test_nvml_is_shut_down_when_the_energy_read_fails(fake_cuda):
+    class Broken(FakeNVML):
+        def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+            raise RuntimeError("driver went away")
+
+    nvml = Broken()
+    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
+        time.sleep(0.02)
+    assert nvml.shutdown and sampler.energy_start_j is None
+
+
+def test_energy_needs_no_numpy_2(monkeypatch):
+    monkeypatch.delattr(np, "trapezoid", raising=False)  # NumPy 1.x, which pyproject allows, has no np.trapezoid
+    times, power = np.array([0.0, 1.0, 2.0]), np.array([100.0, 100.0, 100.0])
+    assert summary_mod.energy_over_intervals(times, power, [(0.0, 2.0)]) == pytest.approx(200.0)

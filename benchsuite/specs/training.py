@@ -197,6 +197,10 @@ class TrainSpec(Spec):
     """Untimed steps on a throwaway model before the timed run (kernel/allocator warm-up, reported apart)."""
     stop_at_target: bool = True
     """Stop at the first evaluation that reaches the target; false trains the whole budget (final quality)."""
+    min_timed_s: NonNegativeFloat = 0.0
+    """Lengthen the telemetry window to at least this many seconds of training: after the run, training goes on in
+    segments timed apart from it (time-to-target, steps and timed_s are untouched), so that kernel-busy, power and
+    energy of a fast GPU cover enough samples (NVML averages over up to 1 s; 2 s or more is a good value there)."""
 
     _shorthand_optimizer = field_validator("optimizer", mode="before")(name_shorthand)
     _shorthand_schedule = field_validator("lr_schedule", mode="before")(name_shorthand)
