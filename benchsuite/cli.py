@@ -15,9 +15,17 @@ from benchsuite.matrix import RUN_ORDERS
 from benchsuite.scenario import ScenarioSpec, load_scenarios
 
 
+def scenario_schema() -> dict:
+    """The JSON Schema of the scenario format, with the pydantic version that wrote it (versions differ in form)."""
+    import pydantic
+
+    minor = ".".join(pydantic.VERSION.split(".")[:2])
+    return {"$comment": f"written by benchsuite schema with pydantic {minor}", **ScenarioSpec.model_json_schema()}
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     """Print (or write) the JSON Schema of the scenario format, for editors."""
-    text = json.dumps(ScenarioSpec.model_json_schema(), indent=2) + "\n"
+    text = json.dumps(scenario_schema(), indent=2) + "\n"
     if args.output:
         from benchsuite.storage import atomic_write_text
 

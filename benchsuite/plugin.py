@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def benchsuite_session(request: pytest.FixtureRequest) -> Any:
     """The :class:`benchsuite.session.BenchsuiteSession` that runs items and records results."""
-    return request.config.pluginmanager.get_plugin(PLUGIN_NAME).session
+    return request.config.pluginmanager.get_plugin(PLUGIN_NAME).session()
 
 
 class LazySession:
@@ -72,9 +72,9 @@ class LazySession:
         self.config = config
         self._session = None
 
-    @property
     def session(self):
-        """The session, created on first use."""
+        """The session, created on first use (a method, not a property: pytest before 8.2 reads every attribute of
+        a plugin object when it registers it)."""
         if self._session is None:
             from benchsuite.session import BenchsuiteSession
 
@@ -84,7 +84,7 @@ class LazySession:
     @pytest.hookimpl
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "bench_run" in metafunc.fixturenames:
-            metafunc.parametrize("bench_run", self.session.params())
+            metafunc.parametrize("bench_run", self.session().params())
 
     @pytest.hookimpl
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:

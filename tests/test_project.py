@@ -27,3 +27,13 @@ def test_ci_runs_the_readme_test_command():
 def test_constraints_pin_the_cpu_torch_and_pyproject_keeps_a_range():
     assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
     assert re.search(r'"torch>=[\d.]+,<\d+"', (ROOT / "pyproject.toml").read_text())
+
+
+def test_floors_file_pins_every_floor_of_pyproject():
+    dependencies = (ROOT / "pyproject.toml").read_text().split("dependencies = [", 1)[1].split("]", 1)[0]
+    floors = dict(re.findall(r'"([A-Za-z0-9_.-]+)>=([\d.]+)', dependencies))
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "constraints-floors.txt").read_text(), flags=re.M))
+    assert set(floors) == set(pins)
+    for name, floor in floors.items():
+        if name != "torch":  # torch's floor is read from its API documentation (see constraints-floors.txt)
+            assert pins[name].startswith(floor), f"{name}: pyproject floor {floor}, constraints-floors pins {pins[name]}"
