@@ -24,7 +24,7 @@ RUN_COLUMNS = [
     "world_size", "error",
     "throughput_samples_per_s", "reached_target", "time_to_target_s", "steps_to_target", "epochs_to_target",
     "final_val_metric", "final_val_accuracy", "final_val_loss", "val_metric_epoch1", "target_metric",
-    "target_value", "num_params", "fault_step", "effective_lr", "precision",
+    "target_value", "num_params", "fault_step", "fault_stage", "effective_lr", "precision",
 ]  # fmt: skip
 
 #: Telemetry and utilisation columns (absent ones, e.g. GPU metrics on a CPU run, stay empty).

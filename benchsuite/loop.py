@@ -86,6 +86,9 @@ class TrainingLoop:
         self.curve: list[CurvePoint] = []
         self.samples = 0
         self.fault_step: int | None = None
+        self.fault_stage: str | None = None
+        """``training`` or ``evaluation``: where a fault happened (None without one)."""
+        self._evaluating = False
         self.steps_done = 0
         self.stall_s = 0.0
         self.segments: list[tuple[float, int]] = []
@@ -93,10 +96,10 @@ class TrainingLoop:
 
     def run(self, trainer: Trainer, generator: torch.Generator) -> tuple[Status, int]:
         """Train; return the final status and the steps completed (``fault_step`` is set on a fault)."""
-        step = 0
-        self._evaluate(trainer, step, None)
-        loss_sum, seg_steps = torch.zeros((), device=self.device), 0
+        step, seg_steps = 0, 0
         try:
+            self._evaluate(trainer, step, None)  # step 0: the untrained model, so the curve starts at the origin
+            loss_sum = torch.zeros((), device=self.device)
             self.train_watch.start()
             stream = self._stream(generator)
             while (batch := self._next_batch(stream)) is not None:
@@ -111,7 +114,7 @@ class TrainingLoop:
                 self.segments.append((self.train_watch.stop(), seg_steps))
                 diverged, done = self._decide(trainer, step, self.team.mean(loss_sum.item() / seg_steps))
                 if diverged:
-                    self.fault_step = step
+                    self.fault_step, self.fault_stage = step, "training"
                     return "diverged", step
                 if done:
                     return "ok", step
@@ -122,6 +125,7 @@ class TrainingLoop:
             if self.train_watch.running:
                 self.segments.append((self.train_watch.stop(), seg_steps))
             self.fault_step = step  # the step (or its evaluation) that ran out of memory
+            self.fault_stage = "evaluation" if self._evaluating else "training"
             return "oom", self.steps_done
         return "ok", step
 
@@ -168,8 +172,10 @@ class TrainingLoop:
     def _evaluate(self, trainer: Trainer, step: int, train_loss: float | None) -> CurvePoint | None:
         if not self.team.is_leader:
             return None
+        self._evaluating = True
         with self.eval_watch, trainer.autocast():
             val_loss, val_accuracy = evaluate(unwrapped(trainer.model), self.data.val_x, self.data.val_y)
+        self._evaluating = False
         point = CurvePoint(
             step=step, epoch=step / self.budget.steps_per_epoch, timed_s=self.train_watch.elapsed_s,
             train_loss=train_loss, val_loss=val_loss, val_accuracy=val_accuracy, lr=trainer.lr,

@@ -162,6 +162,11 @@ class RunResult:
     """Downsampled telemetry samples (``t_s`` since the first sample plus every metric)."""
     fault_step: int | None = None
     """Step at whose evaluation a fault (divergence, OOM) was seen."""
+    fault_stage: str | None = None
+    """Where a fault happened: ``training``, ``evaluation`` (the loop's), or a stage before the loop where the run
+    ran out of memory (``data load``, ``warm-up``, ``model build``, ``FLOP count``, ``compile``); None if none."""
+    error: str | None = None
+    """The fault's message (first line of the out-of-memory error), or None."""
     segments: list[tuple[float, int]] = field(default_factory=list)
     """(seconds, steps) of every timed segment, in order: the raw timing from which step-time statistics derive."""
     world_size: int = 1

@@ -55,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # One round per run: min = max = median, so pytest-benchmark's table shows the timed region once.
     if config.getoption("benchmark") and config.getoption("benchmark_columns", None) is None:
         config.option.benchmark_columns = ["median", "rounds"]
+    config.addinivalue_line("markers", "gpu: needs a CUDA device (fp16, TF32); skipped with the reason without one")
     config.pluginmanager.register(LazySession(config), PLUGIN_NAME)
 
 

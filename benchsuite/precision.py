@@ -1,8 +1,10 @@
 """Numeric precision of a case: fp32, TF32 matmuls, bf16 autocast, fp16 autocast with GradScaler.
 
 Sources: PyTorch AMP documentation (torch.autocast, torch.amp.GradScaler; "CUDA Automatic Mixed Precision
-examples"); TF32 flags ``torch.backends.cuda.matmul.allow_tf32`` and ``torch.backends.cudnn.allow_tf32``.
-fp32 on CUDA runs with TF32 off so that fp32 means fp32.
+examples"); TF32 switches from "CUDA semantics: TensorFloat-32 (TF32) on Ampere (and later) devices": the
+``fp32_precision`` API (``torch.backends.cuda.matmul``, ``torch.backends.cudnn.conv`` and ``.rnn``; values "ieee" and
+"tf32") where the installed torch has it, else the legacy ``allow_tf32`` flags, which recent torch deprecates and which
+raise once a process has used the new API. fp32 on CUDA runs with TF32 off so that fp32 means fp32.
 """
 
 from __future__ import annotations
@@ -56,18 +58,33 @@ def in_effect(name: str, device: torch.device) -> str:
     return "fp32"
 
 
+def tf32_switches() -> list[tuple[object, str, object, object]]:
+    """The TF32 switches of the installed torch: ``(owner, attribute, on value, off value)`` each.
+
+    The ``fp32_precision`` API (torch >= 2.9) where present, never mixed with the legacy ``allow_tf32`` flags.
+    """
+    backends = torch.backends
+    if hasattr(backends.cuda.matmul, "fp32_precision"):
+        owners = [backends.cuda.matmul, backends.cudnn.conv, backends.cudnn.rnn]
+        return [(owner, "fp32_precision", "tf32", "ieee") for owner in owners]
+    return [(backends.cuda.matmul, "allow_tf32", True, False), (backends.cudnn, "allow_tf32", True, False)]
+
+
 @contextlib.contextmanager
 def matmul_mode(name: str, device: torch.device) -> Iterator[None]:
-    """Set the TF32 flags for ``name`` on CUDA for the duration of a run, then restore them."""
+    """Set TF32 on (``tf32``) or off (every other precision) on CUDA for the duration of a run, then restore it."""
     if device.type != "cuda":
         yield
         return
-    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = PRECISIONS[name].tf32
+    switches = tf32_switches()
+    saved = [getattr(owner, attribute) for owner, attribute, _, _ in switches]
+    for owner, attribute, on, off in switches:
+        setattr(owner, attribute, on if PRECISIONS[name].tf32 else off)
     try:
         yield
     finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+        for (owner, attribute, _, _), value in zip(switches, saved, strict=True):
+            setattr(owner, attribute, value)
 
 
 def autocast(name: str, device: torch.device) -> torch.autocast:

@@ -25,7 +25,8 @@ def smoke_problems(info: dict[str, Any], expected_steps: int) -> list[str]:
     """What is wrong with a smoke run (its ``extra_info``): wrong status or step count, non-finite or out-of-range
     figures."""
     if info["status"] != "ok":
-        return [f"status {info['status']} at step {info.get('fault_step')}" + (f": {info['error']}" if info.get("error") else "")]
+        where = f"at step {info['fault_step']}" if info.get("fault_step") is not None else f"in {info.get('fault_stage')}"
+        return [f"status {info['status']} {where}" + (f": {info['error']}" if info.get("error") else "")]
     problems = []
     if info["steps"] != expected_steps:
         problems.append(f"took {info['steps']} steps, expected {expected_steps}")
@@ -89,9 +90,15 @@ class BenchsuiteSession:
 
     @staticmethod
     def _param(item: Run | TimingPair) -> Any:
-        scenario = item.case.scenario
-        mark = pytest.mark.benchmark(group=scenario, timer=clock.timed_region_seconds)
-        return pytest.param(item, id=item.run_id, marks=mark)
+        """The item's ``pytest.param``: a benchmark group per scenario, and the ``gpu`` mark when a case needs CUDA
+        (fp16, TF32), so ``-m "not gpu"`` leaves those out on any machine."""
+        from benchsuite.precision import PRECISIONS
+
+        marks = [pytest.mark.benchmark(group=item.case.scenario, timer=clock.timed_region_seconds)]
+        cases = (item.case, item.reference) if isinstance(item, TimingPair) else (item.case,)
+        if any(PRECISIONS[case.config.techniques.precision].cuda_only for case in cases):
+            marks.append(pytest.mark.gpu)
+        return pytest.param(item, id=item.run_id, marks=marks)
 
     # ------------------------------------------------------------ running
 

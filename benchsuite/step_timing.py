@@ -22,7 +22,7 @@ from benchsuite.matrix import Case, TimingPair
 from benchsuite.runtime import Trainer, build_trainer, compile_model, train_step
 from benchsuite.serving import batch_stream
 from benchsuite.specs import DataLoaderSpec
-from benchsuite.train import UnsupportedCase
+from benchsuite.train import UnsupportedCase, release_cached_memory
 from benchsuite.workloads import load_dataset
 
 WARMUP_STEPS = 3
@@ -123,15 +123,18 @@ def time_pair(pair: TimingPair, device: torch.device, *, blocks: int | None = No
             raise UnsupportedCase(reason)
     blocks = pair.blocks if blocks is None else blocks
     min_block_s = pair.min_block_s if min_block_s is None else min_block_s
-    sides = {"case": _Side(pair.case, device, seed), "against": _Side(pair.reference, device, seed)}
     result = {
         "run_id": pair.run_id, "scenario": pair.case.scenario, "case_id": pair.case.case_id,
         "against_id": pair.reference.case_id, "axes": dict(pair.case.axes), "against_axes": dict(pair.reference.axes),
         "device": str(device),
-        "precision": {name: precision.in_effect(side.config.techniques.precision, device) for name, side in sides.items()},
+        "precision": {"case": precision.in_effect(pair.case.config.techniques.precision, device),
+                      "against": precision.in_effect(pair.reference.config.techniques.precision, device)},
     }  # fmt: skip
     timed: list[Block] = []
-    try:
+    status, steps, warm = "ok", {}, {}
+    sides: dict[str, _Side] = {}
+    try:  # building the sides (data, model, compile) can run out of memory as well
+        sides = {"case": _Side(pair.case, device, seed), "against": _Side(pair.reference, device, seed)}
         warm = {name: side.block(WARMUP_STEPS) / WARMUP_STEPS for name, side in sides.items()}
         steps = {name: max(1, math.ceil(min_block_s / max(s, 1e-9))) for name, s in warm.items()}
         for k in range(blocks):
@@ -139,5 +142,8 @@ def time_pair(pair: TimingPair, device: torch.device, *, blocks: int | None = No
             seconds = {name: sides[name].block(steps[name]) for name in order}
             timed.append(Block(order[0], seconds["case"], steps["case"], seconds["against"], steps["against"]))
     except torch.cuda.OutOfMemoryError:
-        return PairTiming(**result, status="oom", block_steps={}, warmup_step_s={}, blocks=timed)
-    return PairTiming(**result, status="ok", block_steps=steps, warmup_step_s=warm, blocks=timed)
+        status, steps, warm = "oom", {}, {}
+    if status == "oom":
+        sides.clear()  # drop the models before handing their cached memory back
+        release_cached_memory(device)
+    return PairTiming(**result, status=status, block_steps=steps, warmup_step_s=warm, blocks=timed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,9 +42,14 @@ def atomic_write_json(path: Path, data: Any, *, compact: bool = False) -> Path:
     return atomic_write_text(path, text + "\n")
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """A sortable run id from the UTC time: ``20261121T183000Z``."""
-    return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+def new_run_id(now: datetime | None = None, token: str | None = None) -> str:
+    """A run id that sorts by UTC start time and is unique across concurrent sessions: ``20261121T183000Z-3f9a1c``.
+
+    The six hex digits are random (``secrets.token_hex``), so two sessions started in the same second (say one per
+    GPU with ``CUDA_VISIBLE_DEVICES=i``) never write the same results file.
+    """
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{token or secrets.token_hex(3)}"
 
 
 def results_path(results_dir: Path, machine: str, run_id: str) -> Path:

@@ -74,25 +74,63 @@ def train_run(
     reason = precision.unsupported_reason(config.techniques.precision, device)
     if reason:
         raise UnsupportedCase(reason)
+    stage = Stage()
     with precision.matmul_mode(config.techniques.precision, device):
-        return _train(run, config, device, max_steps, warmup_steps, telemetry_interval_s, team or Solo())
+        try:
+            return _train(run, config, device, max_steps, warmup_steps, telemetry_interval_s, team or Solo(), stage)
+        except torch.cuda.OutOfMemoryError as error:
+            message = f"CUDA out of memory in {stage.name}: " + (str(error).strip().splitlines() or [""])[0]
+    release_cached_memory(device)  # outside the except block: the traceback's tensors are gone by now
+    return out_of_memory(run, device, stage.name, message, (team or Solo()).world_size)
+
+
+class Stage:
+    """The stage a run is in (``data load``, ``warm-up``, ...), so a fault outside the loop says where it happened."""
+
+    name = "data load"
+
+
+def out_of_memory(run: Run, device: torch.device, stage: str, error: str, world_size: int = 1) -> RunResult:
+    """The record of a run that ran out of device memory before its training loop (status ``oom``, no figures)."""
+    config = run.case.config
+    return RunResult(
+        run_id=run.run_id, scenario=run.case.scenario, case_id=run.case.case_id, seed=run.seed,
+        axes=dict(run.case.axes), is_baseline=run.case.is_baseline, device=str(device), status="oom", steps=0,
+        budget_steps=0, samples=0, batch_size=config.train.global_batch_size, steps_per_epoch=1, timed_s=0.0,
+        warmup_steps=config.train.warmup_steps, warmup_s=0.0, eval_s=0.0, setup_s=0.0, num_params=0,
+        precision=precision.in_effect(config.techniques.precision, device),
+        target_metric=config.target.metric if config.target else None,
+        target_value=config.target.value if config.target else None, config=config.model_dump(mode="json"),
+        world_size=world_size, fault_stage=stage, error=error,
+    )  # fmt: skip
+
+
+def release_cached_memory(device: torch.device) -> None:
+    """Hand the failed run's cached blocks back to the driver, so the session's next runs start clean."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None,
-           interval_s: float | None, team) -> RunResult:  # fmt: skip
+           interval_s: float | None, team, stage: Stage) -> RunResult:  # fmt: skip
     setup = Stopwatch(device)
     with setup:
         data = load_dataset(config.workload.dataset, device)
     budget = Budget.of(config.train, len(data.train_y), max_steps)
     warmup_n = config.train.warmup_steps if warmup is None else warmup
+    stage.name = "warm-up"
     warmup_s = warm_up(config, data, device, warmup_n, team)
+    stage.name = "model build"
     with setup:
         torch.manual_seed(run.seed)
         trainer = build_trainer(config, data, device, budget.total_steps, budget.steps_per_epoch)
+    stage.name = "FLOP count"
     first = slice(0, min(config.train.global_batch_size, len(data.train_y)))
     flops_sample = mfu.flops_per_sample(trainer.model, data.train_x[first], data.train_y[first], config.model_dump_json())
+    stage.name = "compile"
     compile_s = compile_model(trainer, config, data) if config.techniques.compile else 0.0
     trainer.model = team.wrap(trainer.model, device)
+    stage.name = "training"  # the loop records its own faults (first evaluation included)
     loop = TrainingLoop(config, data, budget, device, team)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -103,9 +141,11 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         status, steps = loop.run(trainer, torch.Generator().manual_seed(run.seed))
         missing = config.train.min_timed_s - loop.train_watch.elapsed_s
         lengthen = sampler is not None and status == "ok" and missing > 0
+        stage.name = "telemetry extension"
         extension = loop.extend(trainer, missing, torch.Generator().manual_seed(run.seed + 1)) if lengthen else []
     telemetry, timeline = _telemetry(sampler, loop, config, device, extension)
     ranks = team.gather(_rank_info(team, device, loop, telemetry))
+    stage.name = "communication probe"
     comm = communication_share(trainer, data, config, device, team) if status == "ok" else None
     return RunResult(
         run_id=run.run_id, scenario=run.case.scenario, case_id=run.case.case_id, seed=run.seed,
@@ -118,6 +158,7 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         target_metric=config.target.metric if config.target else None,
         target_value=config.target.value if config.target else None,
         curve=loop.curve, segments=loop.segments, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
+        fault_stage=loop.fault_stage,
         telemetry=telemetry, timeline=timeline, world_size=team.world_size, ranks=ranks,
         utilisation={**mfu.utilisation(flops_sample, loop.samples, loop.train_watch.elapsed_s,
                                        mfu.peak_flops(device, config.techniques.precision)),
@@ -158,4 +199,4 @@ def _torch_memory(device: torch.device) -> dict[str, float | None]:
             "torch_peak_reserved_mib": torch.cuda.max_memory_reserved(device) / 2**20}  # fmt: skip
 
 
-__all__ = ["Budget", "UnsupportedCase", "batches", "evaluate", "train_run", "warm_up"]
+__all__ = ["Budget", "Stage", "UnsupportedCase", "out_of_memory", "release_cached_memory", "batches", "evaluate", "train_run", "warm_up"]

@@ -18,9 +18,13 @@ MODULE = str(Path(benchsuite.test_scenarios.__file__))
 
 
 def run(pytester, scenario_dir, *args):
-    """Run pytest on the benchsuite items in a subprocess (in-process runs re-import torch modules and fail)."""
+    """Run pytest on the benchsuite items in a subprocess (in-process runs re-import torch modules and fail).
+
+    On the CPU unless a test asks for another device, so that the same expectations hold on a GPU machine.
+    """
+    device = [] if any(a.startswith("--device") for a in args) else ["--device=cpu"]
     argv = [MODULE, f"--scenarios={scenario_dir}", f"--results-dir={pytester.path / 'results'}",
-            f"--reports-dir={pytester.path / 'reports'}", "-p", "no:cacheprovider", "-v", *args]  # fmt: skip
+            f"--reports-dir={pytester.path / 'reports'}", "-p", "no:cacheprovider", "-v", *device, *args]  # fmt: skip
     return pytester.runpytest_subprocess(*argv)
 
 
@@ -142,6 +146,17 @@ def test_precision_the_device_cannot_run_is_skipped_with_the_reason(pytester, tm
     result = run(pytester, tmp_path / "s", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*SKIPPED*precision fp16: fp16 autocast with GradScaler needs a CUDA device*"])
+
+
+def test_runs_that_need_cuda_carry_the_gpu_mark(pytester, tmp_path):
+    """``-m "not gpu"`` leaves out fp16 and TF32 runs and step-timing pairs, on any machine, without a warning."""
+    spec = tiny_spec(seeds=[0], matrix={"precision": ["fp32", "bf16", "fp16"]},
+                     step_timing={"against": {"precision": "fp32"}, "blocks": 2})  # fmt: skip
+    write_yaml(tmp_path / "s" / "p.yaml", spec)
+    result = run(pytester, tmp_path / "s", "--collect-only", "-q", "-m", "not gpu", "--strict-markers", "-W", "error")
+    result.stdout.fnmatch_lines(["*tiny?precision=fp32-seed=0?*", "*tiny?precision=bf16-seed=0?*",
+                                 "*tiny?step-timing:precision=bf16-vs-precision=fp32?*", "*3/5 tests collected (2 deselected)*"])  # fmt: skip
+    assert "fp16" not in result.stdout.str().replace("2 deselected", "")
 
 
 def test_runs_are_interleaved_and_paired_step_timing_follows(pytester, tmp_path):

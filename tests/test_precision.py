@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -42,10 +44,44 @@ def test_grad_scaler_only_for_fp16():
     assert not precision.grad_scaler("fp32", CPU).is_enabled()
 
 
-def test_tf32_flags_are_set_for_the_run_and_restored():
-    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+@pytest.fixture
+def tf32_state():
+    """Leave torch's TF32 switches as the test found them."""
+    saved = [getattr(owner, attribute) for owner, attribute, _, _ in precision.tf32_switches()]
+    yield
+    for (owner, attribute, _, _), value in zip(precision.tf32_switches(), saved, strict=True):
+        setattr(owner, attribute, value)
+
+
+def _state():
+    return [getattr(owner, attribute) for owner, attribute, _, _ in precision.tf32_switches()]
+
+
+def test_tf32_switches_are_set_for_the_run_and_restored(tf32_state):
+    before = _state()
     with precision.matmul_mode("tf32", CUDA):
-        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+        assert all(value in ("tf32", True) for value in _state())
     with precision.matmul_mode("fp32", CUDA):
-        assert not torch.backends.cuda.matmul.allow_tf32
-    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before
+        assert all(value in ("ieee", False) for value in _state())
+    assert _state() == before
+
+
+@pytest.mark.skipif(not hasattr(torch.backends.cuda.matmul, "fp32_precision"), reason="torch without fp32_precision")
+def test_tf32_uses_the_fp32_precision_api_when_the_process_already_does(tf32_state):
+    """Mixing APIs raises in torch >= 2.9: a process that set fp32_precision must not see the legacy flags read."""
+    torch.backends.cuda.matmul.fp32_precision = "tf32"
+    with precision.matmul_mode("fp32", CUDA):
+        assert torch.backends.cuda.matmul.fp32_precision == "ieee"
+        assert torch.backends.cudnn.conv.fp32_precision == "ieee"
+    assert torch.backends.cuda.matmul.fp32_precision == "tf32"
+
+
+def test_tf32_falls_back_to_allow_tf32_on_torch_without_the_new_api(monkeypatch):
+    legacy_matmul, legacy_cudnn = SimpleNamespace(allow_tf32=False), SimpleNamespace(allow_tf32=True)
+    monkeypatch.setattr(torch.backends.cuda, "matmul", legacy_matmul)
+    monkeypatch.setattr(torch.backends, "cudnn", legacy_cudnn)
+    with precision.matmul_mode("tf32", CUDA):
+        assert legacy_matmul.allow_tf32 and legacy_cudnn.allow_tf32
+    with precision.matmul_mode("fp32", CUDA):
+        assert not legacy_matmul.allow_tf32 and not legacy_cudnn.allow_tf32
+    assert (legacy_matmul.allow_tf32, legacy_cudnn.allow_tf32) == (False, True)

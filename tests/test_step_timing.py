@@ -43,3 +43,14 @@ def test_a_precision_the_device_cannot_run_is_refused():
     pair = _pair(matrix={"precision": ["fp32", "fp16"]}, step_timing={"against": {"precision": "fp32"}})
     with pytest.raises(UnsupportedCase, match="fp16"):
         time_pair(pair, CPU, blocks=1)
+
+
+def test_cuda_oom_while_building_a_side_is_recorded(monkeypatch):
+    from benchsuite import step_timing
+
+    def oom(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(step_timing, "build_trainer", oom)
+    timing = time_pair(_pair(), CPU, blocks=2)
+    assert timing.status == "oom" and timing.blocks == [] and timing.extra_info()["kind"] == "step_timing"

@@ -37,7 +37,16 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch, failure):
 
 
 def test_paths_and_run_id():
-    run_id = storage.new_run_id(datetime(2026, 11, 21, 18, 30, 5, tzinfo=timezone.utc))
-    assert run_id == "20261121T183005Z"
-    assert str(storage.results_path("results", "cpu-x-2c", run_id)) == "results/cpu-x-2c/20261121T183005Z.json"
-    assert str(storage.report_path("reports", "cpu-x-2c", run_id)) == "reports/cpu-x-2c_20261121T183005Z.html"
+    run_id = storage.new_run_id(datetime(2026, 11, 21, 18, 30, 5, tzinfo=timezone.utc), token="3f9a1c")
+    assert run_id == "20261121T183005Z-3f9a1c"
+    assert str(storage.results_path("results", "cpu-x-2c", run_id)) == "results/cpu-x-2c/20261121T183005Z-3f9a1c.json"
+    assert str(storage.report_path("reports", "cpu-x-2c", run_id)) == "reports/cpu-x-2c_20261121T183005Z-3f9a1c.html"
+
+
+def test_sessions_started_in_the_same_second_get_different_run_ids():
+    """Two sessions on two GPUs of one machine, started together, must not overwrite each other's results."""
+    now = datetime(2026, 11, 21, 18, 30, 5, tzinfo=timezone.utc)
+    ids = {storage.new_run_id(now) for _ in range(50)}
+    assert len(ids) == 50
+    assert all(run_id.startswith("20261121T183005Z-") for run_id in ids)
+    assert sorted([storage.new_run_id(now.replace(second=6)), *ids])[-1].startswith("20261121T183006Z")

@@ -97,7 +97,37 @@ def test_cuda_oom_is_recorded_not_raised(monkeypatch):
 
     monkeypatch.setattr(loop, "train_step", oom)
     result = train_run(_run(), CPU, warmup_steps=0)
-    assert result.status == "oom" and result.steps == 0 and result.fault_step == 1
+    assert result.status == "oom" and result.steps == 0 and result.fault_step == 1 and result.fault_stage == "training"
+
+
+def _oom(*args, **kwargs):
+    raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated)\nmore detail")
+
+
+@pytest.mark.parametrize(("module", "function", "stage"), [
+    (train, "load_dataset", "data load"), (train, "train_step", "warm-up"), (train, "build_trainer", "model build"),
+    (train.mfu, "flops_per_sample", "FLOP count"), (train, "compile_model", "compile"),
+])  # fmt: skip
+def test_cuda_oom_before_the_loop_is_recorded_with_its_stage(monkeypatch, module, function, stage):
+    monkeypatch.setattr(module, function, _oom)
+    result = train_run(_run(matrix={"compile": [True]}), CPU, warmup_steps=int(stage == "warm-up"))
+    assert result.status == "oom" and result.steps == 0 and result.fault_stage == stage
+    assert result.error == f"CUDA out of memory in {stage}: CUDA out of memory. Tried to allocate 2.00 GiB (simulated)"
+    info = result.extra_info()
+    assert info["time_to_target_s"] is None and info["step_time_s"] is None and info["case_id"] == "compile=true"
+
+
+def test_cuda_oom_in_the_first_evaluation_is_recorded(monkeypatch):
+    monkeypatch.setattr(loop, "evaluate", _oom)
+    result = train_run(_run(), CPU, warmup_steps=0)
+    assert (result.status, result.fault_step, result.fault_stage, result.curve) == ("oom", 0, "evaluation", [])
+
+
+def test_a_run_after_an_oom_trains_normally(monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(train, "build_trainer", _oom)
+        assert train_run(_run(), CPU, warmup_steps=0).status == "oom"
+    assert train_run(_run(), CPU, warmup_steps=0).status == "ok"
 
 
 @pytest.mark.gpu
