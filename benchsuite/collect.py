@@ -30,9 +30,10 @@ RUN_COLUMNS = [
 #: Telemetry and utilisation columns (absent ones, e.g. GPU metrics on a CPU run, stay empty).
 HARDWARE_COLUMNS = [
     "achieved_flops_per_s", "mfu", "kernel_busy_pct_mean", "kernel_busy_pct_p95", "power_w_mean",
-    "energy_to_target_j", "energy_j", "mem_used_mib_peak", "torch_peak_allocated_mib", "process_cpu_pct_mean",
+    "energy_to_target_j", "energy_j", "telemetry_samples_timed", "mem_used_mib_peak", "torch_peak_allocated_mib",
+    "torch_peak_reserved_mib", "process_cpu_pct_mean",
     "children_cpu_pct_mean",
-    "system_cpu_pct_mean", "process_rss_mib_peak", "input_stall_fraction", "comm_share",
+    "system_cpu_pct_mean", "process_rss_mib_peak", "input_stall_fraction", "input_wait_host_s", "comm_share",
 ]  # fmt: skip
 
 

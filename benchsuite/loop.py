@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchsuite.clock import Stopwatch, now
+from benchsuite.clock import Stopwatch
+from benchsuite.input_stall import InputStall
 from benchsuite.outcome import CurvePoint, Status, reaches
 from benchsuite.runtime import Trainer, train_step
 from benchsuite.serving import Batch, batch_stream
@@ -90,7 +91,8 @@ class TrainingLoop:
         """``training`` or ``evaluation``: where a fault happened (None without one)."""
         self._evaluating = False
         self.steps_done = 0
-        self.stall_s = 0.0
+        self.stall = InputStall(device)
+        """The input stall: device-side (CUDA events) on CUDA, the host's wait on a CPU."""
         self.segments: list[tuple[float, int]] = []
         """(seconds, steps) of every timed segment: the steps between two evaluations."""
 
@@ -112,6 +114,7 @@ class TrainingLoop:
                 if not self.budget.evaluates_at(step):
                     continue
                 self.segments.append((self.train_watch.stop(), seg_steps))
+                self.stall.settle()
                 diverged, done = self._decide(trainer, step, self.team.mean(loss_sum.item() / seg_steps))
                 if diverged:
                     self.fault_step, self.fault_stage = step, "training"
@@ -124,6 +127,7 @@ class TrainingLoop:
         except torch.cuda.OutOfMemoryError:
             if self.train_watch.running:
                 self.segments.append((self.train_watch.stop(), seg_steps))
+            self._settle_after_oom()
             self.fault_step = step  # the step (or its evaluation) that ran out of memory
             self.fault_stage = "evaluation" if self._evaluating else "training"
             return "oom", self.steps_done
@@ -158,11 +162,18 @@ class TrainingLoop:
         return batch_stream(train.loader, self.data, on_cpu, train.global_batch_size, total, generator, self.device)
 
     def _next_batch(self, stream: Iterator[Batch]) -> Batch | None:
-        """The next global batch, or None at the end; the host-side wait is added to ``stall_s`` (no device sync)."""
-        waited = now()
+        """The next global batch, or None at the end; the wait is measured by :attr:`stall` (no device sync)."""
+        self.stall.wait_begins()
         batch = next(stream, None)
-        self.stall_s += now() - waited
+        self.stall.wait_ends()
         return batch
+
+    def _settle_after_oom(self) -> None:
+        """Read the stall of the segment that ran out of memory, if the device still lets us (else keep the rest)."""
+        try:
+            self.stall.settle()
+        except RuntimeError:  # includes torch.cuda.OutOfMemoryError; the settled segments stay counted
+            self.stall.drop_unsettled()
 
     def _done(self, point: CurvePoint, step: int) -> bool:
         target = self.config.target

@@ -19,28 +19,46 @@ from torch.utils.flop_counter import FlopCounterMode
 TERA = 1e12
 
 #: Dense (no structured sparsity) peak tensor FLOP/s by GPU and precision class, from NVIDIA's datasheets; the
-#: datasheets' "with sparsity" figures are halved. fp32 is the non-tensor-core FP32 rate.
-#: A100: "NVIDIA A100 Tensor Core GPU" datasheet (SXM and PCIe share these rates); H100 SXM / PCIe: "NVIDIA H100
-#: Tensor Core GPU" datasheet; H200: "NVIDIA H200 Tensor Core GPU" product brief (SXM); L4: "NVIDIA L4" datasheet.
+#: datasheets' "with sparsity" figures are halved. fp32 is the non-tensor-core FP32 rate. Sources:
+#: A100 (SXM4 and PCIe, 40 and 80 GB share these rates): "NVIDIA A100 Tensor Core GPU" datasheet, NVIDIA, 2021;
+#: H100 SXM, H100 PCIe, H100 NVL: "NVIDIA H100 Tensor Core GPU" datasheet, NVIDIA, 2023
+#: (https://www.nvidia.com/en-us/data-center/h100/); H200 SXM and H200 NVL: "NVIDIA H200 Tensor Core GPU" datasheet,
+#: NVIDIA, 2024 (https://www.nvidia.com/en-us/data-center/h200/); GH200: "NVIDIA GH200 Grace Hopper Superchip"
+#: datasheet, NVIDIA, 2024 (its Hopper GPU has the H100 SXM rates); L4: "NVIDIA L4 Tensor Core GPU" datasheet, 2023.
 PEAK_FLOPS: dict[str, dict[str, float]] = {
     "A100": {"fp32": 19.5 * TERA, "tf32": 156 * TERA, "bf16": 312 * TERA, "fp16": 312 * TERA},
     "H100 SXM": {"fp32": 67 * TERA, "tf32": 494.5 * TERA, "bf16": 989.5 * TERA, "fp16": 989.5 * TERA},
     "H100 PCIe": {"fp32": 51 * TERA, "tf32": 378 * TERA, "bf16": 756.5 * TERA, "fp16": 756.5 * TERA},
-    "H200": {"fp32": 67 * TERA, "tf32": 494.5 * TERA, "bf16": 989.5 * TERA, "fp16": 989.5 * TERA},
+    "H100 NVL": {"fp32": 60 * TERA, "tf32": 417.5 * TERA, "bf16": 835.5 * TERA, "fp16": 835.5 * TERA},
+    "H200 SXM": {"fp32": 67 * TERA, "tf32": 494.5 * TERA, "bf16": 989.5 * TERA, "fp16": 989.5 * TERA},
+    "H200 NVL": {"fp32": 60 * TERA, "tf32": 417.5 * TERA, "bf16": 835.5 * TERA, "fp16": 835.5 * TERA},
+    "GH200": {"fp32": 67 * TERA, "tf32": 494.5 * TERA, "bf16": 989.5 * TERA, "fp16": 989.5 * TERA},
     "L4": {"fp32": 30.3 * TERA, "tf32": 60 * TERA, "bf16": 121 * TERA, "fp16": 121 * TERA},
 }
 
 
 def gpu_family(name: str) -> str | None:
-    """Map a CUDA device name (``NVIDIA H100 80GB HBM3``) to a :data:`PEAK_FLOPS` key, or None if unknown."""
-    upper = name.upper()
-    if "H200" in upper:
-        return "H200"
-    if "H100" in upper:
-        return "H100 PCIe" if "PCIE" in upper else "H100 SXM"  # SXM parts report e.g. "H100 80GB HBM3"
-    if "A100" in upper:
+    """Map a CUDA device name from ``torch.cuda.get_device_name`` to a :data:`PEAK_FLOPS` key, or None.
+
+    Names as the driver reports them: ``NVIDIA H100 80GB HBM3`` (SXM), ``NVIDIA H100 PCIe``, ``NVIDIA H100 NVL``,
+    ``NVIDIA H200``, ``NVIDIA H200 NVL``, ``NVIDIA GH200 480GB``, ``NVIDIA A100-SXM4-80GB``, ``NVIDIA A100-PCIE-40GB``,
+    ``NVIDIA A100 80GB PCIe``, ``NVIDIA L4``. A MIG slice (``NVIDIA A100 80GB PCIe MIG 1g.10gb``) has a fraction of
+    the board's SMs, so it gets None (no MFU) rather than the whole board's peak. Unknown names (T4, V100, H800,
+    A800, consumer cards) get None as well: a wrong peak is worse than none.
+    """
+    upper = " ".join(name.upper().replace("-", " ").split())
+    if " MIG " in f" {upper} ":
+        return None
+    words = upper.split()
+    if "GH200" in words:
+        return "GH200"
+    for chip in ("H200", "H100"):
+        if chip in words:
+            form = "NVL" if "NVL" in words else "PCIe" if "PCIE" in words else "SXM"  # SXM: "H100 80GB HBM3"
+            return None if (chip, form) == ("H200", "PCIe") else f"{chip} {form}"
+    if "A100" in words:
         return "A100"
-    if upper.replace("NVIDIA", "").strip() == "L4":
+    if words in (["NVIDIA", "L4"], ["L4"]):
         return "L4"
     return None
 

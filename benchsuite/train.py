@@ -162,9 +162,7 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
         telemetry=telemetry, timeline=timeline, world_size=team.world_size, ranks=ranks,
         utilisation={**mfu.utilisation(flops_sample, loop.samples, loop.train_watch.elapsed_s,
                                        mfu.peak_flops(device, config.techniques.precision)),
-                     "comm_share": comm,
-                     "input_stall_s": loop.stall_s,
-                     "input_stall_fraction": loop.stall_s / loop.train_watch.elapsed_s if loop.train_watch.elapsed_s else None},
+                     "comm_share": comm, **loop.stall.figures(loop.train_watch.elapsed_s)},
     )  # fmt: skip
 
 

@@ -33,11 +33,28 @@ def test_flops_are_counted_once_per_case(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "family"),
-    [("NVIDIA H100 80GB HBM3", "H100 SXM"), ("NVIDIA H100 PCIe", "H100 PCIe"), ("NVIDIA H200", "H200"),
-     ("NVIDIA A100-SXM4-80GB", "A100"), ("NVIDIA L4", "L4"), ("Tesla T4", None)],
+    [("NVIDIA H100 80GB HBM3", "H100 SXM"), ("NVIDIA H100 PCIe", "H100 PCIe"), ("NVIDIA H100 NVL", "H100 NVL"),
+     ("NVIDIA H200", "H200 SXM"), ("NVIDIA H200 NVL", "H200 NVL"), ("NVIDIA GH200 480GB", "GH200"),
+     ("NVIDIA A100-SXM4-80GB", "A100"), ("NVIDIA A100-SXM4-40GB", "A100"), ("NVIDIA A100-PCIE-40GB", "A100"),
+     ("NVIDIA A100 80GB PCIe", "A100"), ("NVIDIA L4", "L4"),
+     ("NVIDIA A100 80GB PCIe MIG 1g.10gb", None), ("NVIDIA H100 80GB HBM3 MIG 3g.40gb", None),
+     ("Tesla T4", None), ("NVIDIA L40S", None), ("NVIDIA H800", None), ("Tesla V100-SXM2-16GB", None)],
 )  # fmt: skip
 def test_gpu_family(name, family):
     assert mfu.gpu_family(name) == family
+
+
+def test_nvl_parts_are_not_given_sxm_peaks():
+    """The NVL boards run at a lower clock and power than SXM: their datasheet rates are lower."""
+    assert mfu.PEAK_FLOPS["H100 NVL"]["bf16"] < mfu.PEAK_FLOPS["H100 SXM"]["bf16"]
+    assert mfu.PEAK_FLOPS["H200 NVL"]["bf16"] < mfu.PEAK_FLOPS["H200 SXM"]["bf16"]
+
+
+def test_peak_flops_of_a_mig_slice_is_unknown(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100 80GB HBM3 MIG 1g.10gb")
+    assert mfu.peak_flops(torch.device("cuda", 0), "bf16") is None
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100 NVL")
+    assert mfu.peak_flops(torch.device("cuda", 0), "bf16") == 835.5e12
 
 
 def test_peak_table_orders_precisions():

@@ -116,3 +116,21 @@ def test_cpu_report_shows_cpu_telemetry_and_hides_gpu_columns():
     assert "<td>2.5</td>" in table  # 2.5e9 FLOP/s
     assert "kernel-busy" not in table and "MFU" not in table  # no GPU data on a CPU run
     assert "telemetry over the run" in html
+
+
+def test_gpu_report_tells_device_memory_from_the_runs_own_memory_and_names_the_stall_clock():
+    data = results_data()
+    for bench in data["benchmarks"]:
+        bench["extra_info"].update({
+            "device": "cuda:0", "mfu": 0.41, "kernel_busy_pct_mean": 97.0, "power_w_mean": 512.0,
+            "telemetry_samples_timed": 12, "mem_used_mib_peak": 30_000.0, "torch_peak_allocated_mib": 900.0,
+            "torch_peak_reserved_mib": 1024.0, "input_stall_fraction": 0.02, "input_stall_clock": "cuda-events",
+        })  # fmt: skip
+    html = render_report(data)
+    table = html[html.index("Hardware use (median over seeds)"):]
+    table = table[: table.index("</table>")]
+    for header in ("device memory in use MiB peak (all processes)", "torch peak allocated MiB (this run)",
+                   "torch peak reserved MiB (this run)", "telemetry samples in timed region",
+                   "input stall % of timed (GPU idle for data; CPU: host wait)", "MFU %"):  # fmt: skip
+        assert f"<th>{header}</th>" in table
+    assert "<td>30,000</td><td>900.0</td><td>1,024</td>" in table and "<td>41.0</td>" in table

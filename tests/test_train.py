@@ -193,6 +193,7 @@ def test_input_stall_fraction_by_hand(monkeypatch):
     info = train_run(_run(), CPU, warmup_steps=0, telemetry_interval_s=None).extra_info()
     assert info["timed_s"] == 12.0 and info["input_stall_s"] == 4.0  # 8 steps × (1 + 0.5) s; 8 × 0.5 s waiting
     assert info["input_stall_fraction"] == pytest.approx(1 / 3)
+    assert info["input_stall_clock"] == "host-clock" and info["input_wait_host_s"] == 4.0
 
 
 @pytest.mark.parametrize("loader", [{"name": "dataloader"}, {"name": "dataloader", "num_workers": 1, "prefetch_factor": 2}])

@@ -89,7 +89,7 @@ def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: t
 
 
 TIMELINE_METRICS = {
-    "kernel_busy_pct": "kernel-busy %", "power_w": "power (W)", "mem_used_mib": "GPU memory used (MiB)",
+    "kernel_busy_pct": "kernel-busy %", "power_w": "power (W)", "mem_used_mib": "device memory in use, all processes (MiB)",
     "process_cpu_pct": "process CPU % (of one core)",
 }  # fmt: skip
 

@@ -1,0 +1,113 @@
+"""Input stall: the host clock on a CPU, CUDA events (faked here) on a GPU, read only after a synchronisation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from benchsuite import clock, input_stall
+from benchsuite.input_stall import InputStall
+
+
+class FakeGpu:
+    """A GPU stream timeline: ``busy_until`` is when the queued work ends; events record the queue's tail."""
+
+    def __init__(self) -> None:
+        self.busy_until = 0.0
+        self.synchronised = True
+        self.syncs = 0
+
+    def queue(self, host_now: float, seconds: float) -> None:
+        self.busy_until = max(self.busy_until, host_now) + seconds
+        self.synchronised = False
+
+    def event(self):
+        gpu = self
+
+        class Event:
+            def record(self):
+                self.at = max(gpu.busy_until, host[0])  # an event completes when the stream reaches it
+                gpu.busy_until = self.at
+                gpu.synchronised = False
+
+            def elapsed_time(self, other):
+                assert gpu.synchronised, "events read before the device was synchronised"
+                return (other.at - self.at) * 1000.0
+
+        return Event()
+
+    def synchronize(self, device):
+        self.syncs += 1
+        self.synchronised = True
+
+
+host = [0.0]
+
+
+@pytest.fixture
+def gpu(monkeypatch):
+    host[0] = 0.0
+    fake = FakeGpu()
+    monkeypatch.setattr(clock.time, "perf_counter", lambda: host[0])
+    monkeypatch.setattr(input_stall, "synchronize", fake.synchronize)
+    return fake
+
+
+def _step(stall: InputStall, gpu: FakeGpu, host_wait_s: float, copy_s: float, step_s: float) -> None:
+    """One step: wait for data on the host, queue its copy, then queue the step's kernels (host launch ~0 s)."""
+    stall.wait_begins()
+    host[0] += host_wait_s
+    gpu.queue(host[0], copy_s)
+    stall.wait_ends()
+    gpu.queue(host[0], step_s)
+
+
+def test_gpu_kept_busy_by_a_host_ahead_has_no_stall_although_the_host_waited(gpu):
+    stall = InputStall(torch.device("cuda", 0), event_factory=gpu.event)
+    for _ in range(10):
+        _step(stall, gpu, host_wait_s=0.001, copy_s=0.0, step_s=0.010)  # host needs 1 ms per batch, GPU 10 ms per step
+    stall.settle()
+    assert stall.host_s == pytest.approx(0.010)
+    assert stall.device_s == pytest.approx(0.001)  # only the very first wait, before any work was queued
+    assert stall.figures(timed_s=0.1)["input_stall_clock"] == "cuda-events"
+
+
+def test_a_slow_input_pipeline_starves_the_gpu_by_the_gap_plus_the_copy(gpu):
+    stall = InputStall(torch.device("cuda", 0), event_factory=gpu.event)
+    for _ in range(10):
+        _step(stall, gpu, host_wait_s=0.020, copy_s=0.002, step_s=0.005)  # batch every 20 ms, step 5 ms
+    stall.settle()
+    # a batch every 20 ms; the GPU spends 2 ms copying and 5 ms stepping, then idles 13 ms: each wait costs it
+    # 13 + 2 = 15 ms, the first one 20 + 2 ms (nothing was queued before it)
+    assert stall.device_s == pytest.approx(0.022 + 9 * 0.015)
+    figures = stall.figures(timed_s=0.25)
+    assert figures["input_stall_s"] == stall.device_s and figures["input_wait_host_s"] == pytest.approx(0.2)
+
+
+def test_events_are_read_only_at_settle_and_waits_never_synchronise(gpu):
+    stall = InputStall(torch.device("cuda", 0), event_factory=gpu.event)
+    for _ in range(50):
+        _step(stall, gpu, host_wait_s=0.001, copy_s=0.0, step_s=0.001)
+    assert gpu.syncs == 0 and stall.device_s == 0.0  # no per-step host sync
+    stall.settle()
+    assert gpu.syncs == 1 and stall.device_s > 0
+    stall.settle()  # nothing pending: no second sync
+    assert gpu.syncs == 1
+
+
+def test_on_a_cpu_the_stall_is_the_host_wait(gpu):
+    stall = InputStall(torch.device("cpu"), event_factory=lambda: pytest.fail("no CUDA events on a CPU"))
+    for _ in range(4):
+        stall.wait_begins()
+        host[0] += 0.5
+        stall.wait_ends()
+    stall.settle()
+    assert stall.figures(timed_s=4.0) == {"input_stall_s": 2.0, "input_stall_fraction": 0.5,
+                                          "input_wait_host_s": 2.0, "input_stall_clock": "host-clock"}  # fmt: skip
+
+
+def test_unbalanced_and_dropped_waits():
+    stall = InputStall(torch.device("cpu"))
+    with pytest.raises(RuntimeError, match="without wait_begins"):
+        stall.wait_ends()
+    assert stall.figures(timed_s=0.0)["input_stall_fraction"] is None
