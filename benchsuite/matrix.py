@@ -54,7 +54,8 @@ class Run:
 
 def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
     """All cases of ``spec`` on ``device_type``: the cartesian product of its matrix axes, in :data:`AXES` order,
-    applied to the base configuration with the scenario's ``per_device`` overrides for that device.
+    applied to the base configuration with the scenario's ``per_device`` overrides for that device (and its resized
+    axis values, :meth:`ScenarioSpec.matrix_for`).
 
     Each combination is validated again as a :class:`CaseConfig`, so an axis value that does not fit the base
     configuration is refused like any other bad field.
@@ -63,7 +64,7 @@ def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
         ValueError: a combination that does not validate (names the case, the device type and the problem).
     """
     base = spec.base_for(device_type)
-    axes = spec.matrix.values()
+    axes = spec.matrix_for(device_type).values()
     baseline = spec.baseline_labels()
     cases = []
     for combo in itertools.product(*axes.values()):

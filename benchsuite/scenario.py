@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
 
+from benchsuite.per_device import config_override, deep_merge, resized_matrix
 from benchsuite.specs import (
     SLUG,
     CaseConfig,
@@ -108,8 +109,9 @@ class ScenarioSpec(CaseConfig):
     step_timing: StepTimingSpec | None = None
     """Paired, interleaved step-timing blocks of selected cases against a reference (timed apart from the runs)."""
     per_device: dict[Literal["cpu", "cuda"], dict[str, Any]] = {}
-    """Overrides of the base configuration by device type, merged key by key, so a workload can suit the hardware,
-    e.g. ``{cuda: {workload: {dataset: {num_samples: 200000}}, train: {max_epochs: 40}}}``."""
+    """Sizes by device type (:mod:`benchsuite.per_device`): overrides of the base configuration, merged key by key,
+    e.g. ``{cuda: {workload: {dataset: {num_samples: 200000}}, train: {max_epochs: 40}}}``, and an optional
+    ``matrix`` that resizes axis values on that device, keeping their labels (``{cuda: {matrix: {model: [...]}}}``)."""
 
     _baseline_labels = field_validator("baseline", mode="before")(selection_labels)
 
@@ -137,6 +139,7 @@ class ScenarioSpec(CaseConfig):
             raise ValueError("a claim on time_to_target_s or steps_to_target needs a 'target'")
         for device_type in self.per_device:
             self.base_for(device_type)
+            self.matrix_for(device_type)
         return self
 
     def base_for(self, device_type: str) -> CaseConfig:
@@ -146,7 +149,7 @@ class ScenarioSpec(CaseConfig):
             ValueError: the override does not give a valid configuration (names the device and the field).
         """
         data = self.model_dump(include=set(CaseConfig.model_fields))
-        override = self.per_device.get(device_type, {})
+        override = config_override(self.per_device.get(device_type, {}))
         try:
             return CaseConfig.model_validate(deep_merge(data, override))
         except ValidationError as exc:
@@ -155,6 +158,15 @@ class ScenarioSpec(CaseConfig):
             got = _short(err.get("input"))
             raise ValueError(f"per_device.{device_type} gives '{field}': {err['msg']} (got {got})") from None
 
+    def matrix_for(self, device_type: str) -> MatrixSpec:
+        """The matrix on ``device_type``: axes resized by ``per_device.<device_type>.matrix``, labels kept.
+
+        Raises:
+            ValueError: see :func:`benchsuite.per_device.resized_matrix`.
+        """
+        override = self.per_device.get(device_type, {}).get("matrix")
+        return self.matrix if override is None else resized_matrix(self.matrix, override, device_type)
+
     def baseline_labels(self) -> dict[str, str]:
         """Axis → label that makes a case a baseline. Axes the baseline does not name vary freely: each case is
         compared with the baseline that shares its values on them. Without a ``baseline``, the first value of every
@@ -162,17 +174,6 @@ class ScenarioSpec(CaseConfig):
         if self.baseline:
             return dict(self.baseline)
         return {axis: values[0] for axis, values in self.matrix.labels().items()}
-
-
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``override`` merged in: nested mappings merge key by key, anything else replaces."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _check_selection(where: str, selection: dict[str, Any], labels: dict[str, tuple[str, ...]]) -> None:
@@ -246,8 +247,11 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
     """One line per violation: ``FILE: field 'a.b': message (got VALUE)``."""
     lines = []
     for err in exc.errors(include_url=False):
-        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
+        if not err["loc"]:  # a check across fields: its message names the fields and values itself
+            lines.append(f"{path}: {msg}")
+            continue
+        field = ".".join(str(p) for p in err["loc"])
         got = "" if err["type"] == "missing" else f" (got {_short(err.get('input'))})"
         lines.append(f"{path}: field '{field}': {msg}{got}")
     return "\n".join(lines)

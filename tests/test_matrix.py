@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import tiny_spec
 
 from benchsuite.matrix import expand_cases, expand_runs
@@ -80,6 +82,33 @@ def test_bad_per_device_override_names_device_and_field():
 
     with pytest.raises(ValueError, match=r"per_device.cuda gives 'train.batch_size'.*got -1"):
         _spec(per_device={"cuda": {"train": {"batch_size": -1}}})
+
+
+def test_per_device_matrix_resizes_axis_values_and_keeps_their_labels():
+    matrix = {"model": [{"name": "mlp", "hidden": [8]}, {"name": "cnn1d", "channels": [4]}], "norm": ["none", "batchnorm"]}
+    cuda = {"matrix": {"model": [{"name": "mlp", "hidden": [64, 64]}, {"name": "cnn1d", "channels": [32, 32]}]},
+            "train": {"batch_size": 32}}  # fmt: skip
+    spec = _spec(matrix=matrix, baseline={"norm": "none"}, per_device={"cuda": cuda})
+    cpu_cases, cuda_cases = expand_cases(spec, "cpu"), expand_cases(spec, "cuda")
+    assert [c.case_id for c in cpu_cases] == [c.case_id for c in cuda_cases]
+    assert [c.is_baseline for c in cpu_cases] == [c.is_baseline for c in cuda_cases]
+    assert cpu_cases[0].config.workload.model.hidden == (8,) and cuda_cases[0].config.workload.model.hidden == (64, 64)
+    assert cuda_cases[2].config.workload.model.channels == (32, 32) and cuda_cases[0].config.train.batch_size == 32
+    assert spec.matrix_for("cpu") is spec.matrix
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [({"model": [{"name": "cnn1d"}, {"name": "mlp"}]}, r"per_device.cuda.matrix.model has the labels \['cnn1d', 'mlp'\]"
+      r" where the matrix has \['mlp', 'cnn1d'\]: a device may resize a case, not rename"),
+     ({"model": [{"name": "mlp"}]}, r"has the labels \['mlp'\] where the matrix has \['mlp', 'cnn1d'\]"),
+     ({"init": ["xavier_uniform"]}, r"per_device.cuda.matrix names axis 'init', which is not in the matrix \['model'\]"),
+     ({"model": [{"name": "mlp", "hidden": [-1]}, {"name": "cnn1d"}]}, r"per_device.cuda.matrix gives 'model.0"),
+     (["model"], r"per_device.cuda.matrix must map matrix axes to lists")],
+)  # fmt: skip
+def test_per_device_matrix_may_not_rename_add_or_drop_a_case(matrix, message):
+    with pytest.raises(ValueError, match=message):
+        _spec(matrix={"model": [{"name": "mlp"}, {"name": "cnn1d"}]}, per_device={"cuda": {"matrix": matrix}})
 
 
 def test_scalar_axes_have_readable_labels_and_baselines():

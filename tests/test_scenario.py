@@ -100,6 +100,15 @@ def test_models_in_one_axis_need_distinct_labels(tmp_path):
     assert load_scenario(write_yaml(tmp_path / "ok.yaml", data)).matrix.labels()["model"] == ("mlp", "wide")
 
 
+def test_a_check_across_fields_gives_one_line_without_a_dump_of_the_file(tmp_path):
+    data = tiny_spec(matrix={"model": [{"name": "mlp"}, {"name": "cnn1d"}]},
+                     per_device={"cuda": {"matrix": {"model": [{"name": "mlp", "label": "big"}, {"name": "cnn1d"}]}}})
+    message = _error(tmp_path, data)
+    assert message == (f"{tmp_path / 'bad.yaml'}: per_device.cuda.matrix.model has the labels ['big', 'cnn1d'] where "
+                       "the matrix has ['mlp', 'cnn1d']: a device may resize a case, not rename, add or drop one (give "
+                       "the values the same 'label's, in the same order)")  # fmt: skip
+
+
 def test_claim_on_time_to_target_needs_a_target(tmp_path):
     claim = {"says": "x", "cases": {"init": ["xavier_uniform"]}, "against": {"init": "default"}}
     data = {**tiny_spec(claims=[claim])}
