@@ -66,24 +66,45 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Rebuild the HTML report of a results file; stored scenarios that today's schema no longer takes are reported
-    as stored, each with a warning line."""
+    """Rebuild the HTML report of a results file (``--format html``), or print its verdict table as Markdown
+    (``--format markdown``, for a CI job summary or a pull-request comment; ``-o`` writes it to a file, and ``-o
+    "$GITHUB_STEP_SUMMARY"`` appends). Stored scenarios that today's schema no longer takes are reported as stored,
+    each with a warning line."""
     from benchsuite import collect
-    from benchsuite.report import write_report
     from benchsuite.storage import read_results
 
     path = Path(args.results_file)
     try:
         data = read_results(path)
-        out = write_report(path, out=Path(args.output) if args.output else None)
+        if args.format == "markdown":
+            out = _write_markdown(data, args.output)
+        else:
+            from benchsuite.report import write_report
+
+            out = write_report(path, out=Path(args.output) if args.output else None)
     except ValueError as exc:  # ResultsError: one line naming the file
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for spec in collect.scenario_specs(data).values():
         for problem in spec.problems:
             print(f"warning: {path}: {problem}", file=sys.stderr)
-    print(out)
+    if out:
+        print(out)
     return 0
+
+
+def _write_markdown(data: dict, output: str | None) -> str | None:
+    """Print the Markdown summary, or append it to ``output`` (GitHub's job summary file is appended to); return the
+    file written, if any."""
+    from benchsuite.report.overview import markdown_summary
+
+    text = markdown_summary(data)
+    if not output:
+        sys.stdout.write(text)
+        return None
+    with open(output, "a", encoding="utf-8") as handle:
+        handle.write(text)
+    return output
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -137,9 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when a difference's 95 %% interval lies wholly beyond this, e.g. time_per_step:+10%% "
                         "(time_per_step, time_to_target, throughput; + for an increase, - for a drop); repeatable")
     p.set_defaults(func=cmd_compare)
-    p = sub.add_parser("report", help="rebuild the HTML report of a results file")
+    p = sub.add_parser("report", help="rebuild the HTML report of a results file, or print its verdicts as Markdown")
     p.add_argument("results_file")
-    p.add_argument("-o", "--output", help="output HTML (default: reports/<machine-id>_<run-id>.html)")
+    p.add_argument("--format", choices=("html", "markdown"), default="html",
+                   help="html: the full report; markdown: the verdict table, for CI job summaries (default: html)")
+    p.add_argument("-o", "--output", help="output file (html default: reports/<machine-id>_<run-id>.html; markdown "
+                                          "default: stdout; a markdown file is appended to)")
     p.set_defaults(func=cmd_report)
     return parser
 

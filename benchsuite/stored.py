@@ -46,22 +46,6 @@ class StoredScenario:
         """Axis → label that makes a case a baseline (as :meth:`ScenarioSpec.baseline_labels`)."""
         return dict(self.baseline) or {axis: labels[0] for axis, labels in self.axes.items()}
 
-    @property
-    def summary(self) -> str:
-        """One line on what was trained: ``mnist1d · mlp 256-256 · adam lr 0.001 · batch 128``."""
-        workload, train = self.raw.get("workload") or {}, self.raw.get("train") or {}
-        dataset, model = _name(workload.get("dataset")), workload.get("model") or {}
-        width = "-".join(str(w) for w in model.get("hidden") or model.get("channels") or []) if isinstance(model, dict) else ""
-        optimizer = train.get("optimizer") or "adam"
-        lr = (optimizer.get("lr") if isinstance(optimizer, dict) else None) or train.get("lr")
-        parts = [dataset, f"{_name(model)} {width}".strip(), f"{_name(optimizer)} lr {lr:g}" if lr else _name(optimizer),
-                 f"batch {train.get('batch_size', '?')}"]  # fmt: skip
-        return " · ".join(p for p in parts if p)
-
-
-def _name(value: Any) -> str:
-    return value.get("name", "?") if isinstance(value, dict) else str(value or "?")
-
 
 def stored_scenario(key: str, raw: Any) -> StoredScenario:
     """Read one stored spec: validated whole when today's schema takes it, else part by part."""

@@ -134,3 +134,55 @@ def test_gpu_report_tells_device_memory_from_the_runs_own_memory_and_names_the_s
                    "input stall % of timed (GPU idle for data; CPU: host wait)", "MFU %"):  # fmt: skip
         assert f"<th>{header}</th>" in table
     assert "<td>30,000</td><td>900.0</td><td>1,024</td>" in table and "<td>41.0</td>" in table
+
+
+def test_markdown_summary_of_a_fixture_results_file():
+    from benchsuite.report.overview import markdown_summary
+
+    data = results_data()
+    data["benchsuite"]["scenarios"]["tiny"]["claims"][0]["says"] = "Xavier | He is faster"  # a pipe inside a cell
+    lines = markdown_summary(data).splitlines()
+    assert lines[0] == "### benchsuite: cpu-test-2c"
+    assert lines[4:7] == [
+        "| scenario | claim | verdict | effect [interval] | n |",
+        "| --- | --- | --- | --- | --- |",
+        "| tiny | Xavier \\| He is faster | **held** | init=xavier_uniform vs init=default: 2× [1.54×, ∞] | 4 vs 4 |",
+    ]
+    assert lines[8].startswith("Verdicts: held 1 (of 1 claims).")
+
+
+def test_report_cli_prints_markdown_or_appends_it_to_the_job_summary(tmp_path, capsys):
+    from benchsuite.cli import main
+
+    results = tmp_path / "r.json"
+    results.write_text(json.dumps(results_data()))
+    assert main(["report", str(results), "--format", "markdown"]) == 0
+    printed = capsys.readouterr().out
+    assert "| tiny | Xavier is faster | **held** |" in printed
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("## earlier step\n")
+    assert main(["report", str(results), "--format", "markdown", "-o", str(summary)]) == 0
+    text = summary.read_text()
+    assert text.startswith("## earlier step\n") and text.count("| tiny | Xavier is faster |") == 1
+
+
+def test_first_screen_is_hardware_then_every_claim_then_contents():
+    html = render_report(results_data())
+    order = [html.index(mark) for mark in ('id="hardware"', 'id="claims"', 'id="contents"', '<h2 id="tiny">',
+                                           'id="method"')]  # fmt: skip
+    assert order == sorted(order)
+    overview = html[html.index('id="claims"'):html.index('id="contents"')]
+    assert '<a href="#tiny">tiny</a>' in overview and "Xavier is faster" in overview and "<td>4 vs 4</td>" in overview
+    assert "init=xavier_uniform vs init=default: 2× [1.54×, ∞]" in overview
+    contents = html[html.index('id="contents"'):html.index('<h2 id="tiny">')]
+    assert ('<a href="#tiny">tiny</a> — MLP 8-16-10 on random tensors of shape 1×8, 64 samples, SGD with momentum 0.9 '
+            'lr 0.05, batch 16, up to 2 epochs, target validation accuracy ≥ 0.99 (1 claim)') in contents
+
+
+def test_sources_of_old_results_are_cited_and_linked_never_a_private_path():
+    data = results_data()
+    data["benchsuite"]["scenarios"]["tiny"]["source"] = "../shared/references/000_3b263d6e4a991302.txt (10x faster)"
+    html = render_report(data)
+    assert "shared/references" not in html
+    assert ('Piotr Skalski, Featurespace, 2022, <a href="https://www.featurespace.com/newsroom/accelerating-neural-'
+            'network-training-with-large-and-precise-gradient-steps/">') in html

@@ -14,7 +14,7 @@ import jinja2
 
 from benchsuite import analysis, collect, effects, verdicts
 from benchsuite.metrics import METRICS
-from benchsuite.report import figures
+from benchsuite.report import figures, overview, words
 from benchsuite.report.filters import FILTERS
 from benchsuite.storage import atomic_write_text, read_results, report_path
 
@@ -34,6 +34,7 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
     blocked = collect.blocked_by_seed(data)
     summary = analysis.case_summary(runs, specs, blocked) if not runs.empty else None
     ratios = analysis.step_time_ratios(blocks) if not blocks.empty else None
+    device_type = str(data.get("machine_info", {}).get("benchsuite", {}).get("device", "cpu")).split(":")[0]
     sections = []
     for name, spec in specs.items():
         mine = runs[runs["scenario"] == name] if not runs.empty else runs
@@ -45,6 +46,7 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
         timing = ratios[ratios["scenario"] == name] if ratios is not None else None
         sections.append({
             "spec": spec, "metric": metric,
+            "workload": words.workload_text(spec.raw, device_type), "varies": words.matrix_text(spec.raw, device_type),
             "cases": cases.to_dict("records"),
             "batch_svgs": _batch_figures(cases, name) if "axis_batch_size" in cases and cases["axis_batch_size"].notna().all() else [],
             **_scaling(cases, mine, spec, name),
@@ -115,13 +117,15 @@ def render_report(data: dict[str, Any], source: str = "") -> str:
     """The whole self-contained HTML report of one results file's data."""
     runs = collect.runs_frame(data)
     noise = analysis.noise_summary(runs) if not runs.empty else {"n_runs": 0}
+    sections = scenario_sections(data)
     return _ENV.get_template("report.html.j2").render(
         hardware=collect.hardware_summary(data),
         run_id=data.get("benchsuite", {}).get("run_id", "?"),
         run_order=collect.run_order(data),
         noise=noise, too_noisy=analysis.too_noisy(noise),
         scenario_errors=data.get("benchsuite", {}).get("scenario_errors", []),
-        sections=scenario_sections(data),
+        sections=sections,
+        overview=[row for s in sections for row in overview.rows_of(s["spec"].name, s["verdicts"])],
         alpha=effects.ALPHA,
         metrics=METRICS,
         source=source,

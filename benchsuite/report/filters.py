@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
+
+from markupsafe import Markup, escape
+
+from benchsuite.references import cite_source
 
 DASH = "—"
 
@@ -97,7 +102,18 @@ def fmt_reach(k: Any, n: Any, low: Any, high: Any) -> str:
     return f"{k}/{n} ({100 * low:.0f}–{100 * high:.0f} %)" if not _missing(low) else f"{k}/{n}"
 
 
+_URL = re.compile(r"https?://[^\s<>\"')]+[^\s<>\"').,;]")
+
+
+def fmt_source(text: Any) -> Markup:
+    """A scenario's ``source`` as HTML a reader can follow: private reference paths of older results replaced by
+    their citation (:func:`benchsuite.references.cite_source`), the text escaped, URLs made links."""
+    cited = escape(cite_source(str(text or "")))
+    return Markup(_URL.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', str(cited)))
+
+
 FILTERS = {
+    "source": fmt_source,
     "num": fmt_num,
     "seconds": fmt_seconds,
     "spread": fmt_spread,

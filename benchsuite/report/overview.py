@@ -1,0 +1,88 @@
+"""The overview every reader sees first: one row per claim (scenario, claim, verdict, effect with interval, n), for
+the HTML report's first screen and as Markdown for a CI job summary or a pull-request comment.
+
+Markdown follows GitHub Flavored Markdown tables (https://github.github.com/gfm/#tables-extension-): one header row, a
+delimiter row, ``|`` inside a cell escaped as ``\\|``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from benchsuite import collect, verdicts
+from benchsuite.metrics import METRICS
+from benchsuite.report.filters import fmt_effect
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One claim's line of the overview.
+
+    Attributes:
+        scenario: the scenario's name (the anchor of its section).
+        says: the claim in words.
+        verdict: ``held``, ``smaller than claimed``, ``inconclusive``, ``refuted`` or ``not run``.
+        effects: every compared pair's effect with its interval, ``case vs against: 1.62× [1.41×, 1.80×]``.
+        n: runs (or seed pairs, or block pairs) behind each side, ``5 vs 5``, ``8 seed pairs``.
+        metric: what the claim measures, in words.
+    """
+
+    scenario: str
+    says: str
+    verdict: str
+    effects: tuple[str, ...]
+    n: str
+    metric: str
+
+
+def _n_text(effect: verdicts.PairEffect) -> str:
+    if effect.source == "runs":
+        return f"{effect.n} vs {effect.n_against}"
+    return f"{effect.n} {'block' if effect.source == 'paired blocks' else 'seed'} pairs"
+
+
+def rows_of(scenario: str, judged: list[verdicts.Verdict]) -> list[ClaimRow]:
+    """The overview rows of one scenario's judged claims."""
+    rows = []
+    for verdict in judged:
+        pairs = verdict.pairs
+        effects = tuple(f"{p.effect.case_id} vs {p.effect.against_id}: {fmt_effect(p.effect)}" for p in pairs)
+        n = ", ".join(sorted({_n_text(p.effect) for p in pairs})) or "0"
+        rows.append(ClaimRow(scenario, verdict.claim.says, verdict.label, effects, n, METRICS[verdict.claim.metric].words))
+    return rows
+
+
+def claim_rows(data: dict[str, Any]) -> list[ClaimRow]:
+    """Every claim of every scenario in a results file's data, in scenario order."""
+    runs, specs, blocks = collect.runs_frame(data), collect.scenario_specs(data), collect.blocks_frame(data)
+    if runs.empty:
+        return []
+    blocked = collect.blocked_by_seed(data)
+    return [row for name, spec in specs.items() if (runs["scenario"] == name).any()
+            for row in rows_of(name, verdicts.claim_verdicts(runs, spec, blocks, blocked))]  # fmt: skip
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_summary(data: dict[str, Any]) -> str:
+    """The hardware line and the verdict table of a results file's data, as GitHub Flavored Markdown."""
+    hw = collect.hardware_summary(data)
+    run_id = data.get("benchsuite", {}).get("run_id", "?")
+    lines = [f"### benchsuite: {hw['machine_id']}", "",
+             f"Run `{run_id}` on {hw['device']}: {hw['cpu']}; GPU {hw['gpu']}; torch {hw['torch']}; commit "
+             f"`{hw['commit']}`.", ""]  # fmt: skip
+    rows = claim_rows(data)
+    if not rows:
+        return "\n".join([*lines, "No claims were judged (no benchmarked runs)."]) + "\n"
+    lines += ["| scenario | claim | verdict | effect [interval] | n |", "| --- | --- | --- | --- | --- |"]
+    for row in rows:
+        effects = "<br>".join(_cell(e) for e in row.effects) or "—"
+        lines.append(f"| {row.scenario} | {_cell(row.says)} | **{row.verdict}** | {effects} | {row.n} |")
+    counts = {v: sum(r.verdict == v for r in rows) for v in dict.fromkeys(r.verdict for r in rows)}
+    lines += ["", "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" (of {len(rows)} claims). "
+              "Intervals are 95 % after Holm correction (90 % for equivalence and no-loss claims); n is runs per side, or "
+              "seed or block pairs."]  # fmt: skip
+    return "\n".join(lines) + "\n"

