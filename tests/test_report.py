@@ -104,7 +104,24 @@ def test_batch_size_scenarios_get_time_to_target_and_throughput_against_batch():
     })  # fmt: skip
     svg = figures.batch_figure(summary, "ttt_median_s", "time-to-target (s)", "t", band=("ttt_min_s", "ttt_max_s"))
     assert svg.startswith("<svg") and "lr_scaling" not in svg.split("<svg", 1)[0]
-    assert ">4096<" in svg and ">linear<" in svg and ">sqrt<" in svg  # ticks and legend as text
+    assert ">4096<" in svg and ">lr_scaling=linear<" in svg and ">lr_scaling=sqrt<" in svg  # ticks and legend as text
+
+
+def test_cases_on_two_axes_get_one_panel_per_value_of_the_smaller_axis_and_the_legend_outside():
+    import pandas as pd
+
+    from benchsuite.report import figures
+
+    axes_of = {f"batch_size={b}-lr_scaling={r}": {"batch_size": str(b), "lr_scaling": r}
+               for r in ("linear", "sqrt") for b in (32, 128, 4096)}  # fmt: skip
+    assert figures.facet_axis(axes_of) == "lr_scaling"
+    assert figures.facet_axis({"init=a": {"init": "a"}, "init=b": {"init": "b"}}) is None
+    bands = pd.DataFrame([{"case_id": c, "timed_s": t, "mean": 0.1 * t, "low": 0.0, "high": 0.2 * t}
+                          for c in axes_of for t in (0.0, 1.0, 2.0)])  # fmt: skip
+    svg = figures.curve_figure(bands, "val_accuracy", 0.6, "bs", axes_of)
+    assert svg.count(">lr_scaling=linear<") == 1 and svg.count(">lr_scaling=sqrt<") == 1  # panel titles
+    assert svg.count(">batch_size=4096<") == 1  # one legend entry per line, shared by the panels
+    assert ">validation accuracy (fraction correct)<" in svg and ">timed training time (s)<" in svg
 
 
 def test_cpu_report_shows_cpu_telemetry_and_hides_gpu_columns():

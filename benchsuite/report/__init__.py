@@ -59,7 +59,8 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
             "verdicts": verdicts.claim_verdicts(runs, spec, blocks, blocked),
             "step_timing": timing.to_dict("records") if timing is not None and not timing.empty else [],
             "step_timing_svg": figures.step_time_figure(timing, name) if timing is not None and not timing.empty else None,
-            "curve_svg": figures.curve_figure(bands, metric, spec.target.value if spec.target else None, name),
+            "curve_svg": figures.curve_figure(bands, metric, spec.target.value if spec.target else None, name,
+                                              _axes_of(cases)),
             "ttt_svg": figures.ttt_figure(mine, name) if mine["time_to_target_s"].notna().any() else None,
         })  # fmt: skip
     return sections
@@ -102,6 +103,12 @@ def _scaling(cases, runs, spec, name: str) -> dict[str, Any]:
     fixed = ((spec.raw.get("train") or {}).get("fixed_batch") or "global") if hasattr(spec, "raw") else "global"
     return {"scaling": table.to_dict("records"), "scaling_fixed": fixed,
             "scaling_svg": figures.scaling_figure(table, name, fixed)}  # fmt: skip
+
+
+def _axes_of(cases) -> dict[str, dict[str, str]]:
+    """Case id → its matrix axis → label, from the case summary's ``axis_*`` columns."""
+    columns = [c for c in cases.columns if c.startswith("axis_") and cases[c].notna().all()]
+    return {r["case_id"]: {c.removeprefix("axis_"): str(r[c]) for c in columns} for r in cases.to_dict("records")}
 
 
 def _batch_figures(cases, name: str) -> list[str]:

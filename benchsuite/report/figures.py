@@ -30,23 +30,70 @@ def to_svg(fig: Figure) -> str:
     return text[text.index("<svg") :]
 
 
-def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: str) -> str:
-    """Validation ``metric`` against timed training seconds: per case the mean over seeds and a min–max band.
+#: Axis labels with units, by validation metric.
+METRIC_LABELS = {"val_accuracy": "validation accuracy (fraction correct)", "val_loss": "validation loss (nats)"}
 
-    ``bands`` holds columns case_id, timed_s, mean, low, high (see :func:`benchsuite.analysis.curve_bands`).
+
+def legend_outside(fig: Figure, ax, fontsize: int = 8) -> None:
+    """The legend of ``ax``'s lines to the right of the figure, never over the data (``bbox_inches="tight"`` keeps
+    it in the SVG)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles and len(handles) <= MAX_LEGEND:
+        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 0.95), fontsize=fontsize, frameon=False)
+
+
+def facet_axis(axes_of: dict[str, dict[str, str]]) -> str | None:
+    """The matrix axis to draw one panel per value of: the one with the fewest values (two or more), when cases
+    vary on two axes or more; None otherwise (one panel)."""
+    names = list(dict.fromkeys(a for axes in axes_of.values() for a in axes))
+    if len(names) < 2:
+        return None
+    counts = {a: len({axes.get(a) for axes in axes_of.values()}) for a in names}
+    return min((a for a in names if counts[a] >= 2), key=lambda a: counts[a], default=None)
+
+
+def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: str,
+                 axes_of: dict[str, dict[str, str]] | None = None) -> str:  # fmt: skip
+    """Validation ``metric`` against timed training seconds: per case the mean over seeds and a min–max band; with
+    cases on two axes or more, one panel per value of :func:`facet_axis` (lines: the other axes), legend outside.
+
+    ``bands`` holds columns case_id, timed_s, mean, low, high (see :func:`benchsuite.analysis.curve_bands`);
+    ``axes_of`` maps each case id to its axis → label.
     """
+    axes_of = axes_of or {}
+    facet = facet_axis(axes_of)
+    cases = list(dict.fromkeys(bands["case_id"]))
+    panel_of = {c: axes_of.get(c, {}).get(facet, "") if facet else "" for c in cases}
+    line_of = {c: "-".join(f"{a}={v}" for a, v in axes_of.get(c, {}).items() if a != facet) or c for c in cases}
+    panels, lines = list(dict.fromkeys(panel_of.values())), list(dict.fromkeys(line_of.values()))
+    colors = dict(zip(lines, palette(len(lines))))
+    ncols = min(len(panels), 3)
+    nrows = -(-len(panels) // ncols)
     with sns.axes_style(STYLE):
-        fig = Figure(figsize=(8, 4.2))
-        ax = fig.subplots()
-        colors = palette(bands["case_id"].nunique())
-        for color, (case_id, g) in zip(colors, bands.groupby("case_id", sort=False)):
-            ax.plot(g["timed_s"], g["mean"], color=color, label=case_id, linewidth=1.6)
-            ax.fill_between(g["timed_s"], g["low"], g["high"], color=color, alpha=0.18, linewidth=0)
-        if target is not None:
-            ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g}")
-        ax.set(xlabel="timed training seconds (evaluation excluded)", ylabel=metric, title=title)
-        if bands["case_id"].nunique() <= MAX_LEGEND:
-            ax.legend(fontsize=8, loc="best")
+        fig = Figure(figsize=(8 if ncols == 1 else 3.6 * ncols, 3.6 * nrows + 0.6))
+        grid = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
+        for ax, panel in zip(grid.flat, panels):
+            for case_id, g in bands.groupby("case_id", sort=False):
+                if panel_of[case_id] != panel:
+                    continue
+                color = colors[line_of[case_id]]
+                ax.plot(g["timed_s"], g["mean"], color=color, label=line_of[case_id], linewidth=1.6)
+                ax.fill_between(g["timed_s"], g["low"], g["high"], color=color, alpha=0.18, linewidth=0)
+            if target is not None:
+                ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g}")
+            ax.set(xlabel="timed training time (s)", title=f"{facet}={panel}" if facet else "")
+        for ax in grid.flat[len(panels):]:
+            ax.set_visible(False)
+        for ax in grid[:, 0]:
+            ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+        fig.suptitle(f"{title}: {METRIC_LABELS.get(metric, metric).split(' (')[0]} over training "
+                     "(mean over seeds, band min–max; evaluation excluded)", fontsize=10)  # fmt: skip
+        by_label = {}
+        for ax in grid.flat[: len(panels)]:
+            by_label.update(dict(zip(*reversed(ax.get_legend_handles_labels()))))
+        if len(by_label) <= MAX_LEGEND:
+            fig.legend(list(by_label.values()), list(by_label.keys()), loc="upper left", bbox_to_anchor=(1.0, 0.92),
+                       fontsize=8, frameon=False)  # fmt: skip
     return to_svg(fig)
 
 
@@ -60,7 +107,7 @@ def ttt_figure(runs: pd.DataFrame, title: str) -> str:
         sns.stripplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, size=5, alpha=0.7)
         sns.pointplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, estimator="median",
                       errorbar=None, linestyle="none", marker="|", markersize=18, color="black")  # fmt: skip
-        ax.set(xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="", title=title)
+        ax.set(xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="", title=f"{title}: time-to-target per seed")
     return to_svg(fig)
 
 
@@ -72,7 +119,8 @@ def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: t
     """
     data = summary.assign(batch=summary["axis_batch_size"].astype(int))
     others = [c for c in data.columns if c.startswith("axis_") and c != "axis_batch_size" and data[c].notna().all()]
-    data["line"] = data[others].astype(str).agg(" ".join, axis=1) if others else "all"
+    labelled = data[others].astype(str).apply(lambda col: col.name.removeprefix("axis_") + "=" + col)
+    data["line"] = labelled.agg("-".join, axis=1) if others else "all"
     with sns.axes_style(STYLE):
         fig = Figure(figsize=(8, 3.8))
         ax = fig.subplots()
@@ -83,8 +131,8 @@ def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: t
             ax.errorbar(g["batch"], g[y], yerr=err, color=color, marker="o", capsize=3, label=line)
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted(data["batch"].unique()), [str(b) for b in sorted(data["batch"].unique())])
-        ax.set(xlabel="global batch size", ylabel=ylabel, title=title)
-        ax.legend(fontsize=8)
+        ax.set(xlabel="global batch size (samples per step, log scale)", ylabel=ylabel, title=title)
+        legend_outside(fig, ax)
     return to_svg(fig)
 
 
@@ -110,8 +158,7 @@ def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:
             ax.set(ylabel=TIMELINE_METRICS[metric])
         axes[0].set_title(f"{title}: telemetry over the run (first seed of each case)")
         axes[-1].set(xlabel="wall seconds since the run's first sample (evaluations included)")
-        if first["case_id"].nunique() <= MAX_LEGEND:
-            axes[0].legend(fontsize=7, ncol=2)
+        legend_outside(fig, axes[0], fontsize=7)
     return to_svg(fig)
 
 
