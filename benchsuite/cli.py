@@ -1,4 +1,4 @@
-"""``benchsuite`` command line: ``schema``, ``validate``, ``list``, ``report``.
+"""``benchsuite`` command line: ``schema``, ``validate``, ``list``, ``report``, ``compare``, ``nearest``.
 
 Errors are printed as one clear message each (file, field, value) with exit status 1; never a traceback.
 """
@@ -135,6 +135,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if breaches else 0
 
 
+def cmd_nearest(args: argparse.Namespace) -> int:
+    """Print the reference folder nearest in hardware to a results file (CI compares against it); the reason goes
+    to stderr. Exit 1 with one line when no reference has the same device type or the file cannot be read."""
+    from benchsuite.nearest import nearest_reference
+
+    try:
+        found = nearest_reference(Path(args.results_file), Path(args.references))
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if found is None:
+        print(f"no reference under {args.references} has this device type", file=sys.stderr)
+        return 1
+    kind = "the same hardware" if found.same_hardware else "other hardware"
+    print(f"nearest reference: {found.folder} ({kind}; {found.reason})", file=sys.stderr)
+    print(found.folder)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchsuite", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when a difference's 95 %% interval lies wholly beyond this, e.g. time_per_step:+10%% "
                         "(time_per_step, time_to_target, throughput; + for an increase, - for a drop); repeatable")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("nearest", help="the committed reference run nearest in hardware to a results file")
+    p.add_argument("results_file")
+    p.add_argument("--references", default="results", help="folder of results/<machine-id>/ folders (default: results)")
+    p.set_defaults(func=cmd_nearest)
     p = sub.add_parser("report", help="rebuild the HTML report of a results file, or print its verdicts as Markdown")
     p.add_argument("results_file")
     p.add_argument("--format", choices=("html", "markdown"), default="html",

@@ -32,9 +32,13 @@ class Reference:
 REFERENCES: dict[str, Reference] = {
     "000_3b263d6e4a991302": Reference(
         "Accelerating neural network training with large and precise gradient steps", "Piotr Skalski, Featurespace",
-        2022, "https://www.featurespace.com/newsroom/accelerating-neural-network-training-with-large-and-precise-gradient-steps/",
+        2022,
+        "https://www.featurespace.com/newsroom/"
+        "accelerating-neural-network-training-with-large-and-precise-gradient-steps/",
     ),
-    "003_c655ebf673bb9c89": Reference("Training Time Speed Ups", "a WordPress.com blog post (author and date not given)"),
+    "003_c655ebf673bb9c89": Reference(
+        "Training Time Speed Ups", "a WordPress.com blog post (author and date not given)"
+    ),
     "004_0edf61966bd291ee": Reference(
         None, "an untitled blog post summarising techniques that accelerate training (author and date not given)"
     ),

@@ -27,9 +27,11 @@ def test_batch_scaling_in_words():
 
 def test_resized_models_are_described_at_the_size_that_ran():
     raw = _raw("norm")
-    assert words.matrix_text(raw).startswith("Varies model: mlp = MLP 40-256-256-10, cnn1d = 1-D CNN, channels 32-32-32")
+    assert words.matrix_text(raw).startswith(
+        "Varies model: mlp = MLP 40-256-256-10, cnn1d = 1-D CNN, channels 32-32-32")
     assert words.matrix_text(raw, "cuda").startswith(
-        "Varies model: mlp = MLP 40-4096-4096-10, cnn1d = 1-D CNN, channels 512-512-512, kernel 5, stride 2; norm: none")
+        "Varies model: mlp = MLP 40-4096-4096-10, cnn1d = 1-D CNN, channels 512-512-512, kernel 5, stride 2; "
+        "norm: none")
 
 
 def test_optimizers_schedules_and_techniques_in_words():
@@ -41,7 +43,9 @@ def test_optimizers_schedules_and_techniques_in_words():
         assert "=" not in words.workload_text(raw) and "None" not in words.workload_text(raw)
 
 
-@pytest.mark.parametrize(("lr", "text"), [(1e-3, "1e-3"), (5e-5, "5e-5"), (2.5e-4, "2.5e-4"), (0.02, "0.02"), (0.1, "0.1")])
+@pytest.mark.parametrize(
+    ("lr", "text"), [(1e-3, "1e-3"), (5e-5, "5e-5"), (2.5e-4, "2.5e-4"), (0.02, "0.02"), (0.1, "0.1")]
+)
 def test_lr_text(lr, text):
     assert words.lr_text(lr) == text
 

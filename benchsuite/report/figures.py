@@ -107,7 +107,8 @@ def ttt_figure(runs: pd.DataFrame, title: str) -> str:
         sns.stripplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, size=5, alpha=0.7)
         sns.pointplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, estimator="median",
                       errorbar=None, linestyle="none", marker="|", markersize=18, color="black")  # fmt: skip
-        ax.set(xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="", title=f"{title}: time-to-target per seed")
+        ax.set(xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="",
+               title=f"{title}: time-to-target per seed")  # fmt: skip
     return to_svg(fig)
 
 
@@ -132,12 +133,14 @@ def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: t
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted(data["batch"].unique()), [str(b) for b in sorted(data["batch"].unique())])
         ax.set(xlabel="global batch size (samples per step, log scale)", ylabel=ylabel, title=title)
-        legend_outside(fig, ax)
+        if others:  # one line needs no legend
+            legend_outside(fig, ax)
     return to_svg(fig)
 
 
 TIMELINE_METRICS = {
-    "kernel_busy_pct": "kernel-busy %", "power_w": "power (W)", "mem_used_mib": "device memory in use, all processes (MiB)",
+    "kernel_busy_pct": "kernel-busy %", "power_w": "power (W)",
+    "mem_used_mib": "device memory in use, all processes (MiB)",
     "process_cpu_pct": "process CPU % (of one core)",
 }  # fmt: skip
 

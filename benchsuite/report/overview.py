@@ -49,7 +49,8 @@ def rows_of(scenario: str, judged: list[verdicts.Verdict]) -> list[ClaimRow]:
         pairs = verdict.pairs
         effects = tuple(f"{p.effect.case_id} vs {p.effect.against_id}: {fmt_effect(p.effect)}" for p in pairs)
         n = ", ".join(sorted({_n_text(p.effect) for p in pairs})) or "0"
-        rows.append(ClaimRow(scenario, verdict.claim.says, verdict.label, effects, n, METRICS[verdict.claim.metric].words))
+        words = METRICS[verdict.claim.metric].words
+        rows.append(ClaimRow(scenario, verdict.claim.says, verdict.label, effects, n, words))
     return rows
 
 
@@ -83,6 +84,6 @@ def markdown_summary(data: dict[str, Any]) -> str:
         lines.append(f"| {row.scenario} | {_cell(row.says)} | **{row.verdict}** | {effects} | {row.n} |")
     counts = {v: sum(r.verdict == v for r in rows) for v in dict.fromkeys(r.verdict for r in rows)}
     lines += ["", "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" (of {len(rows)} claims). "
-              "Intervals are 95 % after Holm correction (90 % for equivalence and no-loss claims); n is runs per side, or "
-              "seed or block pairs."]  # fmt: skip
+              "Intervals are 95 % after Holm correction (90 % for equivalence and no-loss claims); n is runs per side, "
+              "or seed or block pairs."]  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -77,12 +77,14 @@ def schedule_text(schedule: Any) -> str | None:
     """``constant lr after a 2-epoch warm-up``, ``one-cycle``, ``lr × 0.1 at epochs 10, 15``; None when constant."""
     s = schedule if isinstance(schedule, dict) else {"name": schedule}
     warm = s.get("warmup_epochs") or 0
-    warmup = f" after a {warm:g}-epoch warm-up" if warm else (f" after {s['warmup_steps']} warm-up steps" if s.get("warmup_steps") else "")
+    steps = s.get("warmup_steps")
+    warmup = f" after a {warm:g}-epoch warm-up" if warm else (f" after {steps} warm-up steps" if steps else "")
     name = s.get("name")
     if name == "onecycle":
         return "one-cycle lr"
     if name == "step":
-        return f"lr × {s.get('gamma', 0.1):g} at epochs {', '.join(f'{m:g}' for m in s.get('milestones_epochs', []))}{warmup}"
+        epochs = ", ".join(f"{m:g}" for m in s.get("milestones_epochs", []))
+        return f"lr × {s.get('gamma', 0.1):g} at epochs {epochs}{warmup}"
     if name == "cosine":
         return f"cosine lr decay{warmup}"
     return f"constant lr{warmup}" if warmup else None
@@ -139,7 +141,8 @@ def workload_text(raw: dict[str, Any], device_type: str = "cpu") -> str:
     target = spec.get("target") or None
     if target:
         sign = "≥" if target.get("higher_is_better", target.get("metric") != "val_loss") else "≤"
-        parts.append(f"target {METRICS.get(target.get('metric'), target.get('metric'))} {sign} {target.get('value'):.2f}")
+        metric = METRICS.get(target.get("metric"), target.get("metric"))
+        parts.append(f"target {metric} {sign} {target.get('value'):.2f}")
     return ", ".join(parts)
 
 
