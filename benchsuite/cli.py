@@ -11,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
+from benchsuite import options
 from benchsuite.matrix import RUN_ORDERS
 from benchsuite.scenario import ScenarioSpec, load_scenarios
 
@@ -166,9 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         if name == "list":
             p.add_argument("--run-order", choices=RUN_ORDERS, default="seed-major",
-                           help="order of the runs, as pytest's --run-order (default: seed-major)")
-            p.add_argument("--run-order-seed", type=int, default=0, metavar="N",
-                           help="seed of the random order (default: 0)")
+                           help="order of the runs, as pytest's --run-order (default: %(default)s)")
+            p.add_argument("--run-order-seed", type=options.non_negative_int, default=0, metavar="N",
+                           help="seed of the random order (default: %(default)s)")
     p = sub.add_parser("compare", help="compare results files or results/<machine-id>/ folders, with a gate")
     p.add_argument("paths", nargs="+", help="results files or folders (a folder: its newest file); the first is A")
     p.add_argument("--all", action="store_true", help="pool every results file of a folder")
@@ -179,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("nearest", help="the committed reference run nearest in hardware to a results file")
     p.add_argument("results_file")
-    p.add_argument("--references", default="results", help="folder of results/<machine-id>/ folders (default: results)")
+    p.add_argument("--references", default="results",
+                   help="folder of results/<machine-id>/ folders (default: %(default)s)")
     p.set_defaults(func=cmd_nearest)
     p = sub.add_parser("report", help="rebuild the HTML report of a results file, or print its verdicts as Markdown")
     p.add_argument("results_file")

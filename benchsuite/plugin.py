@@ -21,37 +21,60 @@ from typing import Any
 
 import pytest
 
+from benchsuite import options
 from benchsuite.matrix import RUN_ORDERS
 
 PLUGIN_NAME = "benchsuite-session"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """benchsuite's options, each validated as it is parsed (:mod:`benchsuite.options`), each help ending with its
+    default."""
     group = parser.getgroup("benchsuite", "benchsuite training-speed scenarios")
     group.addoption("--benchmark", action="store_true", help="train every run fully, write results and a report")
-    group.addoption("--scenarios", default="scenarios", metavar="DIR", help="scenario folder or file")
-    group.addoption("--device", choices=("auto", "cpu", "cuda"), default="auto", help="training device")
-    group.addoption("--results-dir", default="results", metavar="DIR", help="where results/<machine>/ goes")
-    group.addoption("--reports-dir", default="reports", metavar="DIR", help="where HTML reports go")
-    group.addoption("--smoke-steps", type=int, default=3, metavar="N", help="steps per run without --benchmark")
-    group.addoption("--telemetry-interval", type=float, default=0.1, metavar="S",
-                    help="seconds between NVML/psutil samples around each run; 0 turns telemetry off")  # fmt: skip
+    group.addoption("--scenarios", default="scenarios", metavar="DIR",
+                    help="scenario folder or file (default: %(default)s)")
+    group.addoption("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                    help="training device; auto: cuda when available (default: %(default)s)")
+    group.addoption("--results-dir", default="results", metavar="DIR",
+                    help="where results/<machine-id>/ goes (default: %(default)s)")
+    group.addoption("--reports-dir", default="reports", metavar="DIR", help="where HTML reports go (default: %(default)s)")
+    group.addoption("--smoke-steps", type=options.positive_int, default=3, metavar="N",
+                    help="steps per run without --benchmark (default: %(default)s)")
+    group.addoption("--telemetry-interval", type=options.seconds_or_off, default=0.1, metavar="S",
+                    help="seconds between NVML/psutil samples around each run; 0 turns telemetry off "
+                         "(default: %(default)s)")
     group.addoption("--run-order", choices=RUN_ORDERS, default="seed-major",
                     help="order of a scenario's runs: seed-major (every case of seed 0, then seed 1, ...), random "
-                         "(cases shuffled within each seed's block) or case-major (default: seed-major)")  # fmt: skip
-    group.addoption("--run-order-seed", type=int, default=None, metavar="N",
+                         "(cases shuffled within each seed's block) or case-major (default: %(default)s)")
+    group.addoption("--run-order-seed", type=options.non_negative_int, default=None, metavar="N",
                     help="seed of the random run order (default: drawn, and recorded in the results)")
-    group.addoption("--nnodes", type=int, default=1, metavar="N",
-                    help="machines a data-parallel run spreads over; every node runs the same session (default: 1)")
-    group.addoption("--node-rank", type=int, default=0, metavar="R", help="this machine's place among them (default: 0)")
-    group.addoption("--rdzv-endpoint", default=None, metavar="HOST:PORT",
+    group.addoption("--nnodes", type=options.positive_int, default=1, metavar="N",
+                    help="machines a data-parallel run spreads over; every node runs the same session "
+                         "(default: %(default)s)")
+    group.addoption("--node-rank", type=options.non_negative_int, default=0, metavar="R",
+                    help="this machine's place among them, below --nnodes (default: %(default)s)")
+    group.addoption("--rdzv-endpoint", type=options.host_port, default=None, metavar="HOST:PORT",
                     help="c10d rendezvous of a multi-node run (default: a standalone one on this node)")
-    group.addoption("--rank-timeout", type=float, default=900.0, metavar="S",
-                    help="seconds a data-parallel run may take before its ranks are killed (default: 900)")
+    group.addoption("--rank-timeout", type=options.positive_seconds, default=900.0, metavar="S",
+                    help="seconds a data-parallel run may take before its ranks are killed (default: %(default)s)")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    """Refuse modes that could not be trusted or recorded, check options against each other, register the lazy
+    session.
+
+    Raises:
+        pytest.UsageError: ``--benchmark`` with ``--benchmark-disable``, ``--benchmark-skip`` or pytest-xdist;
+            ``--node-rank`` not below ``--nnodes``.
+    """
+    why = options.refusal(config.option, is_xdist_worker=hasattr(config, "workerinput"))
+    if why:
+        raise pytest.UsageError(f"benchsuite refuses {why}")
+    if config.getoption("node_rank") >= config.getoption("nnodes"):
+        raise pytest.UsageError(f"benchsuite: --node-rank {config.getoption('node_rank')} must be below --nnodes "
+                                f"{config.getoption('nnodes')}")
     # One round per run: min = max = median, so pytest-benchmark's table shows the timed region once.
     if config.getoption("benchmark") and config.getoption("benchmark_columns", None) is None:
         config.option.benchmark_columns = ["median", "rounds"]

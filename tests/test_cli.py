@@ -76,3 +76,32 @@ def test_committed_schema_is_current():
         pytest.skip(f"the committed schema was written by another pydantic ({committed.get('$comment')}); "
                     f"this is {pydantic.VERSION}")  # fmt: skip
     assert committed == scenario_schema(), "run: benchsuite schema -o scenarios/scenario.schema.json"
+
+
+def test_cli_help_lists_every_command_and_shows_defaults(capsys):
+    import pytest as _pytest
+
+    from benchsuite.cli import main
+
+    with _pytest.raises(SystemExit) as done:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    for command in ("schema", "validate", "list", "compare", "nearest", "report"):
+        assert command in out
+    with _pytest.raises(SystemExit):
+        main(["list", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "order of the runs, as pytest's --run-order (default: seed-major)" in text
+    assert "seed of the random order (default: 0)" in text
+
+
+def test_cli_refuses_a_bad_value_with_the_rule(capsys):
+    import pytest as _pytest
+
+    from benchsuite.cli import main
+
+    with _pytest.raises(SystemExit) as done:
+        main(["list", "--run-order-seed", "-1"])
+    assert done.value.code == 2
+    assert "argument --run-order-seed: must be a whole number of at least 0, got '-1'" in capsys.readouterr().err

@@ -1,0 +1,110 @@
+"""Command-line values, validated where they are parsed: argparse ``type=`` callables that raise
+``argparse.ArgumentTypeError`` with the rule and the value (pytest-benchmark validates its options the same way), for
+the pytest options and the ``benchsuite`` command alike. Help texts end with the default (``%(default)s``).
+
+Modes in which results could not be trusted or recorded are refused before anything runs (:func:`refusal`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+
+def positive_int(text: str) -> int:
+    """An integer ≥ 1 (steps, nodes).
+
+    Raises:
+        argparse.ArgumentTypeError: anything else, e.g. ``0`` or ``three``.
+    """
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An integer ≥ 0 (a seed, a node rank).
+
+    Raises:
+        argparse.ArgumentTypeError: a negative or non-integer value.
+    """
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, got {text!r}")
+    return value
+
+
+def seconds_or_off(text: str) -> float:
+    """Seconds ≥ 0, finite; 0 turns the thing off (the telemetry sampler).
+
+    Raises:
+        argparse.ArgumentTypeError: a negative, infinite or non-numeric value (a negative interval would make the
+            sampler wait with a negative timeout, a busy loop).
+    """
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or a positive number of seconds, got {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """Seconds > 0, finite (a timeout).
+
+    Raises:
+        argparse.ArgumentTypeError: zero, negative, infinite or non-numeric.
+    """
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def host_port(text: str) -> str:
+    """``HOST:PORT`` with a port from 1 to 65535 (a c10d rendezvous endpoint, as torchrun's ``--rdzv-endpoint``).
+
+    Raises:
+        argparse.ArgumentTypeError: no host, no port, or a port out of range.
+    """
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be HOST:PORT with a port from 1 to 65535, got {text!r}")
+    return text
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, got {text!r}")
+    return value
+
+
+def refusal(option: Any, is_xdist_worker: bool) -> str | None:
+    """Why a ``--benchmark`` session could not be trusted or recorded, or None when it can run.
+
+    ``option`` is pytest's ``config.option``. Refused, as pytest-benchmark itself disables such modes:
+    ``--benchmark-disable`` and ``--benchmark-skip`` (pytest-benchmark then records no statistics, so no run would
+    be written), and pytest-xdist (``-n``, or a worker process): runs would share the machine and disturb each
+    other's clocks, and each worker would write its own partial results file.
+    """
+    if not getattr(option, "benchmark", False):
+        return None
+    if getattr(option, "benchmark_disable", False):
+        return "--benchmark with --benchmark-disable: pytest-benchmark would record nothing, so no run is written"
+    if getattr(option, "benchmark_skip", False):
+        return "--benchmark with --benchmark-skip: every benchmark item would be skipped"
+    if is_xdist_worker or getattr(option, "numprocesses", None) or getattr(option, "dist", "no") != "no":
+        return ("--benchmark under pytest-xdist: parallel runs share the machine and disturb each other's timings, "
+                "and each worker would write its own results; run without -n")
+    return None

@@ -1,0 +1,76 @@
+"""Options are validated where they are parsed, their help shows the default, and modes that could not be trusted
+or recorded are refused (pytest-benchmark's own practice)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from benchsuite import options
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "message"),
+    [(options.seconds_or_off, "-1", "must be 0 (off) or a positive number of seconds, got '-1'"),
+     (options.seconds_or_off, "inf", "must be a finite number of seconds, got 'inf'"),
+     (options.seconds_or_off, "fast", "must be a number of seconds, got 'fast'"),
+     (options.positive_seconds, "0", "must be a positive number of seconds, got '0'"),
+     (options.positive_int, "0", "must be a whole number of at least 1, got '0'"),
+     (options.positive_int, "2.5", "must be a whole number, got '2.5'"),
+     (options.non_negative_int, "-3", "must be a whole number of at least 0, got '-3'"),
+     (options.host_port, "node0", "must be HOST:PORT with a port from 1 to 65535, got 'node0'"),
+     (options.host_port, "node0:70000", "got 'node0:70000'")],
+)  # fmt: skip
+def test_bad_values_are_refused_with_the_rule_and_the_value(parse, text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse(text)
+
+
+def test_good_values_pass():
+    assert options.seconds_or_off("0") == 0.0 and options.seconds_or_off("0.25") == 0.25
+    assert options.positive_int("3") == 3 and options.non_negative_int("0") == 0
+    assert options.host_port("node0.example:29500") == "node0.example:29500" and options.positive_seconds("1e3") == 1000
+
+
+def _option(**kwargs):
+    return SimpleNamespace(**{"benchmark": True, "benchmark_disable": False, "benchmark_skip": False,
+                              "numprocesses": None, "dist": "no", **kwargs})  # fmt: skip
+
+
+def test_untrustworthy_modes_are_refused_only_with_benchmark():
+    assert options.refusal(_option(), is_xdist_worker=False) is None
+    assert "would record nothing" in options.refusal(_option(benchmark_disable=True), False)
+    assert "would be skipped" in options.refusal(_option(benchmark_skip=True), False)
+    assert "pytest-xdist" in options.refusal(_option(numprocesses=2), False)
+    assert "pytest-xdist" in options.refusal(_option(), is_xdist_worker=True)
+    assert options.refusal(_option(benchmark=False, numprocesses=2), False) is None  # smoke runs may use -n
+
+
+def _pytest(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], capture_output=True,
+                          text=True, cwd=cwd)  # fmt: skip
+
+
+def test_pytest_help_shows_every_benchsuite_option_with_its_default(tmp_path):
+    done = _pytest("--help", cwd=tmp_path)
+    text = " ".join(done.stdout.split())
+    for expected in ("--telemetry-interval=S seconds between NVML/psutil samples around each run; 0 turns telemetry "
+                     "off (default: 0.1)", "--smoke-steps=N steps per run without --benchmark (default: 3)",
+                     "--rank-timeout=S", "(default: 900.0)", "--run-order={seed-major,random,case-major}",
+                     "(default: seed-major)", "--scenarios=DIR scenario folder or file (default: scenarios)"):  # fmt: skip
+        assert expected in text
+
+
+def test_bad_option_and_refused_mode_stop_pytest_with_one_clear_line(tmp_path):
+    bad = _pytest("--telemetry-interval", "-1", cwd=tmp_path)
+    assert bad.returncode == 4
+    assert "argument --telemetry-interval: must be 0 (off) or a positive number of seconds, got '-1'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    refused = _pytest("--benchmark", "--benchmark-disable", cwd=tmp_path)
+    assert refused.returncode == 4 and "benchsuite refuses --benchmark with --benchmark-disable" in refused.stderr
+    ranks = _pytest("--nnodes", "2", "--node-rank", "2", cwd=tmp_path)
+    assert ranks.returncode == 4 and "--node-rank 2 must be below --nnodes 2" in ranks.stderr
