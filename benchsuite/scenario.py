@@ -60,18 +60,31 @@ class MatrixSpec(Spec):
     """Axes whose cartesian product gives the cases; each list is non-empty with distinct values."""
 
     model: tuple[ModelSpec, ...] | None = Field(None, min_length=1)
+    """Models to compare (each needs a distinct ``label`` when names repeat)."""
     dropout: tuple[Annotated[float, Field(ge=0.0, lt=1.0)], ...] | None = Field(None, min_length=1)
+    """Dropout probabilities applied to the model."""
     optimizer: tuple[OptimizerSpec, ...] | None = Field(None, min_length=1)
+    """Optimizers to compare."""
     lr_schedule: tuple[ScheduleSpec, ...] | None = Field(None, min_length=1)
+    """Learning-rate schedules to compare."""
     batch_size: tuple[PositiveInt, ...] | None = Field(None, min_length=1)
+    """Global batch sizes to compare."""
     lr_scaling: tuple[LrScaling, ...] | None = Field(None, min_length=1)
+    """LR scaling rules to compare (none, linear, sqrt)."""
     world_size: tuple[PositiveInt, ...] | None = Field(None, min_length=1)
+    """Data-parallel world sizes to compare."""
     loader: tuple[LoaderSpec, ...] | None = Field(None, min_length=1)
+    """Data-serving set-ups to compare."""
     init: tuple[InitName, ...] | None = Field(None, min_length=1)
+    """Weight inits to compare."""
     norm: tuple[NormName, ...] | None = Field(None, min_length=1)
+    """Normalisation layers to compare."""
     prior_bias: tuple[bool, ...] | None = Field(None, min_length=1)
+    """With and without the prior-bias init of the classifier."""
     precision: tuple[PrecisionName, ...] | None = Field(None, min_length=1)
+    """Precisions to compare (fp32, tf32, bf16, fp16)."""
     compile: tuple[bool, ...] | None = Field(None, min_length=1)
+    """With and without torch.compile."""
 
     @field_validator(*_SPEC_AXES, mode="before")
     @classmethod
@@ -98,14 +111,19 @@ class ScenarioSpec(CaseConfig):
     """One scenario file: a base :class:`CaseConfig` plus seeds, a matrix, a baseline and the claims it tests."""
 
     name: str = Field(pattern=SLUG)
+    """Slug of the scenario: the prefix of its test ids and the key of its results."""
     description: str
+    """What the scenario trains and asks, in a few sentences."""
     source: str = ""
     """Paper or article the scenario replicates."""
     seeds: tuple[int, ...] = Field(min_length=1)
+    """Seeds every case runs with (distinct); their count is n per case."""
     matrix: MatrixSpec = MatrixSpec()
+    """Axes whose cartesian product gives the cases."""
     baseline: dict[str, str] = {}
     """Axis → value of the baseline; axes left out vary (one baseline per value of them)."""
     claims: tuple[ClaimSpec, ...] = ()
+    """The published claims the scenario tests, each judged from an effect with its interval."""
     step_timing: StepTimingSpec | None = None
     """Paired, interleaved step-timing blocks of selected cases against a reference (timed apart from the runs)."""
     per_device: dict[Literal["cpu", "cuda"], dict[str, Any]] = {}

@@ -105,3 +105,13 @@ def test_cli_refuses_a_bad_value_with_the_rule(capsys):
         main(["list", "--run-order-seed", "-1"])
     assert done.value.code == 2
     assert "argument --run-order-seed: must be a whole number of at least 0, got '-1'" in capsys.readouterr().err
+
+
+def test_every_scenario_field_is_documented_in_the_schema_editors_read():
+    from benchsuite.cli import scenario_schema
+
+    schema = scenario_schema()
+    undocumented = [f"{name}.{field}" for name, part in [("ScenarioSpec", schema), *schema["$defs"].items()]
+                    for field, prop in part.get("properties", {}).items() if not prop.get("description")]  # fmt: skip
+    assert undocumented == []
+    assert schema["$defs"]["TrainSpec"]["properties"]["max_steps"]["description"].startswith("Training budget in")

@@ -21,7 +21,7 @@ SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 class Spec(BaseModel):
     """Base of every spec: unknown keys are refused, instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def name_shorthand(value: Any) -> Any:

@@ -24,13 +24,16 @@ class TechniquesSpec(Spec):
     compile: bool = False
     """Wrap the model in torch.compile; compilation is timed apart (``compile_s``), outside the timed region."""
     compile_backend: str = Field("inductor", pattern=r"^[a-z_]+$")
+    """torch.compile backend when ``compile`` is on."""
 
 
 class TargetSpec(Spec):
     """Validation quality that defines time-to-target."""
 
     metric: MetricName = "val_accuracy"
+    """Validation metric that defines time-to-target."""
     value: float
+    """The level to reach: at least this accuracy, or at most this loss."""
 
     @model_validator(mode="after")
     def _value_in_range(self) -> TargetSpec:
@@ -50,6 +53,10 @@ class CaseConfig(Spec):
     """Everything one case trains with: the base configuration with the case's axis values applied."""
 
     workload: WorkloadSpec
+    """Dataset and model."""
     train: TrainSpec
+    """Optimizer, schedule, batch, budget and evaluation."""
     techniques: TechniquesSpec = TechniquesSpec()
+    """Init, normalisation, precision, prior bias, compile."""
     target: TargetSpec | None = None
+    """The validation level that defines time-to-target; none for throughput-only scenarios."""

@@ -17,6 +17,7 @@ class _Optimizer(Spec):
     lr: PositiveFloat | None = None
     """Base learning rate of this optimizer; overrides ``train.lr`` (optimizers need different lrs)."""
     weight_decay: NonNegativeFloat = 0.0
+    """L2 penalty added to the gradient (AdamW: decoupled decay, Loshchilov & Hutter 2019)."""
     label: str | None = Field(None, pattern=SLUG)
     """Name in case ids; defaults to ``name``."""
 
@@ -25,8 +26,11 @@ class SgdSpec(_Optimizer):
     """SGD with optional (Nesterov) momentum (torch.optim.SGD)."""
 
     name: Literal["sgd"]
+    """Selects torch.optim.SGD."""
     momentum: float = Field(0.9, ge=0.0, lt=1.0)
+    """Momentum factor (0 is plain SGD)."""
     nesterov: bool = False
+    """Nesterov momentum (Sutskever et al. 2013); needs momentum > 0."""
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> SgdSpec:
@@ -39,36 +43,52 @@ class AdagradSpec(_Optimizer):
     """AdaGrad (Duchi et al. 2011; torch.optim.Adagrad)."""
 
     name: Literal["adagrad"]
+    """Selects torch.optim.Adagrad."""
     lr_decay: NonNegativeFloat = 0.0
+    """Learning-rate decay per step (torch's lr_decay)."""
     initial_accumulator_value: NonNegativeFloat = 0.0
+    """Starting value of the sum of squared gradients."""
     eps: PositiveFloat = 1e-10
+    """Added to the denominator for numerical stability."""
 
 
 class RmspropSpec(_Optimizer):
     """RMSProp (Tieleman & Hinton 2012; torch.optim.RMSprop)."""
 
     name: Literal["rmsprop"]
+    """Selects torch.optim.RMSprop."""
     alpha: float = Field(0.99, gt=0.0, lt=1.0)
+    """Smoothing constant of the running mean of squared gradients."""
     eps: PositiveFloat = 1e-8
+    """Added to the denominator for numerical stability."""
     momentum: float = Field(0.0, ge=0.0, lt=1.0)
+    """Momentum factor."""
     centered: bool = False
+    """Normalise by the estimated variance of the gradient instead of its second moment."""
 
 
 class AdamSpec(_Optimizer):
     """Adam (Kingma & Ba 2015); ``weight_decay`` is L2 added to the gradient."""
 
     name: Literal["adam"]
+    """Selects torch.optim.Adam."""
     betas: Betas = (0.9, 0.999)
+    """Decay rates of the first and second moment estimates."""
     eps: PositiveFloat = 1e-8
+    """Added to the denominator for numerical stability."""
 
 
 class AdamwSpec(_Optimizer):
     """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019)."""
 
     name: Literal["adamw"]
+    """Selects torch.optim.AdamW."""
     betas: Betas = (0.9, 0.999)
+    """Decay rates of the first and second moment estimates."""
     eps: PositiveFloat = 1e-8
+    """Added to the denominator for numerical stability."""
     weight_decay: NonNegativeFloat = 0.01
+    """Decoupled weight decay (torch's default 0.01)."""
 
 
 OptimizerSpec = Annotated[
@@ -84,6 +104,7 @@ class _WarmupSchedule(Spec):
     warmup_epochs: NonNegativeFloat = 0.0
     """The same warm-up given in epochs (converted with the case's steps per epoch)."""
     label: str | None = Field(None, pattern=SLUG)
+    """Name in case ids; defaults to ``name``."""
 
     @model_validator(mode="after")
     def _one_warmup_unit(self) -> _WarmupSchedule:
@@ -96,14 +117,18 @@ class ConstantSchedule(_WarmupSchedule):
     """Constant learning rate (after the optional warm-up)."""
 
     name: Literal["constant"]
+    """Selects a constant learning rate."""
 
 
 class StepSchedule(_WarmupSchedule):
     """Step drops: multiply the lr by ``gamma`` at each milestone (torch's MultiStepLR)."""
 
     name: Literal["step"]
+    """Selects step drops (torch.optim.lr_scheduler.MultiStepLR)."""
     milestones_epochs: tuple[PositiveFloat, ...] = Field(min_length=1)
+    """Epochs at which the lr is multiplied by ``gamma``, strictly increasing."""
     gamma: float = Field(0.1, gt=0.0, lt=1.0)
+    """Factor applied at each milestone."""
 
     @field_validator("milestones_epochs")
     @classmethod
@@ -118,18 +143,26 @@ class CosineSchedule(_WarmupSchedule):
     Hutter 2017, without restarts)."""
 
     name: Literal["cosine"]
+    """Selects cosine decay after the warm-up."""
     min_lr_ratio: float = Field(0.0, ge=0.0, lt=1.0)
+    """Final lr as a fraction of the lr, reached at the end of the budget."""
 
 
 class OneCycleSchedule(Spec):
     """One-cycle policy (Smith & Topin 2019) as torch's OneCycleLR with the case's lr as ``max_lr``."""
 
     name: Literal["onecycle"]
+    """Selects torch.optim.lr_scheduler.OneCycleLR."""
     pct_start: float = Field(0.3, gt=0.0, lt=1.0)
+    """Share of the budget spent raising the lr to its maximum."""
     div_factor: PositiveFloat = 25.0
+    """Initial lr = max lr / div_factor."""
     final_div_factor: PositiveFloat = 1e4
+    """Final lr = initial lr / final_div_factor."""
     anneal_strategy: Literal["cos", "linear"] = "cos"
+    """Shape of both phases: cosine or linear."""
     label: str | None = Field(None, pattern=SLUG)
+    """Name in case ids; defaults to ``name``."""
 
 
 ScheduleSpec = Annotated[
@@ -145,18 +178,24 @@ class PreloadedLoader(Spec):
     """Batches gathered from tensors already on the training device (no input pipeline)."""
 
     name: Literal["preloaded"]
+    """Selects batches gathered from tensors on the device."""
     label: str | None = Field(None, pattern=SLUG)
+    """Name in case ids; defaults to ``name``."""
 
 
 class DataLoaderSpec(Spec):
     """A torch ``DataLoader`` over CPU tensors, copied to the device each step (torch.utils.data docs)."""
 
     name: Literal["dataloader"]
+    """Selects a torch.utils.data.DataLoader."""
     num_workers: NonNegativeInt = 0
+    """Worker processes that load batches (0: in the training process)."""
     pin_memory: bool = False
+    """Page-locked host memory, so copies to a GPU can be asynchronous (CUDA only)."""
     prefetch_factor: PositiveInt | None = None
     """Batches each worker loads ahead (needs num_workers > 0; torch's default is 2)."""
     label: str | None = Field(None, pattern=SLUG)
+    """Name in case ids; defaults to ``name``."""
 
     @model_validator(mode="after")
     def _prefetch_needs_workers(self) -> DataLoaderSpec:
@@ -172,9 +211,11 @@ class TrainSpec(Spec):
     """Base training configuration. At least one of ``max_epochs`` and ``max_steps`` bounds the budget."""
 
     optimizer: OptimizerSpec = AdamSpec(name="adam")
+    """The optimizer and its settings (a name alone takes the defaults)."""
     lr: PositiveFloat = 1.0e-3
     """Base learning rate (at ``base_batch_size`` when a scaling rule is used)."""
     lr_schedule: ScheduleSpec = ConstantSchedule(name="constant")
+    """The learning-rate schedule (a name alone takes the defaults)."""
     batch_size: PositiveInt = 128
     """The global batch (``fixed_batch: global``, split across the ranks) or each rank's (``per_device``)."""
     world_size: PositiveInt = 1
@@ -190,7 +231,9 @@ class TrainSpec(Spec):
     base_batch_size: PositiveInt | None = None
     """Batch size at which the base lr holds; needed by a scaling rule."""
     max_epochs: PositiveInt | None = None
+    """Training budget in epochs (with or instead of ``max_steps``)."""
     max_steps: PositiveInt | None = None
+    """Training budget in optimizer steps (with or instead of ``max_epochs``)."""
     eval_every_steps: PositiveInt | None = None
     """Evaluate every N steps; the end of every epoch is always evaluated too."""
     warmup_steps: NonNegativeInt = 5
