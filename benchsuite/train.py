@@ -16,13 +16,13 @@ from benchsuite import mfu, precision
 from benchsuite.clock import Stopwatch
 from benchsuite.loop import Budget, TrainingLoop, evaluate
 from benchsuite.matrix import Run
-from benchsuite.outcome import RunResult, step_times, time_to_target
-from benchsuite.runtime import build_trainer, compile_model, effective_lr, train_step
+from benchsuite.outcome import RunResult
+from benchsuite.run_record import Measured, Prepared, Trained, assemble, out_of_memory, rank_info, telemetry_of
+from benchsuite.runtime import build_trainer, compile_model, train_step
 from benchsuite.serving import batches
 from benchsuite.specs import CaseConfig, DataLoaderSpec
 from benchsuite.team import Solo, communication_share
-from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler, downsample
-from benchsuite.telemetry_summary import run_summary
+from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler
 from benchsuite.workloads import Dataset, load_dataset
 
 
@@ -90,21 +90,6 @@ class Stage:
     name = "data load"
 
 
-def out_of_memory(run: Run, device: torch.device, stage: str, error: str, world_size: int = 1) -> RunResult:
-    """The record of a run that ran out of device memory before its training loop (status ``oom``, no figures)."""
-    config = run.case.config
-    return RunResult(
-        run_id=run.run_id, scenario=run.case.scenario, case_id=run.case.case_id, seed=run.seed,
-        axes=dict(run.case.axes), is_baseline=run.case.is_baseline, device=str(device), status="oom", steps=0,
-        budget_steps=0, samples=0, batch_size=config.train.global_batch_size, steps_per_epoch=1, timed_s=0.0,
-        warmup_steps=config.train.warmup_steps, warmup_s=0.0, eval_s=0.0, setup_s=0.0, num_params=0,
-        precision=precision.in_effect(config.techniques.precision, device),
-        target_metric=config.target.metric if config.target else None,
-        target_value=config.target.value if config.target else None, config=config.model_dump(mode="json"),
-        world_size=world_size, fault_stage=stage, error=error,
-    )  # fmt: skip
-
-
 def release_cached_memory(device: torch.device) -> None:
     """Hand the failed run's cached blocks back to the driver, so the session's next runs start clean."""
     if device.type == "cuda":
@@ -113,6 +98,22 @@ def release_cached_memory(device: torch.device) -> None:
 
 def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None,
            interval_s: float | None, team, stage: Stage) -> RunResult:  # fmt: skip
+    """The run's steps in order, each named for its job; the result is assembled in one place
+    (:func:`benchsuite.run_record.assemble`)."""
+    prepared = _prepare(run, config, device, max_steps, warmup, team, stage)
+    trained = _train_and_sample(run, config, device, prepared, interval_s, team, stage)
+    telemetry, timeline = telemetry_of(trained.sampler, trained.loop, config, device, trained.extension)
+    ranks = team.gather(rank_info(team, device, trained.loop, telemetry))
+    stage.name = "communication probe"
+    ok = trained.status == "ok"
+    comm = communication_share(prepared.trainer, prepared.data, config, device, team) if ok else None
+    return assemble(run, device, prepared, trained, Measured(telemetry, timeline, ranks, comm), team.world_size)
+
+
+def _prepare(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None, team,
+             stage: Stage) -> Prepared:  # fmt: skip
+    """Everything before the timed region, each part timed apart: data load, warm-up, model build, FLOP count,
+    compile; the model is wrapped for the team's ranks."""
     setup = Stopwatch(device)
     with setup:
         data = load_dataset(config.workload.dataset, device)
@@ -130,71 +131,29 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
     stage.name = "compile"
     compile_s = compile_model(trainer, config, data) if config.techniques.compile else 0.0
     trainer.model = team.wrap(trainer.model, device)
+    return Prepared(data, budget, trainer, warmup_n, warmup_s, setup.elapsed_s, compile_s, flops_sample)
+
+
+def _train_and_sample(run: Run, config: CaseConfig, device: torch.device, prepared: Prepared, interval_s: float | None,
+                      team, stage: Stage) -> Trained:  # fmt: skip
+    """The timed loop under the telemetry sampler, then (when the scenario asks for a minimum timed duration) the
+    extension that lengthens the telemetry window."""
     stage.name = "training"  # the loop records its own faults (first evaluation included)
-    loop = TrainingLoop(config, data, budget, device, team)
+    loop = TrainingLoop(config, prepared.data, prepared.budget, device, team)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     loader = config.train.loader
     workers = isinstance(loader, DataLoaderSpec) and loader.num_workers > 0
     sampler = Sampler(device, interval_s, children=workers) if interval_s else None
     with sampler or contextlib.nullcontext():
-        status, steps = loop.run(trainer, torch.Generator().manual_seed(run.seed))
+        status, steps = loop.run(prepared.trainer, torch.Generator().manual_seed(run.seed))
         missing = config.train.min_timed_s - loop.train_watch.elapsed_s
         lengthen = sampler is not None and status == "ok" and missing > 0
         stage.name = "telemetry extension"
-        extension = loop.extend(trainer, missing, torch.Generator().manual_seed(run.seed + 1)) if lengthen else []
-    telemetry, timeline = _telemetry(sampler, loop, config, device, extension)
-    ranks = team.gather(_rank_info(team, device, loop, telemetry))
-    stage.name = "communication probe"
-    comm = communication_share(trainer, data, config, device, team) if status == "ok" else None
-    return RunResult(
-        run_id=run.run_id, scenario=run.case.scenario, case_id=run.case.case_id, seed=run.seed,
-        axes=dict(run.case.axes), is_baseline=run.case.is_baseline, device=str(device), status=status,
-        steps=steps, budget_steps=budget.total_steps, samples=loop.samples, batch_size=config.train.global_batch_size,
-        steps_per_epoch=budget.steps_per_epoch, timed_s=loop.train_watch.elapsed_s, warmup_steps=warmup_n,
-        warmup_s=warmup_s, eval_s=loop.eval_watch.elapsed_s, setup_s=setup.elapsed_s, compile_s=compile_s,
-        num_params=sum(p.numel() for p in trainer.optimizer.param_groups[0]["params"]),
-        effective_lr=effective_lr(config), precision=precision.in_effect(config.techniques.precision, device),
-        target_metric=config.target.metric if config.target else None,
-        target_value=config.target.value if config.target else None,
-        curve=loop.curve, segments=loop.segments, fault_step=loop.fault_step, config=config.model_dump(mode="json"),
-        fault_stage=loop.fault_stage,
-        telemetry=telemetry, timeline=timeline, world_size=team.world_size, ranks=ranks,
-        utilisation={**mfu.utilisation(flops_sample, loop.samples, loop.train_watch.elapsed_s,
-                                       mfu.peak_flops(device, config.techniques.precision)),
-                     "comm_share": comm, **loop.stall.figures(loop.train_watch.elapsed_s)},
-    )  # fmt: skip
+        generator = torch.Generator().manual_seed(run.seed + 1)
+        extension = loop.extend(prepared.trainer, missing, generator) if lengthen else []
+    return Trained(loop, status, steps, sampler, extension)
 
 
-def _rank_info(team, device: torch.device, loop: TrainingLoop, telemetry: dict) -> dict:
-    """What each rank reports to rank 0: its device, threads, timed seconds, median step time and telemetry."""
-    keep = ("kernel_busy_pct_mean", "power_w_mean", "mem_used_mib_peak", "process_cpu_pct_mean")
-    return {"rank": team.rank, "device": str(device), "torch_threads": torch.get_num_threads(),
-            "timed_s": loop.train_watch.elapsed_s, "step_time_s_median": step_times(loop.segments).median_s,
-            **{k: telemetry[k] for k in keep if telemetry.get(k) is not None}}  # fmt: skip
-
-
-def _telemetry(sampler: Sampler | None, loop: TrainingLoop, config: CaseConfig, device: torch.device,
-               extension: list[tuple[float, float]]) -> tuple[dict, list]:  # fmt: skip
-    """Telemetry summary (with energy-to-target and torch's per-run peak memory) and the bounded timeline."""
-    memory = _torch_memory(device)
-    if sampler is None:
-        return memory, []
-    target = config.target
-    hit = time_to_target(loop.curve, target.metric, target.value, target.higher_is_better) if target else None
-    summary = run_summary(sampler, loop.train_watch.intervals, hit.time_to_target_s if hit else None, extension)
-    start = sampler.samples[0][0] if sampler.samples else 0.0
-    return {**summary, **memory}, downsample(sampler.samples, start)
-
-
-def _torch_memory(device: torch.device) -> dict[str, float | None]:
-    """This run's peak memory as torch's caching allocator saw it (reset before the loop): allocated by tensors and
-    reserved from the driver. NVML's memory in use covers the whole device instead (every process, the CUDA
-    context, the cached datasets of earlier runs)."""
-    if device.type != "cuda":
-        return {"torch_peak_allocated_mib": None, "torch_peak_reserved_mib": None}
-    return {"torch_peak_allocated_mib": torch.cuda.max_memory_allocated(device) / 2**20,
-            "torch_peak_reserved_mib": torch.cuda.max_memory_reserved(device) / 2**20}  # fmt: skip
-
-
-__all__ = ["Budget", "Stage", "UnsupportedCase", "out_of_memory", "release_cached_memory", "batches", "evaluate", "train_run", "warm_up"]
+__all__ = ["Budget", "Stage", "UnsupportedCase", "batches", "evaluate", "out_of_memory", "release_cached_memory",
+           "train_run", "warm_up"]  # fmt: skip
