@@ -187,7 +187,7 @@ def apart_times(runs: pd.DataFrame) -> dict[str, float]:
             if column in runs and runs[column].notna().any() and runs[column].median() > 0}  # fmt: skip
 
 
-def hardware_summary(runs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def hardware_use_medians(runs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Per (scenario, case_id): the median over seeds of each telemetry/utilisation column."""
     present = [c for c in columns if c in runs]
     return runs.groupby(["scenario", "case_id"], sort=False)[present].median().reset_index()

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from benchsuite import hardware_metrics
 from benchsuite.stored import StoredScenario, stored_scenario
 
 RUN_COLUMNS = [
@@ -28,13 +29,7 @@ RUN_COLUMNS = [
 ]  # fmt: skip
 
 #: Telemetry and utilisation columns (absent ones, e.g. GPU metrics on a CPU run, stay empty).
-HARDWARE_COLUMNS = [
-    "achieved_flops_per_s", "mfu", "kernel_busy_pct_mean", "kernel_busy_pct_p95", "power_w_mean",
-    "energy_to_target_j", "energy_j", "telemetry_samples_timed", "mem_used_mib_peak", "torch_peak_allocated_mib",
-    "torch_peak_reserved_mib", "process_cpu_pct_mean",
-    "children_cpu_pct_mean",
-    "system_cpu_pct_mean", "process_rss_mib_peak", "input_stall_fraction", "input_wait_host_s", "comm_share",
-]  # fmt: skip
+HARDWARE_COLUMNS = hardware_metrics.COLUMNS
 
 
 BLOCK_COLUMNS = ["scenario", "case_id", "against_id", "block", "first", "case_s", "case_steps", "against_s",

@@ -180,7 +180,7 @@ def _summary(side: Side) -> pd.DataFrame:
     if side.runs.empty:
         return pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["scenario", "case_id"]))
     summary = analysis.case_summary(side.runs, side.specs, side.blocked)
-    extra = analysis.hardware_summary(side.runs, ["energy_to_target_j", "mfu"])
+    extra = analysis.hardware_use_medians(side.runs, ["energy_to_target_j", "mfu"])
     summary = summary.merge(extra, on=["scenario", "case_id"], how="left")
     return summary.set_index(["scenario", "case_id"])
 

@@ -195,10 +195,7 @@ class RunResult:
 
     def hit(self) -> TargetHit | None:
         """Where the target was first reached, or None (no target, or never reached)."""
-        if self.target_metric is None or self.target_value is None:
-            return None
-        higher = self.target_metric == "val_accuracy"
-        return time_to_target(self.curve, self.target_metric, self.target_value, higher)
+        return target_hit(self.curve, self.target_metric, self.target_value)
 
     def extra_info(self) -> dict[str, Any]:
         """Every per-run figure, flat and JSON-ready, for ``benchmark.extra_info``."""
@@ -229,3 +226,11 @@ class RunResult:
             curve=[{k: _sig(v) for k, v in asdict(p).items()} for p in self.curve],
         )
         return info
+
+
+def target_hit(curve: list[CurvePoint], metric: str | None, value: float | None) -> TargetHit | None:
+    """Where ``curve`` first reaches the target ``metric`` ≥ ``value`` (accuracy) or ≤ ``value`` (loss), or None: the
+    one rule for a run's time-to-target, read by its record and by its energy-to-target."""
+    if metric is None or value is None:
+        return None
+    return time_to_target(curve, metric, value, higher_is_better=metric == "val_accuracy")

@@ -11,7 +11,7 @@ import torch
 from benchsuite import mfu, precision
 from benchsuite.loop import Budget, TrainingLoop
 from benchsuite.matrix import Run
-from benchsuite.outcome import RunResult, Status, step_times, time_to_target
+from benchsuite.outcome import RunResult, Status, step_times, target_hit
 from benchsuite.runtime import Trainer, effective_lr
 from benchsuite.specs import CaseConfig
 from benchsuite.telemetry import Sampler, downsample
@@ -114,7 +114,7 @@ def telemetry_of(sampler: Sampler | None, loop: TrainingLoop, config: CaseConfig
     if sampler is None:
         return memory, []
     target = config.target
-    hit = time_to_target(loop.curve, target.metric, target.value, target.higher_is_better) if target else None
+    hit = target_hit(loop.curve, target.metric, target.value) if target else None
     summary = run_summary(sampler, loop.train_watch.intervals, hit.time_to_target_s if hit else None, extension)
     start = sampler.samples[0][0] if sampler.samples else 0.0
     return {**summary, **memory}, downsample(sampler.samples, start)

@@ -103,12 +103,23 @@ class BenchsuiteSession:
     # ------------------------------------------------------------ running
 
     def execute(self, item: Run | ScenarioError, request: pytest.FixtureRequest) -> None:
-        """Run one item: fail a refused file with its message, else a smoke check or a full benchmarked run.
+        """Run one item: fail a refused file with its message, skip what this device cannot run, then a paired
+        step-timing item, a smoke check, or a full benchmarked run.
 
         The ``benchmark`` fixture is requested only for full runs, so smoke checks leave pytest-benchmark idle.
         """
         if isinstance(item, ScenarioError):
             pytest.fail(str(item), pytrace=False)
+        self._skip_unrunnable(item)
+        if isinstance(item, TimingPair):
+            self._time_pair(item, request)
+        elif not self.full:
+            self._smoke(item)
+        else:
+            self._benchmark(item, request.getfixturevalue("benchmark"))
+
+    def _skip_unrunnable(self, item: Run | TimingPair) -> None:
+        """Skip, with the reason, an item this device cannot run (no CUDA device; fp16 or TF32 on a CPU)."""
         if self.device.type == "cuda" and not _cuda_available():
             pytest.skip("--device cuda: no CUDA device is visible")
         from benchsuite.precision import unsupported_reason
@@ -118,28 +129,31 @@ class BenchsuiteSession:
             reason = unsupported_reason(case.config.techniques.precision, self.device)
             if reason:
                 pytest.skip(reason)
-        if isinstance(item, TimingPair):
-            self._time_pair(item, request)
-            return
-        train = self._trainer(item)
-        if not self.full:
-            info = train(max_steps=self.smoke_steps, warmup_steps=1, telemetry_interval_s=None)
-            problems = smoke_problems(info, min(info.get("budget_steps") or self.smoke_steps, self.smoke_steps))
-            if problems:
-                pytest.fail(f"{item.run_id}: " + "; ".join(problems), pytrace=False)
-            return
-        benchmark = request.getfixturevalue("benchmark")
+
+    def _smoke(self, item: Run) -> None:
+        """A few steps of the run, failed with the problems found (no steps, a non-finite loss, a crash)."""
+        info = self._trainer(item)(max_steps=self.smoke_steps, warmup_steps=1, telemetry_interval_s=None)
+        problems = smoke_problems(info, min(info.get("budget_steps") or self.smoke_steps, self.smoke_steps))
+        if problems:
+            pytest.fail(f"{item.run_id}: " + "; ".join(problems), pytrace=False)
+
+    def _benchmark(self, item: Run, benchmark: Any) -> None:
+        """The full run under pytest-benchmark (one round; the timer is the timed training region), recorded."""
         interval = self.config.getoption("telemetry_interval") or None
-        info = benchmark.pedantic(train, kwargs={"telemetry_interval_s": interval}, rounds=1, iterations=1,
-                                  warmup_rounds=0)  # fmt: skip
+        info = benchmark.pedantic(self._trainer(item), kwargs={"telemetry_interval_s": interval}, rounds=1,
+                                  iterations=1, warmup_rounds=0)  # fmt: skip
         if info is None:
             pytest.skip("rank 0 of this run trained on another node, which records it")
         benchmark.extra_info.update(info, order_index=self.order_index.get(item.run_id),
                                     case_index=self.case_index.get((item.case.scenario, item.case.case_id)))  # fmt: skip
-        if benchmark.stats is not None and self.recorder is not None:
-            self.recorder.add(benchmark.stats)
+        self._record(benchmark)
         if info["status"] in ("crashed", "timeout"):
             pytest.fail(f"{item.run_id}: {info['status']}: {info.get('error')}", pytrace=False)
+
+    def _record(self, benchmark: Any) -> None:
+        """Hand the benchmark's statistics to the recorder (the results file is rewritten after every run)."""
+        if benchmark.stats is not None and self.recorder is not None:
+            self.recorder.add(benchmark.stats)
 
     def _trainer(self, item: Run):
         """A function that trains ``item`` and returns its ``extra_info``: in this process for world size 1, on its
@@ -178,8 +192,7 @@ class BenchsuiteSession:
         benchmark = request.getfixturevalue("benchmark")
         timing = benchmark.pedantic(time_pair, args=(pair, self.device), rounds=1, iterations=1, warmup_rounds=0)
         benchmark.extra_info.update(timing.extra_info(), order_index=self.order_index.get(pair.run_id))
-        if benchmark.stats is not None and self.recorder is not None:
-            self.recorder.add(benchmark.stats)
+        self._record(benchmark)
 
     @pytest.hookimpl
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:

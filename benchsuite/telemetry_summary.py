@@ -14,16 +14,14 @@ from typing import Any
 import numpy as np
 from scipy.integrate import trapezoid  # numpy's np.trapezoid needs NumPy 2, the floor is 1.24
 
+from benchsuite.hardware_metrics import SAMPLED
 from benchsuite.telemetry import Sampler, series
 
 #: Samples inside the timed region below which its statistics are not reported (NVML averages utilisation and power
 #: over up to a second, and one or two samples of a 0.1 s sampler say little about a region).
 MIN_TIMED_SAMPLES = 3
 
-_STATS = {"kernel_busy_pct": ("mean", "p95"), "mem_busy_pct": ("mean",), "power_w": ("mean",),
-          "mem_used_mib": ("peak",), "sm_clock_mhz": ("mean",), "temperature_c": ("peak",),
-          "process_cpu_pct": ("mean",), "children_cpu_pct": ("mean",), "system_cpu_pct": ("mean",),
-          "process_rss_mib": ("peak",)}  # fmt: skip
+_STATS = {m.name: m.stats for m in SAMPLED}
 
 
 def energy_over_intervals(times: np.ndarray, power_w: np.ndarray, intervals: list[tuple[float, float]], until_s: float | None = None) -> float | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from benchsuite import analysis, collect, effects, verdicts
+from benchsuite import analysis, collect, effects, hardware_metrics, verdicts
 from benchsuite.metrics import METRICS
 from benchsuite.report import figures, overview, words
 from benchsuite.report.filters import FILTERS
@@ -66,29 +66,13 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
     return sections
 
 
-#: Hardware-use table: column → (header, scale applied to the median). Device memory in use is NVML's figure for the
-#: whole GPU (every process, the CUDA context, torch's cache and the datasets of earlier runs); torch's peaks are this
-#: run's own. Input stall is the GPU's idle time waiting for data on CUDA (CUDA events), the host's wait on a CPU.
-HARDWARE_TABLE = {
-    "achieved_flops_per_s": ("achieved GFLOP/s", 1e-9), "mfu": ("MFU %", 100.0),
-    "kernel_busy_pct_mean": ("kernel-busy % mean", 1.0), "kernel_busy_pct_p95": ("kernel-busy % p95", 1.0),
-    "power_w_mean": ("power W mean", 1.0), "energy_to_target_j": ("energy-to-target J", 1.0),
-    "telemetry_samples_timed": ("telemetry samples in timed region", 1.0),
-    "mem_used_mib_peak": ("device memory in use MiB peak (all processes)", 1.0),
-    "torch_peak_allocated_mib": ("torch peak allocated MiB (this run)", 1.0),
-    "torch_peak_reserved_mib": ("torch peak reserved MiB (this run)", 1.0),
-    "process_cpu_pct_mean": ("process CPU % mean", 1.0),
-    "children_cpu_pct_mean": ("worker processes CPU % mean", 1.0),
-    "system_cpu_pct_mean": ("system CPU % mean", 1.0),
-    "process_rss_mib_peak": ("RSS peak MiB", 1.0),
-    "input_stall_fraction": ("input stall % of timed (GPU idle for data; CPU: host wait)", 100.0),
-    "comm_share": ("communication share of a step %", 100.0),
-}  # fmt: skip
+#: Hardware-use table: column → (header, scale applied to the median), from :mod:`benchsuite.hardware_metrics`.
+HARDWARE_TABLE = hardware_metrics.REPORT_TABLE
 
 
 def _hardware_table(runs) -> dict:
     """Headers and rows (median over seeds, scaled) of the hardware-use table; columns with no data are left out."""
-    summary = analysis.hardware_summary(runs, list(HARDWARE_TABLE))
+    summary = analysis.hardware_use_medians(runs, list(HARDWARE_TABLE))
     columns = [c for c in HARDWARE_TABLE if c in summary and summary[c].notna().any()]
     rows = [{"case_id": r["case_id"], "cells": [r[c] * HARDWARE_TABLE[c][1] for c in columns]}
             for r in summary.to_dict("records")]  # fmt: skip

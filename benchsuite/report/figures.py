@@ -10,6 +10,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from benchsuite.hardware_metrics import TIMELINE
+
 STYLE = "whitegrid"
 MAX_LEGEND = 20
 """More lines than this get no legend (it would cover the figure and take seconds to lay out); the tables name
@@ -138,11 +140,7 @@ def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: t
     return to_svg(fig)
 
 
-TIMELINE_METRICS = {
-    "kernel_busy_pct": "kernel-busy %", "power_w": "power (W)",
-    "mem_used_mib": "device memory in use, all processes (MiB)",
-    "process_cpu_pct": "process CPU % (of one core)",
-}  # fmt: skip
+TIMELINE_METRICS = TIMELINE
 
 
 def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:

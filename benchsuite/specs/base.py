@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from benchsuite import names
 from benchsuite.metrics import METRICS
 
-InitName = Literal["default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
-NormName = Literal["none", "batchnorm", "layernorm"]
-ActivationName = Literal["relu", "gelu", "tanh"]
-PrecisionName = Literal["fp32", "tf32", "bf16", "fp16"]
-MetricName = Literal["val_accuracy", "val_loss"]
+# The names come from benchsuite.names, the one list that the registries are keyed by.
+InitName = Literal[names.INITS]  # type: ignore[valid-type]
+NormName = Literal[names.NORMS]  # type: ignore[valid-type]
+ActivationName = Literal[names.ACTIVATIONS]  # type: ignore[valid-type]
+PrecisionName = Literal[names.PRECISIONS]  # type: ignore[valid-type]
+MetricName = Literal[names.TARGET_METRICS]  # type: ignore[valid-type]
 ClaimMetric = Literal[tuple(METRICS)]  # type: ignore[valid-type]  # the metric registry is the one list of names
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
@@ -22,6 +24,13 @@ class Spec(BaseModel):
     """Base of every spec: unknown keys are refused, instances are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Labelled(Spec):
+    """A spec that can be a matrix axis value (a model, an optimizer, a schedule, a loader)."""
+
+    label: str | None = Field(None, pattern=SLUG)
+    """Name in case ids; defaults to ``name`` (give distinct labels when one axis repeats a name)."""
 
 
 def name_shorthand(value: Any) -> Any:

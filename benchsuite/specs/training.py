@@ -6,20 +6,18 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
-from benchsuite.specs.base import SLUG, Spec, name_shorthand
+from benchsuite.specs.base import Labelled, Spec, name_shorthand
 
 Betas = tuple[Annotated[float, Field(ge=0.0, lt=1.0)], Annotated[float, Field(ge=0.0, lt=1.0)]]
 
 # ---------------------------------------------------------------- optimizers
 
 
-class _Optimizer(Spec):
+class _Optimizer(Labelled):
     lr: PositiveFloat | None = None
     """Base learning rate of this optimizer; overrides ``train.lr`` (optimizers need different lrs)."""
     weight_decay: NonNegativeFloat = 0.0
     """L2 penalty added to the gradient (AdamW: decoupled decay, Loshchilov & Hutter 2019)."""
-    label: str | None = Field(None, pattern=SLUG)
-    """Name in case ids; defaults to ``name``."""
 
 
 class SgdSpec(_Optimizer):
@@ -98,13 +96,11 @@ OptimizerSpec = Annotated[
 # ---------------------------------------------------------------- learning-rate schedules
 
 
-class _WarmupSchedule(Spec):
+class _WarmupSchedule(Labelled):
     warmup_steps: NonNegativeInt = 0
     """Linear warm-up from lr/warm-up-length to the lr over this many steps (Goyal et al. 2017)."""
     warmup_epochs: NonNegativeFloat = 0.0
     """The same warm-up given in epochs (converted with the case's steps per epoch)."""
-    label: str | None = Field(None, pattern=SLUG)
-    """Name in case ids; defaults to ``name``."""
 
     @model_validator(mode="after")
     def _one_warmup_unit(self) -> _WarmupSchedule:
@@ -148,7 +144,7 @@ class CosineSchedule(_WarmupSchedule):
     """Final lr as a fraction of the lr, reached at the end of the budget."""
 
 
-class OneCycleSchedule(Spec):
+class OneCycleSchedule(Labelled):
     """One-cycle policy (Smith & Topin 2019) as torch's OneCycleLR with the case's lr as ``max_lr``."""
 
     name: Literal["onecycle"]
@@ -161,8 +157,6 @@ class OneCycleSchedule(Spec):
     """Final lr = initial lr / final_div_factor."""
     anneal_strategy: Literal["cos", "linear"] = "cos"
     """Shape of both phases: cosine or linear."""
-    label: str | None = Field(None, pattern=SLUG)
-    """Name in case ids; defaults to ``name``."""
 
 
 ScheduleSpec = Annotated[
@@ -174,16 +168,14 @@ LrScaling = Literal["none", "linear", "sqrt"]
 # ---------------------------------------------------------------- data serving
 
 
-class PreloadedLoader(Spec):
+class PreloadedLoader(Labelled):
     """Batches gathered from tensors already on the training device (no input pipeline)."""
 
     name: Literal["preloaded"]
     """Selects batches gathered from tensors on the device."""
-    label: str | None = Field(None, pattern=SLUG)
-    """Name in case ids; defaults to ``name``."""
 
 
-class DataLoaderSpec(Spec):
+class DataLoaderSpec(Labelled):
     """A torch ``DataLoader`` over CPU tensors, copied to the device each step (torch.utils.data docs)."""
 
     name: Literal["dataloader"]
@@ -194,8 +186,6 @@ class DataLoaderSpec(Spec):
     """Page-locked host memory, so copies to a GPU can be asynchronous (CUDA only)."""
     prefetch_factor: PositiveInt | None = None
     """Batches each worker loads ahead (needs num_workers > 0; torch's default is 2)."""
-    label: str | None = Field(None, pattern=SLUG)
-    """Name in case ids; defaults to ``name``."""
 
     @model_validator(mode="after")
     def _prefetch_needs_workers(self) -> DataLoaderSpec:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from benchsuite.specs.base import SLUG, ActivationName, Spec, name_shorthand
+from benchsuite.specs.base import ActivationName, Labelled, Spec, name_shorthand
 
 # ---------------------------------------------------------------- datasets
 
@@ -55,7 +55,7 @@ DatasetSpec = Annotated[Union[MnistSpec, Mnist1dSpec, SyntheticSpec], Field(disc
 # ---------------------------------------------------------------- models
 
 
-class MlpSpec(Spec):
+class MlpSpec(Labelled):
     """Multi-layer perceptron: Flatten, then per hidden layer Linear → norm → activation → dropout."""
 
     name: Literal["mlp"]
@@ -66,11 +66,9 @@ class MlpSpec(Spec):
     """Activation after every hidden layer."""
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     """Dropout probability after every hidden layer."""
-    label: str | None = Field(None, pattern=SLUG)
-    """Name of this model in case ids; defaults to ``name``."""
 
 
-class Cnn1dSpec(Spec):
+class Cnn1dSpec(Labelled):
     """1-D CNN for sequences of shape (C, L): per block Conv1d → norm → activation, then global average pool."""
 
     name: Literal["cnn1d"]
@@ -85,11 +83,9 @@ class Cnn1dSpec(Spec):
     """Activation after every convolution."""
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     """Dropout probability after every block."""
-    label: str | None = Field(None, pattern=SLUG)
-    """Name in case ids; defaults to ``name``."""
 
 
-class Cnn2dSpec(Spec):
+class Cnn2dSpec(Labelled):
     """Small 2-D CNN for images of shape (C, H, W): per block Conv2d → norm → activation → 2x2 max-pool."""
 
     name: Literal["cnn2d"]
@@ -102,8 +98,6 @@ class Cnn2dSpec(Spec):
     """Activation after every convolution."""
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     """Dropout probability after every block."""
-    label: str | None = Field(None, pattern=SLUG)
-    """Name in case ids; defaults to ``name``."""
 
 
 ModelSpec = Annotated[Union[MlpSpec, Cnn1dSpec, Cnn2dSpec], Field(discriminator="name")]
