@@ -116,7 +116,7 @@ class BenchsuiteSession:
         elif not self.full:
             self._smoke(item)
         else:
-            self._benchmark(item, request.getfixturevalue("benchmark"))
+            self._benchmark(item, request)
 
     def _skip_unrunnable(self, item: Run | TimingPair) -> None:
         """Skip, with the reason, an item this device cannot run (no CUDA device; fp16 or TF32 on a CPU)."""
@@ -137,11 +137,15 @@ class BenchsuiteSession:
         if problems:
             pytest.fail(f"{item.run_id}: " + "; ".join(problems), pytrace=False)
 
-    def _benchmark(self, item: Run, benchmark: Any) -> None:
-        """The full run under pytest-benchmark (one round; the timer is the timed training region), recorded."""
+    def _benchmark(self, item: Run, request: pytest.FixtureRequest) -> None:
+        """The full run under pytest-benchmark (one round; the timer is the timed training region), recorded. The
+        trainer comes first: a run this machine cannot host is skipped before the ``benchmark`` fixture is asked
+        for (pytest-benchmark warns about a fixture left unused)."""
+        train = self._trainer(item)
+        benchmark = request.getfixturevalue("benchmark")
         interval = self.config.getoption("telemetry_interval") or None
-        info = benchmark.pedantic(self._trainer(item), kwargs={"telemetry_interval_s": interval}, rounds=1,
-                                  iterations=1, warmup_rounds=0)  # fmt: skip
+        info = benchmark.pedantic(train, kwargs={"telemetry_interval_s": interval}, rounds=1, iterations=1,
+                                  warmup_rounds=0)  # fmt: skip
         if info is None:
             pytest.skip("rank 0 of this run trained on another node, which records it")
         benchmark.extra_info.update(info, order_index=self.order_index.get(item.run_id),

@@ -214,3 +214,13 @@ def test_other_pytest_sessions_never_import_torch(pytester):
             assert "torch" not in sys.modules and "benchsuite.session" not in sys.modules
         """)
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "--benchmark").assert_outcomes(passed=1)
+
+
+def test_a_run_this_machine_cannot_host_is_skipped_before_the_benchmark_fixture_is_used(pytester, tmp_path):
+    many = os.cpu_count() * 2
+    spec = tiny_spec(train={**tiny_spec()["train"], "world_size": many, "batch_size": 4 * many}, seeds=[0],
+                     matrix={"init": ["default"]})  # fmt: skip
+    write_yaml(tmp_path / "dp" / "tiny.yaml", spec)
+    result = run(pytester, tmp_path / "dp", "--benchmark", "-rs")
+    result.assert_outcomes(skipped=1)
+    assert "Benchmark fixture was not used" not in result.stdout.str()
