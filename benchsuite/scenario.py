@@ -241,11 +241,15 @@ def load_scenario(path: Path) -> ScenarioSpec:
         raise ScenarioError(f"{path}: not valid YAML: {_one_line(str(exc))}", path) from None
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}", path)
+    from benchsuite.workloads.local import check_local_data, resolve_local_paths
+
     try:
-        spec = ScenarioSpec.model_validate(raw)
+        spec = ScenarioSpec.model_validate(resolve_local_paths(raw, Path(path).parent))
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(path, exc), path) from None
     _check_cases(path, spec)
+    if problem := check_local_data(spec):
+        raise ScenarioError(f"{path}: {problem}", path)
     return spec
 
 

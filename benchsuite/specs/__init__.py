@@ -18,7 +18,7 @@ from benchsuite.specs.training import (
     RmspropSpec, ScheduleSpec, SgdSpec, StepSchedule, TrainSpec,
 )
 from benchsuite.specs.workload import (
-    MODEL_INPUT_RANK, Cnn1dSpec, Cnn2dSpec, DatasetSpec, Mnist1dSpec, MnistSpec, MlpSpec, ModelSpec, SyntheticSpec,
+    MODEL_INPUT_RANK, Cnn1dSpec, Cnn2dSpec, DatasetSpec, Mnist1dSpec, MnistSpec, MlpSpec, ModelSpec, NpzSpec, ResNetSpec, SyntheticSpec,
     WorkloadSpec, check_model_fits, dataset_sample_rank, model_label,
 )  # fmt: skip
 
@@ -27,7 +27,7 @@ __all__ = [
     "axis_label", "name_shorthand", "selection_labels", "ClaimKind", "ClaimSpec", "StepTimingSpec",
     "CaseConfig", "TargetSpec", "TechniquesSpec", "AdagradSpec", "AdamSpec", "AdamwSpec", "ConstantSchedule",
     "CosineSchedule", "LrScaling", "OneCycleSchedule", "OptimizerSpec", "RmspropSpec", "ScheduleSpec", "SgdSpec",
-    "StepSchedule", "TrainSpec", "DataLoaderSpec", "LoaderSpec", "PreloadedLoader", "MODEL_INPUT_RANK", "Cnn1dSpec", "Cnn2dSpec", "DatasetSpec", "Mnist1dSpec",
+    "StepSchedule", "TrainSpec", "DataLoaderSpec", "LoaderSpec", "PreloadedLoader", "MODEL_INPUT_RANK", "Cnn1dSpec", "Cnn2dSpec", "ResNetSpec", "NpzSpec", "DatasetSpec", "Mnist1dSpec",
     "MnistSpec", "MlpSpec", "ModelSpec", "SyntheticSpec", "WorkloadSpec", "check_model_fits", "dataset_sample_rank",
     "model_label",
 ]  # fmt: skip

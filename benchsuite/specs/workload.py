@@ -50,7 +50,31 @@ class SyntheticSpec(Spec):
     """Validation samples."""
 
 
-DatasetSpec = Annotated[Union[MnistSpec, Mnist1dSpec, SyntheticSpec], Field(discriminator="name")]
+class NpzSpec(Spec):
+    """Arrays from a local ``.npz`` file (``numpy.savez``): samples of any shape and integer class labels, with a
+    validation split stored in the file or held out by a seeded split. Nothing is ever downloaded; the file is checked
+    when the scenario is loaded (:mod:`benchsuite.workloads.local`)."""
+
+    name: Literal["npz"]
+    """Selects a local .npz file."""
+    path: str = Field(min_length=1)
+    """The file; a relative path is taken from the scenario file's folder."""
+    x_key: str = "x"
+    """Name of the samples array, shape (N, *sample_shape), numeric."""
+    y_key: str = "y"
+    """Name of the labels array, shape (N,), integers from 0 to num_classes - 1."""
+    val_keys: tuple[str, str] | None = None
+    """Names of validation samples and labels in the file (e.g. [x_val, y_val]); without them ``val_fraction`` of
+    the samples is held out."""
+    val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    """Share held out for validation when the file has no validation arrays."""
+    split_seed: int = 0
+    """Seed of the held-out split (independent of the run seed)."""
+    num_classes: PositiveInt | None = None
+    """Number of classes; default: the largest label + 1."""
+
+
+DatasetSpec = Annotated[Union[MnistSpec, Mnist1dSpec, SyntheticSpec, NpzSpec], Field(discriminator="name")]
 
 # ---------------------------------------------------------------- models
 
@@ -100,21 +124,44 @@ class Cnn2dSpec(Labelled):
     """Dropout probability after every block."""
 
 
-ModelSpec = Annotated[Union[MlpSpec, Cnn1dSpec, Cnn2dSpec], Field(discriminator="name")]
+class ResNetSpec(Labelled):
+    """A small ResNet-style CNN for image-shaped data (He et al. 2016; the stage shape of airbench's CIFAR-10 net,
+    Jordan 2024): a 3×3 stem, then per stage a 2×2 max-pool (from the second stage on), a 1×1 projection when the
+    width changes, and ``blocks`` residual blocks of two 3×3 convolutions; global average pooling and a Linear
+    classifier. Compute-bound on a GPU from a few dozen images per batch; cuDNN picks tensor-core kernels under
+    TF32, bf16 and fp16."""
+
+    name: Literal["resnet"]
+    """Selects the ResNet-style CNN."""
+    widths: tuple[PositiveInt, ...] = (64, 128, 256)
+    """Channels of each stage (the stem has the first)."""
+    blocks: PositiveInt = 1
+    """Residual blocks per stage."""
+    activation: ActivationName = "relu"
+    """Activation after every convolution and after each residual sum."""
+    channels_last: bool = False
+    """Run the model and its inputs in channels-last memory format (NHWC), which tensor cores prefer (PyTorch's
+    channels-last tutorial); the input conversion is part of the timed step."""
+
+
+ModelSpec = Annotated[Union[MlpSpec, Cnn1dSpec, Cnn2dSpec, ResNetSpec], Field(discriminator="name")]
 
 #: Rank of one sample that each model needs; ``None`` takes any rank.
-MODEL_INPUT_RANK: dict[str, int | None] = {"mlp": None, "cnn1d": 2, "cnn2d": 3}
+MODEL_INPUT_RANK: dict[str, int | None] = {"mlp": None, "cnn1d": 2, "cnn2d": 3, "resnet": 3}
 
 
-def model_label(model: MlpSpec | Cnn1dSpec | Cnn2dSpec) -> str:
+def model_label(model: MlpSpec | Cnn1dSpec | Cnn2dSpec | ResNetSpec) -> str:
     """The name a model goes by in case ids: its ``label`` or else its registry ``name``."""
     return model.label or model.name
 
 
-def dataset_sample_rank(dataset: MnistSpec | Mnist1dSpec | SyntheticSpec) -> int:
-    """Rank of one sample of ``dataset`` (mnist: 3 for (1, 28, 28); mnist1d: 2 for (1, 40))."""
+def dataset_sample_rank(dataset: MnistSpec | Mnist1dSpec | SyntheticSpec | NpzSpec) -> int | None:
+    """Rank of one sample of ``dataset`` (mnist: 3 for (1, 28, 28); mnist1d: 2 for (1, 40)); None for a local file,
+    whose arrays are checked against the model when the scenario is loaded."""
     if isinstance(dataset, SyntheticSpec):
         return len(dataset.shape)
+    if isinstance(dataset, NpzSpec):
+        return None
     return {"mnist": 3, "mnist1d": 2}[dataset.name]
 
 
@@ -138,7 +185,7 @@ class WorkloadSpec(Spec):
 def check_model_fits(model: MlpSpec | Cnn1dSpec | Cnn2dSpec, dataset: Any) -> None:
     """Raise ``ValueError`` when ``model`` cannot take samples of ``dataset`` (e.g. cnn2d on mnist1d)."""
     need, have = MODEL_INPUT_RANK[model.name], dataset_sample_rank(dataset)
-    if need is not None and need != have:
+    if need is not None and have is not None and need != have:
         raise ValueError(
             f"model '{model.name}' needs samples of rank {need} but dataset '{dataset.name}' gives rank {have}"
         )

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchsuite.specs import Mnist1dSpec, MnistSpec, SyntheticSpec
+from benchsuite.specs import Mnist1dSpec, MnistSpec, NpzSpec, SyntheticSpec
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,16 @@ def build_synthetic(spec: SyntheticSpec) -> Dataset:
     return Dataset(x[:n], y[:n], x[n:], y[n:], spec.num_classes)
 
 
+def build_npz(spec: NpzSpec) -> Dataset:
+    """Arrays from a local .npz file (:func:`benchsuite.workloads.local.read_npz`), samples as float32."""
+    from benchsuite.workloads.local import read_npz
+
+    return _from_numpy(*read_npz(spec))
+
+
 #: Dataset registry: spec ``name`` → builder.
-DATASETS: dict[str, Callable] = {"mnist": build_mnist, "mnist1d": build_mnist1d, "synthetic": build_synthetic}
+DATASETS: dict[str, Callable] = {"mnist": build_mnist, "mnist1d": build_mnist1d, "synthetic": build_synthetic,
+                                 "npz": build_npz}  # fmt: skip
 
 
 _HANDED_OVER: dict[Any, Dataset] = {}

@@ -1,4 +1,4 @@
-"""Model builders: an MLP, a 1-D CNN (MNIST-1D) and a small 2-D CNN (MNIST).
+"""Model builders: an MLP, a 1-D CNN (MNIST-1D), a small 2-D CNN (MNIST) and a ResNet-style CNN (image-shaped data).
 
 Every builder takes the model spec, the sample shape, the class count and a ``norm_layer`` factory from
 :mod:`benchsuite.techniques` (called with the feature count and the layer kind), so normalisation is applied the
@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import torch
 from torch import nn
 
-from benchsuite.specs import Cnn1dSpec, Cnn2dSpec, MlpSpec
+from benchsuite.specs import Cnn1dSpec, Cnn2dSpec, MlpSpec, ResNetSpec
 
 NormFactory = Callable[[int, str], nn.Module]
 """(features, kind) → layer; kind is ``"linear"``, ``"conv1d"`` or ``"conv2d"``."""
@@ -71,5 +72,53 @@ def build_cnn2d(spec: Cnn2dSpec, input_shape: tuple[int, ...], num_classes: int,
     return nn.Sequential(*layers)
 
 
+class ResidualBlock(nn.Module):
+    """x → act(x + norm(conv(act(norm(conv(x)))))) with 3×3 convolutions of ``width`` channels; shape kept."""
+
+    def __init__(self, width: int, norm: NormFactory, activation: str) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(width, width, 3, padding=1, bias=False), norm(width, "conv2d"),
+                                  ACTIVATIONS[activation](), nn.Conv2d(width, width, 3, padding=1, bias=False),
+                                  norm(width, "conv2d"))  # fmt: skip
+        self.act = ACTIVATIONS[activation]()
+
+    def forward(self, x):
+        return self.act(x + self.body(x))
+
+
+class ChannelsLast(nn.Module):
+    """Converts its input to channels-last memory format before ``module`` (whose weights are channels-last too)."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module.to(memory_format=torch.channels_last)
+
+    def forward(self, x):
+        return self.module(x.contiguous(memory_format=torch.channels_last))
+
+
+def build_resnet(spec: ResNetSpec, input_shape: tuple[int, ...], num_classes: int, norm: NormFactory) -> nn.Module:
+    """Stem [Conv2d 3×3 → norm → activation], then per stage [MaxPool2d(2) from the second stage; Conv2d 1×1 when
+    the width changes; ``spec.blocks`` × :class:`ResidualBlock`] → global average pool → Linear.
+
+    Input (N, C, H, W) → logits (N, num_classes); H and W must allow a 2× pool per stage after the first.
+    """
+    channels = input_shape[0]
+    layers: list[nn.Module] = [nn.Conv2d(channels, spec.widths[0], 3, padding=1, bias=False),
+                               norm(spec.widths[0], "conv2d"), ACTIVATIONS[spec.activation]()]  # fmt: skip
+    channels = spec.widths[0]
+    for stage, width in enumerate(spec.widths):
+        if stage > 0:
+            layers.append(nn.MaxPool2d(2))
+        if width != channels:
+            layers += [nn.Conv2d(channels, width, 1, bias=False), norm(width, "conv2d")]
+            channels = width
+        layers += [ResidualBlock(width, norm, spec.activation) for _ in range(spec.blocks)]
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, num_classes)]
+    model = nn.Sequential(*layers)
+    return ChannelsLast(model) if spec.channels_last else model
+
+
 #: Model registry: spec ``name`` → builder.
-MODELS: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn1d": build_cnn1d, "cnn2d": build_cnn2d}
+MODELS: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn1d": build_cnn1d, "cnn2d": build_cnn2d,
+                                               "resnet": build_resnet}  # fmt: skip
