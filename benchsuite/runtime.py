@@ -14,7 +14,7 @@ from benchsuite.clock import Stopwatch
 from benchsuite.schedules import build_scheduler, scaled_lr
 from benchsuite.specs import CaseConfig
 from benchsuite.techniques import NORMS, apply_init, apply_prior_bias, build_optimizer
-from benchsuite.workloads import MODELS, Dataset
+from benchsuite.workloads import Dataset
 
 
 def effective_lr(config: CaseConfig) -> float:
@@ -26,8 +26,8 @@ def effective_lr(config: CaseConfig) -> float:
 def build_model(config: CaseConfig, data: Dataset) -> nn.Module:
     """The case's model with its norm layers, weight init and (optionally) prior bias, on the CPU."""
     spec = config.workload.model
-    model = MODELS[spec.name](spec, data.input_shape, data.num_classes, NORMS[config.techniques.norm])
-    apply_init(model, config.techniques.init, spec.activation)
+    model = spec.build(data.input_shape, data.num_classes, NORMS[config.techniques.norm])
+    apply_init(model, config.techniques.init, getattr(spec, "activation", "relu"))  # a plugin may not say: ReLU gain
     if config.techniques.prior_bias:
         apply_prior_bias(model, data.train_y, data.num_classes)
     return model

@@ -23,7 +23,8 @@ def _scenario(tmp_path, dataset: dict, arrays: dict | None = None, model: dict |
     data_dir.mkdir(parents=True, exist_ok=True)
     if arrays is not None:
         np.savez(data_dir / "mine.npz", **arrays)
-    workload = {"dataset": {"name": "npz", "path": "data/mine.npz", **dataset}, "model": model or {"name": "mlp", "hidden": [16]}}
+    workload = {"dataset": {"name": "npz", "path": "data/mine.npz", **dataset},
+                "model": model or {"name": "mlp", "hidden": [16]}}
     return write_yaml(tmp_path / "scenarios" / "mine.yaml", tiny_spec(workload=workload, target=None))
 
 

