@@ -18,10 +18,7 @@ def positive_int(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: anything else, e.g. ``0`` or ``three``.
     """
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
+    return _at_least(_int(text), 1, text, "a whole number of at least 1")
 
 
 def non_negative_int(text: str) -> int:
@@ -30,10 +27,7 @@ def non_negative_int(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: a negative or non-integer value.
     """
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, got {text!r}")
-    return value
+    return _at_least(_int(text), 0, text, "a whole number of at least 0")
 
 
 def seconds_or_off(text: str) -> float:
@@ -43,10 +37,7 @@ def seconds_or_off(text: str) -> float:
         argparse.ArgumentTypeError: a negative, infinite or non-numeric value (a negative interval would make the
             sampler wait with a negative timeout, a busy loop).
     """
-    value = _float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (off) or a positive number of seconds, got {text!r}")
-    return value
+    return _at_least(_float(text), 0.0, text, "0 (off) or a positive number of seconds")
 
 
 def positive_seconds(text: str) -> float:
@@ -55,9 +46,12 @@ def positive_seconds(text: str) -> float:
     Raises:
         argparse.ArgumentTypeError: zero, negative, infinite or non-numeric.
     """
-    value = _float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return _at_least(_float(text), math.ulp(0.0), text, "a positive number of seconds")
+
+
+def _at_least(value, lowest, text: str, rule: str):
+    if value < lowest:
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}")
     return value
 
 

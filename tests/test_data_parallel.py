@@ -36,14 +36,18 @@ def _workers(folder) -> list[psutil.Process]:
     return alive
 
 
-def test_two_ranks_train_exactly_what_one_process_trains():
-    one_run, two_run = _runs()
+def _one_process_and_two_ranks(one_run, two_run) -> tuple[dict, dict]:
+    """The extra_info of ``one_run`` trained in this process and of ``two_run`` trained on two ranks."""
     one = train_run(one_run, CPU, telemetry_interval_s=None).extra_info()
     pool = RankPool(2, CPU, Launcher(timeout_s=120))
     try:
-        two = pool.run(two_run, telemetry_interval_s=None)
+        return one, pool.run(two_run, telemetry_interval_s=None)
     finally:
         pool.close()
+
+
+def test_two_ranks_train_exactly_what_one_process_trains():
+    one, two = _one_process_and_two_ranks(*_runs())
     assert two["status"] == "ok" and two["world_size"] == 2 and two["steps"] == one["steps"] == 8
     # rank 0 evaluates the averaged model on the whole validation split: the same parameters give the same curve
     assert [p["val_loss"] for p in two["curve"]] == pytest.approx([p["val_loss"] for p in one["curve"]], rel=1e-5)
@@ -53,13 +57,7 @@ def test_two_ranks_train_exactly_what_one_process_trains():
 
 def test_uneven_shards_still_average_to_the_global_gradient():
     # a global batch of 15 over 2 ranks: shards of 8 and 7; each rank's mean loss is scaled by shard · N / B
-    one_run, two_run = _runs(batch_size=15, max_steps=4, max_epochs=None)
-    one = train_run(one_run, CPU, telemetry_interval_s=None).extra_info()
-    pool = RankPool(2, CPU, Launcher(timeout_s=120))
-    try:
-        two = pool.run(two_run, telemetry_interval_s=None)
-    finally:
-        pool.close()
+    one, two = _one_process_and_two_ranks(*_runs(batch_size=15, max_steps=4, max_epochs=None))
     assert [p["val_loss"] for p in two["curve"]] == pytest.approx([p["val_loss"] for p in one["curve"]], rel=1e-5)
 
 

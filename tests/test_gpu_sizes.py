@@ -19,6 +19,7 @@ from benchsuite import mfu
 from benchsuite.matrix import expand_cases
 from benchsuite.runtime import build_model
 from benchsuite.scenario import load_scenario, scenario_files
+from benchsuite.specs.workload import sample_shape
 
 SCENARIOS = scenario_files([Path(__file__).parent.parent / "scenarios"])
 COMPUTE_BOUND_FLOPS = 50e9
@@ -27,13 +28,12 @@ SMALL_BY_DESIGN = {
     "batch-scaling-quality": {"batch_size": ("128",)},
     "precision-width": {"model": ("w64", "w256")},
 }
-SHAPES = {"mnist": (1, 28, 28), "mnist1d": (1, 40)}
 
 
 def step_flops_on_meta(config) -> float:
     """FLOPs of one training step of ``config`` at its global batch, counted without allocating anything."""
     dataset = config.workload.dataset
-    shape = SHAPES.get(dataset.name) or tuple(dataset.shape)
+    shape = sample_shape(dataset)
     batch = config.train.global_batch_size
     with torch.device("meta"):
         data = SimpleNamespace(input_shape=shape, num_classes=10, train_y=torch.zeros(batch, dtype=torch.long))

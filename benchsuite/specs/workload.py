@@ -192,12 +192,23 @@ def model_label(model: MlpSpec | Cnn1dSpec | Cnn2dSpec | ResNetSpec) -> str:
     return getattr(model, "label", None) or model.name
 
 
-def dataset_sample_rank(dataset: Any) -> int | None:
-    """Rank of one sample of ``dataset`` (mnist: 3 for (1, 28, 28); mnist1d: 2 for (1, 40)); None where it is not
-    known before the data is read (a local file, whose arrays are checked when the scenario loads; a plugin's)."""
+#: Shape of one sample of the built-in datasets whose shape is fixed (synthetic data declares its own).
+SAMPLE_SHAPES: dict[str, tuple[int, ...]] = {"mnist": (1, 28, 28), "mnist1d": (1, 40)}
+
+
+def sample_shape(dataset: Any) -> tuple[int, ...] | None:
+    """Shape of one sample of ``dataset`` (a spec): (1, 28, 28) for mnist, (1, 40) for mnist1d, the declared shape
+    of synthetic data; None where it is not known before the data is read (a local file, checked when the scenario
+    loads; a plugin's data)."""
     if isinstance(dataset, SyntheticSpec):
-        return len(dataset.shape)
-    return {"mnist": 3, "mnist1d": 2}.get(dataset.name)  # a local file or a plugin's data: checked on load or build
+        return tuple(dataset.shape)
+    return SAMPLE_SHAPES.get(dataset.name)
+
+
+def dataset_sample_rank(dataset: Any) -> int | None:
+    """Rank of one sample of ``dataset`` (:func:`sample_shape`), or None where it is not known in advance."""
+    shape = sample_shape(dataset)
+    return None if shape is None else len(shape)
 
 
 class WorkloadSpec(Spec):

@@ -39,21 +39,23 @@ def check_local_data(spec: Any) -> str | None:
     'workload.dataset.path': <problem>``; None when every file reads and fits its model."""
     from benchsuite.specs.workload import model_input_rank
 
+    shapes: dict[NpzSpec, tuple[int, ...]] = {}
     for device_type in ("cpu", *spec.per_device):
         config = spec.base_for(device_type)
         dataset = config.workload.dataset
         if not isinstance(dataset, NpzSpec):
             continue
         try:
-            x = read_npz(dataset)[0]
+            shape = shapes[dataset] if dataset in shapes else read_npz(dataset)[0].shape[1:]
         except LocalDataError as exc:
             return f"field 'workload.dataset.path': {exc}"
+        shapes[dataset] = shape
         models = spec.matrix_for(device_type).model or (config.workload.model,)
         for model in models:
             need = model_input_rank(model)
-            if need is not None and need != x.ndim - 1:
+            if need is not None and need != len(shape):
                 return (f"field 'workload.model': model '{model.name}' needs samples of rank {need} but "
-                        f"{dataset.path} has samples of shape {x.shape[1:]}")  # fmt: skip
+                        f"{dataset.path} has samples of shape {shape}")  # fmt: skip
     return None
 
 
