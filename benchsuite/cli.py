@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from benchsuite import options
-from benchsuite.matrix import RUN_ORDERS
-from benchsuite.scenario import ScenarioSpec, load_scenarios
+from benchsuite.scenario.matrix import RUN_ORDERS
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.scenario.load import load_scenarios
 
 
 def scenario_schema() -> dict:
@@ -28,7 +29,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """Print (or write) the JSON Schema of the scenario format, for editors."""
     text = json.dumps(scenario_schema(), indent=2) + "\n"
     if args.output:
-        from benchsuite.storage import atomic_write_text
+        from benchsuite.results.files import atomic_write_text
 
         atomic_write_text(Path(args.output), text)
     else:
@@ -38,7 +39,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check scenario files without running them; print one line per good file and every error."""
-    from benchsuite.matrix import expand_runs
+    from benchsuite.scenario.matrix import expand_runs
 
     loaded = load_scenarios([Path(p) for p in args.paths])
     for path, spec in loaded.scenarios:
@@ -55,7 +56,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the id of every item the scenarios expand to, in the order ``pytest benchsuite`` runs them: the runs
     in ``--run-order``, then each scenario's paired step-timing items."""
-    from benchsuite.matrix import expand_runs, timing_pairs
+    from benchsuite.scenario.matrix import expand_runs, timing_pairs
 
     loaded = load_scenarios([Path(p) for p in args.paths])
     for _, spec in loaded.scenarios:
@@ -71,8 +72,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     (``--format markdown``, for a CI job summary or a pull-request comment; ``-o`` writes it to a file, and ``-o
     "$GITHUB_STEP_SUMMARY"`` appends). Stored scenarios that today's schema no longer takes are reported as stored,
     each with a warning line."""
-    from benchsuite import collect
-    from benchsuite.storage import read_results
+    from benchsuite.results import frames
+    from benchsuite.results.files import read_results
 
     path = Path(args.results_file)
     try:
@@ -80,13 +81,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.format == "markdown":
             out = _write_markdown(data, args.output)
         else:
-            from benchsuite.report import write_report
+            from benchsuite.report.html import write_report
 
             out = write_report(path, out=Path(args.output) if args.output else None)
     except ValueError as exc:  # ResultsError: one line naming the file
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    for spec in collect.scenario_specs(data).values():
+    for spec in frames.scenario_specs(data).values():
         for problem in spec.problems:
             print(f"warning: {path}: {problem}", file=sys.stderr)
     if out:
@@ -113,9 +114,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     Exit status: 0, 1 when a ``--fail-on`` rule is breached, 2 on unusable input (one line, never a traceback).
     """
-    from benchsuite.compare import compare, load_side
-    from benchsuite.gate import GateRule, gate
-    from benchsuite.summary import compare_lines
+    from benchsuite.compare.sides import compare, load_side
+    from benchsuite.compare.gate import GateRule, gate
+    from benchsuite.report.terminal import compare_lines
 
     try:
         rules = [GateRule.parse(text) for text in args.fail_on]
@@ -139,7 +140,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_nearest(args: argparse.Namespace) -> int:
     """Print the reference folder nearest in hardware to a results file (CI compares against it); the reason goes
     to stderr. Exit 1 with one line when no reference has the same device type or the file cannot be read."""
-    from benchsuite.nearest import nearest_reference
+    from benchsuite.compare.nearest import nearest_reference
 
     try:
         found = nearest_reference(Path(args.results_file), Path(args.references))

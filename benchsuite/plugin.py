@@ -3,7 +3,7 @@
 ``pytest benchsuite --benchmark`` collects every run (case × seed) of every scenario as an item of
 ``benchsuite/test_scenarios.py`` with an id like ``init[init=xavier_uniform-seed=1]``, trains it under
 ``benchmark.pedantic`` (one round: a training run is long, never auto-calibrated) with
-:func:`benchsuite.clock.timed_region_seconds` as pytest-benchmark's timer, so pytest-benchmark holds the timed
+:func:`benchsuite.telemetry.clock.timed_region_seconds` as pytest-benchmark's timer, so pytest-benchmark holds the timed
 training region; every other figure goes to ``benchmark.extra_info``. Without ``--benchmark`` the same items are a
 smoke check of a few steps. A refused scenario file becomes one failing item with the error message; the other
 scenarios still run.
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from benchsuite import options
-from benchsuite.matrix import RUN_ORDERS
+from benchsuite.scenario.matrix import RUN_ORDERS
 
 PLUGIN_NAME = "benchsuite-session"
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from benchsuite import clock
-from benchsuite.hardware import hardware_info, machine_id, resolve_device
-from benchsuite.matrix import Run, TimingPair, expand_cases, expand_runs, timing_pairs
-from benchsuite.recorder import ResultsRecorder
-from benchsuite.scenario import ScenarioError, load_scenarios
+from benchsuite.telemetry import clock
+from benchsuite.telemetry.hardware import hardware_info, resolve_device
+from benchsuite.telemetry.machine import machine_id
+from benchsuite.scenario.matrix import Run, TimingPair, expand_cases, expand_runs, timing_pairs
+from benchsuite.results.recorder import ResultsRecorder
+from benchsuite.scenario.load import ScenarioError, load_scenarios
 
 
 def smoke_problems(info: dict[str, Any], expected_steps: int) -> list[str]:
@@ -56,10 +57,10 @@ class BenchsuiteSession:
         self.run_order = {"mode": config.getoption("run_order"),
                           "seed": seed if seed is not None else secrets.randbelow(2**31)}  # fmt: skip
         self.order_index: dict[str, int] = {}
-        from benchsuite.launch import Launcher
+        from benchsuite.distributed.pool import Launcher
 
         self.pools: dict[int, Any] = {}
-        """World size → the :class:`benchsuite.launch.RankPool` serving this session's runs of that size."""
+        """World size → the :class:`benchsuite.distributed.pool.RankPool` serving this session's runs of that size."""
         self.launcher = Launcher(config.getoption("nnodes"), config.getoption("node_rank"),
                                  config.getoption("rdzv_endpoint"), config.getoption("rank_timeout"))  # fmt: skip
         self.case_index: dict[tuple[str, str], int] = {}
@@ -92,11 +93,11 @@ class BenchsuiteSession:
     def _param(item: Run | TimingPair) -> Any:
         """The item's ``pytest.param``: a benchmark group per scenario, and the ``gpu`` mark when a case needs CUDA
         (fp16, TF32), so ``-m "not gpu"`` leaves those out on any machine."""
-        from benchsuite.precision import PRECISIONS
+        from benchsuite.training.precision import PRECISION_POLICIES
 
         marks = [pytest.mark.benchmark(group=item.case.scenario, timer=clock.timed_region_seconds)]
         cases = (item.case, item.reference) if isinstance(item, TimingPair) else (item.case,)
-        if any(PRECISIONS[case.config.techniques.precision].cuda_only for case in cases):
+        if any(PRECISION_POLICIES[case.config.techniques.precision].cuda_only for case in cases):
             marks.append(pytest.mark.gpu)
         return pytest.param(item, id=item.run_id, marks=marks)
 
@@ -122,7 +123,7 @@ class BenchsuiteSession:
         """Skip, with the reason, an item this device cannot run (no CUDA device; fp16 or TF32 on a CPU)."""
         if self.device.type == "cuda" and not _cuda_available():
             pytest.skip("--device cuda: no CUDA device is visible")
-        from benchsuite.precision import unsupported_reason
+        from benchsuite.training.precision import unsupported_reason
 
         cases = (item.case, item.reference) if isinstance(item, TimingPair) else (item.case,)
         for case in cases:
@@ -164,10 +165,10 @@ class BenchsuiteSession:
         ranks through torchrun otherwise (skipped where this machine cannot host them)."""
         world_size = item.case.config.train.world_size
         if world_size == 1:
-            from benchsuite.train import train_run
+            from benchsuite.training.run import train_run
 
             return lambda **kwargs: train_run(item, self.device, **kwargs).extra_info()
-        from benchsuite.launch import RankPool, world_size_unsupported
+        from benchsuite.distributed.pool import RankPool, world_size_unsupported
 
         gpus = torch_cuda_count() if self.device.type == "cuda" else 0
         reason = world_size_unsupported(world_size, self.device, gpus, os.cpu_count() or 1, self.launcher.nnodes)
@@ -186,7 +187,7 @@ class BenchsuiteSession:
 
     def _time_pair(self, pair: TimingPair, request: pytest.FixtureRequest) -> None:
         """Paired step-timing blocks: one short block each as a smoke check, all of them with ``--benchmark``."""
-        from benchsuite.step_timing import time_pair
+        from benchsuite.training.step_timing import time_pair
 
         if not self.full:
             timing = time_pair(pair, self.device, blocks=1, min_block_s=0.0)
@@ -211,7 +212,7 @@ class BenchsuiteSession:
         if not (self.full and self.recorder is not None and self.recorder.write()):
             return
         try:
-            from benchsuite.report import write_report
+            from benchsuite.report.html import write_report
 
             self.report_path = write_report(self.recorder.path, self.reports_dir)
         except Exception as exc:  # the results are safe on disk; say why the report failed and go on
@@ -221,7 +222,7 @@ class BenchsuiteSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not (self.full and self.recorder is not None and self.recorder.path):
             return
-        from benchsuite.summary import summary_lines
+        from benchsuite.report.terminal import summary_lines
 
         terminalreporter.section("benchsuite")
         for line in summary_lines(self.recorder.path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import tiny_spec
 
-from benchsuite.scenario import ScenarioSpec
+from benchsuite.specs.scenario import ScenarioSpec
 
 SPEC = ScenarioSpec.model_validate(
     tiny_spec(

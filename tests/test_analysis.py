@@ -8,24 +8,25 @@ import pandas as pd
 import pytest
 from results_factory import SPEC, results_data
 
-from benchsuite import analysis, collect
+from benchsuite.analysis import cases
+from benchsuite.results import frames
 
 
 def test_mean_ci_by_hand():
     # mean 2, sd 1, sem 1/sqrt(3); t(0.975, df=2) = 4.302653 → half-width 2.484138
-    mean, low, high = analysis.mean_ci(pd.Series([1.0, 2.0, 3.0]))
+    mean, low, high = cases.mean_ci(pd.Series([1.0, 2.0, 3.0]))
     assert mean == 2.0
     assert (high - low) / 2 == pytest.approx(2.484138, rel=1e-5)
 
 
 def test_mean_ci_small_samples():
-    assert math.isnan(analysis.mean_ci(pd.Series([5.0]))[1])
-    assert analysis.mean_ci(pd.Series([0.5, 0.5])) == (0.5, 0.5, 0.5)
+    assert math.isnan(cases.mean_ci(pd.Series([5.0]))[1])
+    assert cases.mean_ci(pd.Series([0.5, 0.5])) == (0.5, 0.5, 0.5)
 
 
 def test_case_summary_median_spread_reach_and_speedup():
-    runs = collect.runs_frame(results_data())
-    summary = analysis.case_summary(runs, {"tiny": SPEC}, blocked=False).set_index("case_id")
+    runs = frames.runs_frame(results_data())
+    summary = cases.case_summary(runs, {"tiny": SPEC}, blocked=False).set_index("case_id")
     base, xavier = summary.loc["init=default"], summary.loc["init=xavier_uniform"]
     assert (base["n"], base["n_reached"]) == (4, 3)  # the unreached run has no time-to-target
     assert (base["reach_low"], base["reach_high"]) == pytest.approx((0.3006, 0.9544), abs=1e-4)  # Wilson, 3/4
@@ -39,8 +40,8 @@ def test_case_summary_median_spread_reach_and_speedup():
 
 
 def test_no_speedup_when_half_a_side_missed():
-    runs = collect.runs_frame(results_data(default_ttt=(2.0, None, 2.4, None)))
-    summary = analysis.case_summary(runs, {"tiny": SPEC}).set_index("case_id")
+    runs = frames.runs_frame(results_data(default_ttt=(2.0, None, 2.4, None)))
+    summary = cases.case_summary(runs, {"tiny": SPEC}).set_index("case_id")
     assert math.isnan(summary.loc["init=xavier_uniform", "speedup_vs_baseline"])
     assert summary.loc["init=xavier_uniform", "speedup_low"] > 1  # the interval still says which is faster
 
@@ -49,39 +50,39 @@ def test_noise_summary_counts_unstable_runs():
     data = results_data()
     for bench in data["benchmarks"][:3]:
         bench["extra_info"].update(step_time_cv=0.5, unstable=True)
-    noise = analysis.noise_summary(collect.runs_frame(data))
+    noise = cases.noise_summary(frames.runs_frame(data))
     assert (noise["n_runs"], noise["n_unstable"]) == (8, 3) and noise["median_cv"] == 0.0
-    assert analysis.too_noisy(noise)  # 3 of 8 is more than a quarter
+    assert cases.too_noisy(noise)  # 3 of 8 is more than a quarter
     data["benchmarks"][0]["extra_info"]["unstable"] = data["benchmarks"][1]["extra_info"]["unstable"] = False
-    assert not analysis.too_noisy(analysis.noise_summary(collect.runs_frame(data)))
+    assert not cases.too_noisy(cases.noise_summary(frames.runs_frame(data)))
 
 
 def test_step_time_ratios_of_paired_blocks():
     blocks = pd.DataFrame({"scenario": "s", "case_id": "a", "against_id": "b", "case_s": [1.0, 1.0, 1.1, 0.9, 1.0, 1.0],
                            "case_steps": 100, "against_s": [2.0, 2.2, 2.2, 1.8, 2.0, 2.0], "against_steps": 100})  # fmt: skip
-    (row,) = analysis.step_time_ratios(blocks).to_dict("records")
+    (row,) = cases.step_time_ratios(blocks).to_dict("records")
     assert row["ratio"] == pytest.approx(2.0) and row["n_blocks"] == 6
     assert row["low"] == pytest.approx(2.0) and row["high"] == pytest.approx(2.2)  # min and max per-pair ratio
 
 
 def test_curve_bands_mean_and_min_max_over_seeds():
-    bands = analysis.curve_bands(collect.curves_frame(results_data()), "val_accuracy")
+    bands = cases.curve_bands(frames.curves_frame(results_data()), "val_accuracy")
     last = bands[(bands["case_id"] == "init=default") & (bands["step"] == 20)].iloc[0]
     assert last["mean"] == pytest.approx(0.90) and last["n"] == 4
     assert last["timed_s"] == 2.0
 
 
 def test_curve_bands_keep_only_steps_every_seed_has():
-    curves = collect.curves_frame(results_data())
+    curves = frames.curves_frame(results_data())
     curves = curves[~((curves["seed"] == 0) & (curves["step"] == 20))]
-    bands = analysis.curve_bands(curves, "val_accuracy")
+    bands = cases.curve_bands(curves, "val_accuracy")
     assert 20 not in set(bands[bands["case_id"] == "init=default"]["step"])
 
 
 def test_collect_reads_segments_statistics_and_step_timing_blocks():
     from results_factory import format1_data
 
-    from benchsuite.formats import migrate
+    from benchsuite.results.formats import migrate
 
     data = migrate(format1_data(), "r.json")
     data["benchmarks"][0]["extra_info"].update(step_time_s_median=0.09, step_time_cv=0.3, unstable=True,
@@ -91,11 +92,11 @@ def test_collect_reads_segments_statistics_and_step_timing_blocks():
     data["benchmarks"].append({"name": "t", "stats": {"median": 1.0}, "extra_info": {
         "kind": "step_timing", "scenario": "tiny", "case_id": "init=xavier_uniform", "against_id": "init=default",
         "axes": {"init": "xavier_uniform"}, "blocks": blocks}})  # fmt: skip
-    runs = collect.runs_frame(data)
+    runs = frames.runs_frame(data)
     assert len(runs) == 8  # the step-timing item is not a run
     first = runs.iloc[0]
     assert (first["step_time_s_median"], first["unstable"]) == (0.09, True)
     assert runs.iloc[1]["step_time_s_median"] == 0.1 and not runs.iloc[1]["unstable"]  # format 1: from step_time_s
-    frame = collect.blocks_frame(data)
+    frame = frames.blocks_frame(data)
     assert list(frame["first"]) == ["case", "against"] and list(frame["axis_init"]) == ["xavier_uniform"] * 2
-    assert collect.run_order(data) == {"mode": "case-major", "seed": None} and not collect.blocked_by_seed(data)
+    assert frames.run_order(data) == {"mode": "case-major", "seed": None} and not frames.blocked_by_seed(data)

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 from results_factory import results_data
 
-from benchsuite.report import render_report
+from benchsuite.report.html import render_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = os.environ.get("BENCHSUITE_BROWSER") or next((b for b in map(shutil.which, BROWSERS) if b), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from benchsuite import clock
+from benchsuite.telemetry import clock
 
 
 class FakeTime:

@@ -9,9 +9,9 @@ import pytest
 from results_factory import results_data
 
 from benchsuite.cli import main
-from benchsuite.compare import compare, load_side
-from benchsuite.formats import ResultsError
-from benchsuite.gate import GateRule, gate
+from benchsuite.compare.sides import compare, load_side
+from benchsuite.results.formats import ResultsError
+from benchsuite.compare.gate import GateRule, gate
 
 TIMED = ("timed_s", "time_to_target_s", "step_time_s", "step_time_s_median", "eval_s")
 

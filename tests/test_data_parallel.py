@@ -11,11 +11,11 @@ import pytest
 import torch
 from conftest import tiny_spec
 
-from benchsuite.launch import Launcher, RankPool, threads_per_rank, world_size_unsupported
-from benchsuite.matrix import expand_runs
-from benchsuite.scenario import ScenarioSpec
-from benchsuite.team import Ranks, Solo
-from benchsuite.train import train_run
+from benchsuite.distributed.pool import Launcher, RankPool, threads_per_rank, world_size_unsupported
+from benchsuite.scenario.matrix import expand_runs
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.training.ranks import Ranks, Solo
+from benchsuite.training.run import train_run
 
 CPU = torch.device("cpu")
 TRAIN = {"optimizer": "sgd", "lr": 0.05, "batch_size": 16, "max_epochs": 2, "warmup_steps": 1, "eval_every_steps": 2}
@@ -115,7 +115,7 @@ def test_launcher_command_lines():
     two_nodes = Launcher(nnodes=2, node_rank=1, rdzv_endpoint="10.0.0.1:29500").command(4, "/tmp/f")
     assert {"--nnodes=2", "--node-rank=1", "--rdzv-backend=c10d", "--rdzv-endpoint=10.0.0.1:29500",
             "--nproc-per-node=2"} <= set(two_nodes)  # fmt: skip
-    assert two_nodes[-3:] == ["-m", "benchsuite.ddp_worker", "--serve=/tmp/f"]
+    assert two_nodes[-3:] == ["-m", "benchsuite.distributed.worker", "--serve=/tmp/f"]
     with pytest.raises(ValueError, match="world size 3 does not split over 2 nodes"):
         Launcher(nnodes=2, rdzv_endpoint="h:1").command(3, "/tmp/f")
     with pytest.raises(ValueError, match="need a rendezvous endpoint"):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from benchsuite import effects
+from benchsuite.analysis import effects
 
 
 @pytest.mark.parametrize(("n", "m"), [(3, 4), (5, 5), (4, 7), (8, 6)])

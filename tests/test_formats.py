@@ -7,11 +7,11 @@ import json
 import pytest
 from results_factory import format1_data, results_data
 
-from benchsuite import collect
+from benchsuite.results import frames
 from benchsuite.cli import main
-from benchsuite.formats import CURRENT, ResultsError, migrate
-from benchsuite.report import render_report
-from benchsuite.storage import read_results
+from benchsuite.results.formats import CURRENT, ResultsError, migrate
+from benchsuite.report.html import render_report
+from benchsuite.results.files import read_results
 
 
 def _write(tmp_path, data, name="r.json"):
@@ -30,8 +30,8 @@ def test_format_1_migrates_to_the_current_format():
     assert info["step_time_s_median"] == info["step_time_s"] and info["unstable"] is False and info["segments"] == []
     # the machine id is recomputed from the CPU record pytest-benchmark kept: a Zen 3 EPYC, no native bf16
     assert data["benchsuite"]["machine_id"] == data["machine_info"]["benchsuite"]["machine_id"] == "cpu-amd-zen3-2c"
-    runs = collect.runs_frame(data)
-    assert runs["step_time_s_median"].notna().all() and not collect.blocked_by_seed(data)
+    runs = frames.runs_frame(data)
+    assert runs["step_time_s_median"].notna().all() and not frames.blocked_by_seed(data)
 
 
 def test_the_earliest_scenario_spelling_migrates():
@@ -41,7 +41,7 @@ def test_the_earliest_scenario_spelling_migrates():
         spec = old["benchsuite"]["scenarios"]["tiny"]
         spec["train"] = {**{k: v for k, v in spec["train"].items() if k != "optimizer"}, "optimizer": optimizer,
                          "momentum": 0.8}  # fmt: skip
-        stored = collect.scenario_specs(migrate(old, "old.json"))["tiny"]
+        stored = frames.scenario_specs(migrate(old, "old.json"))["tiny"]
         assert stored.problems == () and stored.raw["train"]["optimizer"]["name"] == optimizer
         assert stored.raw["train"]["optimizer"].get("momentum") == (0.8 if optimizer == "sgd" else None)
 
@@ -49,7 +49,7 @@ def test_the_earliest_scenario_spelling_migrates():
 def test_a_stored_spec_today_refuses_is_reported_as_stored(tmp_path, capsys):
     data = results_data()
     data["benchsuite"]["scenarios"]["tiny"]["train"]["gradient_accumulation"] = 4  # a field from another version
-    stored = collect.scenario_specs(data)["tiny"]
+    stored = frames.scenario_specs(data)["tiny"]
     assert stored.claims and stored.target is not None and stored.baseline_labels() == {"init": "default"}
     assert "field 'train.gradient_accumulation'" in stored.problems[0]
     html = render_report(data)

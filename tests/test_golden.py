@@ -21,9 +21,9 @@ import pytest
 import torch
 from conftest import tiny_spec
 
-from benchsuite.matrix import expand_runs
-from benchsuite.scenario import ScenarioSpec
-from benchsuite.train import train_run
+from benchsuite.scenario.matrix import expand_runs
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.training.run import train_run
 
 GOLDEN = Path(__file__).parent / "golden" / "tiny_init-default_seed0.json"
 RELATIVE_TOLERANCE = 1e-4
@@ -55,7 +55,7 @@ def test_training_matches_the_golden_curve():
 
 
 def test_the_golden_check_fails_on_a_small_change_to_training(monkeypatch):
-    from benchsuite import techniques
+    from benchsuite.training import techniques
 
     real = techniques.apply_init
 
@@ -64,6 +64,6 @@ def test_the_golden_check_fails_on_a_small_change_to_training(monkeypatch):
         with torch.no_grad():
             next(model.parameters()).mul_(1.01)  # 1 % on the first layer's weights
 
-    monkeypatch.setattr("benchsuite.runtime.apply_init", nudged)
+    monkeypatch.setattr("benchsuite.training.build.apply_init", nudged)
     golden = json.loads(GOLDEN.read_text())
     assert curve()["val_loss"] != pytest.approx(golden["val_loss"], rel=RELATIVE_TOLERANCE)

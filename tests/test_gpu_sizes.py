@@ -15,10 +15,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from benchsuite import mfu
-from benchsuite.matrix import expand_cases
-from benchsuite.runtime import build_model
-from benchsuite.scenario import load_scenario, scenario_files
+from benchsuite.telemetry import mfu
+from benchsuite.scenario.matrix import expand_cases
+from benchsuite.training.build import build_model
+from benchsuite.scenario.load import load_scenario, scenario_files
 from benchsuite.specs.workload import sample_shape
 
 SCENARIOS = scenario_files([Path(__file__).parent.parent / "scenarios"])

@@ -7,7 +7,8 @@ import types
 
 import pytest
 
-from benchsuite.hardware import cpu_identity, machine_id, microarchitecture
+from benchsuite.telemetry.hardware import cpu_identity
+from benchsuite.telemetry.machine import machine_id, microarchitecture
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ RECORDED = {
 
 @pytest.mark.parametrize("expected", list(RECORDED))
 def test_machine_id_from_recorded_cpuinfo(expected):
-    from benchsuite.hardware import identity_from_cpuinfo
+    from benchsuite.telemetry.machine import identity_from_cpuinfo
 
     info = {"device": "cpu", "cpu_model": RECORDED[expected]["brand_raw"], "cpu_logical_cores": 2, "torch_threads": 2,
             "gpu": {"count": 0}, **identity_from_cpuinfo(RECORDED[expected])}  # fmt: skip
@@ -80,7 +81,7 @@ def test_machine_id_counts_the_cores_torch_uses():
 def test_gpu_host_names_the_gpu_the_run_used_not_the_count_visible(monkeypatch):
     import torch
 
-    from benchsuite import hardware
+    from benchsuite.telemetry import hardware
 
     props = [types.SimpleNamespace(name="NVIDIA H100 80GB HBM3", total_memory=80 * 2**30, major=9, minor=0,
                                    uuid=f"uuid-{i}") for i in range(8)]  # fmt: skip

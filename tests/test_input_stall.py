@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from benchsuite import clock, input_stall
-from benchsuite.input_stall import InputStall
+from benchsuite.telemetry import clock, input_stall
+from benchsuite.telemetry.input_stall import InputStall
 
 
 class FakeGpu:

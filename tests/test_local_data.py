@@ -8,9 +8,9 @@ import pytest
 import torch
 from conftest import tiny_spec, write_yaml
 
-from benchsuite.matrix import expand_runs
-from benchsuite.scenario import ScenarioError, load_scenario
-from benchsuite.train import train_run
+from benchsuite.scenario.matrix import expand_runs
+from benchsuite.scenario.load import ScenarioError, load_scenario
+from benchsuite.training.run import train_run
 
 
 def _arrays(n: int = 60, **extra) -> dict:

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import tiny_spec
 
-from benchsuite.matrix import expand_cases, expand_runs
-from benchsuite.scenario import ScenarioSpec
+from benchsuite.scenario.matrix import expand_cases, expand_runs
+from benchsuite.specs.scenario import ScenarioSpec
 
 
 def _spec(**overrides) -> ScenarioSpec:
@@ -146,7 +146,7 @@ def test_unknown_run_order_is_refused():
 
 
 def test_step_timing_pairs_each_selected_case_with_its_reference():
-    from benchsuite.matrix import timing_pairs
+    from benchsuite.scenario.matrix import timing_pairs
 
     spec = _spec(matrix={"norm": ["none", "batchnorm", "layernorm"], "init": ["default", "xavier_uniform"]},
                  step_timing={"cases": {"norm": ["batchnorm"]}, "against": {"norm": "none"}, "blocks": 6})  # fmt: skip

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from benchsuite import mfu
+from benchsuite.telemetry import mfu
 
 
 def test_step_flops_of_an_mlp_by_hand():

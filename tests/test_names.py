@@ -1,4 +1,4 @@
-"""One source of truth for names: every registry is keyed by exactly the names of ``benchsuite.names``, and the
+"""One source of truth for names: every registry is keyed by exactly the names of ``benchsuite.specs.names``, and the
 specs accept exactly those names (their Literals and the discriminators of their unions)."""
 
 from __future__ import annotations
@@ -8,11 +8,12 @@ import typing
 import pytest
 import torch
 
-from benchsuite import names, precision, techniques
-from benchsuite.schedules import build_scheduler
+from benchsuite.specs import names
+from benchsuite.training import precision, techniques
+from benchsuite.training.schedules import build_scheduler
 from benchsuite.specs import base, training, workload
-from benchsuite.workloads.datasets import DATASETS
-from benchsuite.workloads.models import ACTIVATIONS, MODELS
+from benchsuite.workloads.datasets import DATASET_BUILDERS
+from benchsuite.workloads.models import ACTIVATION_LAYERS, MODEL_BUILDERS
 
 
 def union_names(annotated) -> set[str]:
@@ -23,8 +24,8 @@ def union_names(annotated) -> set[str]:
 
 @pytest.mark.parametrize(
     ("kind", "literal", "registry"),
-    [("INITS", base.InitName, techniques.INITS), ("NORMS", base.NormName, techniques.NORMS),
-     ("ACTIVATIONS", base.ActivationName, ACTIVATIONS), ("PRECISIONS", base.PrecisionName, precision.PRECISIONS)],
+    [("INIT_NAMES", base.InitName, techniques.INIT_FILLS), ("NORM_NAMES", base.NormName, techniques.NORM_LAYERS),
+     ("ACTIVATION_NAMES", base.ActivationName, ACTIVATION_LAYERS), ("PRECISION_NAMES", base.PrecisionName, precision.PRECISION_POLICIES)],
 )  # fmt: skip
 def test_literal_names_and_registries_are_the_same_list(kind, literal, registry):
     assert typing.get_args(literal) == getattr(names, kind)
@@ -33,9 +34,9 @@ def test_literal_names_and_registries_are_the_same_list(kind, literal, registry)
 
 @pytest.mark.parametrize(
     ("kind", "union", "registry"),
-    [("MODELS", workload.ModelSpec, MODELS), ("DATASETS", workload.DatasetSpec, DATASETS),
-     ("OPTIMIZERS", training.OptimizerSpec, techniques.OPTIMIZERS), ("SCHEDULES", training.ScheduleSpec, None),
-     ("LOADERS", training.LoaderSpec, None)],
+    [("MODEL_NAMES", workload.ModelSpec, MODEL_BUILDERS), ("DATASET_NAMES", workload.DatasetSpec, DATASET_BUILDERS),
+     ("OPTIMIZER_NAMES", training.OptimizerSpec, techniques.OPTIMIZER_BUILDERS), ("SCHEDULE_NAMES", training.ScheduleSpec, None),
+     ("LOADER_NAMES", training.LoaderSpec, None)],
 )  # fmt: skip
 def test_spec_unions_and_registries_take_the_names_of_one_list(kind, union, registry):
     assert union_names(union) == set(getattr(names, kind))
@@ -43,7 +44,7 @@ def test_spec_unions_and_registries_take_the_names_of_one_list(kind, union, regi
         assert set(registry) == set(getattr(names, kind))
 
 
-@pytest.mark.parametrize("name", names.SCHEDULES)
+@pytest.mark.parametrize("name", names.SCHEDULE_NAMES)
 def test_every_schedule_name_builds_a_scheduler(name):
     extra = {"milestones_epochs": [1.0]} if name == "step" else {}
     spec = typing.get_args(typing.get_args(training.ScheduleSpec)[0])
@@ -56,7 +57,7 @@ def test_every_schedule_name_builds_a_scheduler(name):
 def test_report_words_name_only_known_names():
     from benchsuite.report import words
 
-    for table, kind in ((words.DATASETS, "DATASETS"), (words.OPTIMIZERS, "OPTIMIZERS"), (words.NORMS, "NORMS"),
-                        (words.INITS, "INITS"), (words.PRECISIONS, "PRECISIONS")):  # fmt: skip
+    for table, kind in ((words.DATASET_WORDS, "DATASET_NAMES"), (words.OPTIMIZER_WORDS, "OPTIMIZER_NAMES"), (words.NORM_WORDS, "NORM_NAMES"),
+                        (words.INIT_WORDS, "INIT_NAMES"), (words.PRECISION_WORDS, "PRECISION_NAMES")):  # fmt: skip
         assert set(table) <= set(getattr(names, kind)), kind
-    assert set(words.OPTIMIZERS) == set(names.OPTIMIZERS) and set(words.DATASETS) == set(names.DATASETS)
+    assert set(words.OPTIMIZER_WORDS) == set(names.OPTIMIZER_NAMES) and set(words.DATASET_WORDS) == set(names.DATASET_NAMES)

@@ -7,7 +7,7 @@ import json
 from results_factory import results_data
 
 from benchsuite.cli import main
-from benchsuite.nearest import nearest_reference
+from benchsuite.compare.nearest import nearest_reference
 
 
 def _write(path, machine_id, **info):

@@ -6,9 +6,8 @@ import math
 
 import pytest
 
-from benchsuite.outcome import (
-    UNSTABLE_CV, CurvePoint, RunResult, TargetHit, metric_after_epochs, reaches, step_times, time_to_target,
-)
+from benchsuite.telemetry.step_times import UNSTABLE_CV, step_times
+from benchsuite.training.outcome import CurvePoint, RunResult, TargetHit, metric_after_epochs, reaches, time_to_target
 
 
 def _curve(accuracies, losses=None, seconds=None):

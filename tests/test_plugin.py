@@ -115,7 +115,7 @@ def test_killed_session_keeps_every_finished_run(pytester, scenario_dir):
     pytester.makepyfile(
         killer="""
         import os
-        import benchsuite.train as train
+        import benchsuite.training.run as train
         real, calls = train.train_run, []
         def dying(*args, **kwargs):
             calls.append(1)
@@ -171,10 +171,10 @@ def test_runs_are_interleaved_and_paired_step_timing_follows(pytester, tmp_path)
     assert [i["seed"] for i in infos[:4]] == [0, 0, 1, 1] and [i["order_index"] for i in infos] == [0, 1, 2, 3, 4]
     timing = infos[-1]
     assert timing["kind"] == "step_timing" and len(timing["blocks"]) == 2
-    from benchsuite import collect
-    from benchsuite.storage import read_results
+    from benchsuite.results import frames
+    from benchsuite.results.files import read_results
 
-    runs = collect.runs_frame(read_results(path))  # back in matrix order, whatever order they ran in
+    runs = frames.runs_frame(read_results(path))  # back in matrix order, whatever order they ran in
     assert list(zip(runs["case_id"], runs["seed"])) == [("init=default", 0), ("init=default", 1),
                                                         ("init=xavier_uniform", 0), ("init=xavier_uniform", 1)]
     assert all(len(i["segments"]) >= 1 for i in infos[:4])

@@ -18,7 +18,7 @@ from conftest import write_yaml
 from pydantic import BaseModel, ConfigDict
 
 import benchsuite.test_scenarios
-from benchsuite import plugins
+from benchsuite.specs import registry
 from benchsuite.specs.workload import BUILTIN_MODELS, MlpSpec
 
 ROOT = Path(__file__).parents[1]
@@ -89,12 +89,12 @@ def test_entry_points_are_loaded_checked_and_broken_ones_left_out_with_a_warning
     def broken():
         raise ImportError("no module named pkg")
 
-    monkeypatch.setattr(plugins, "entry_points", _points(
+    monkeypatch.setattr(registry, "entry_points", _points(
         ("mlp", lambda: MlpSpec), ("good", lambda: Good), ("thawed", lambda: Thawed), ("broken", broken),
         ("other", lambda: Good), ("cnn1d", lambda: Good)))  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        specs = plugins.registered_specs("benchsuite.models", BUILTIN_MODELS)
+        specs = registry.registered_specs("benchsuite.models", BUILTIN_MODELS)
     assert specs == (*BUILTIN_MODELS, Good)
     messages = "\n".join(str(w.message) for w in caught)
     assert "entry point thawed = pkg:thawed (benchsuite.models) is left out: it must be frozen" in messages
@@ -107,7 +107,7 @@ def test_entry_points_are_loaded_checked_and_broken_ones_left_out_with_a_warning
 def test_benchsuite_registers_its_own_models_and_datasets_as_entry_points():
     from importlib.metadata import entry_points
 
-    from benchsuite import names
+    from benchsuite.specs import names
 
-    assert {p.name for p in entry_points(group=plugins.MODEL_GROUP)} >= set(names.MODELS)
-    assert {p.name for p in entry_points(group=plugins.DATASET_GROUP)} >= set(names.DATASETS)
+    assert {p.name for p in entry_points(group=registry.MODEL_GROUP)} >= set(names.MODEL_NAMES)
+    assert {p.name for p in entry_points(group=registry.DATASET_GROUP)} >= set(names.DATASET_NAMES)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from benchsuite import precision
+from benchsuite.training import precision
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 

@@ -8,8 +8,8 @@ import math
 import pytest
 from results_factory import results_data
 
-from benchsuite.hardware import machine_id, slug
-from benchsuite.report import render_report, write_report
+from benchsuite.telemetry.machine import machine_id, slug
+from benchsuite.report.html import render_report, write_report
 from benchsuite.report import filters as f
 
 
@@ -79,7 +79,7 @@ def test_report_rebuilt_from_a_results_file(tmp_path):
 
 
 def test_terminal_summary_lines(tmp_path):
-    from benchsuite.summary import summary_lines
+    from benchsuite.report.terminal import summary_lines
 
     path = tmp_path / "r.json"
     path.write_text(json.dumps(results_data()))

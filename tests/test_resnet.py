@@ -7,12 +7,12 @@ import pytest
 import torch
 from conftest import tiny_spec
 
-from benchsuite.matrix import expand_runs
-from benchsuite.runtime import build_model
-from benchsuite.scenario import ScenarioSpec
-from benchsuite.specs import ResNetSpec
-from benchsuite.techniques import NORMS
-from benchsuite.train import train_run
+from benchsuite.scenario.matrix import expand_runs
+from benchsuite.training.build import build_model
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.specs.workload import ResNetSpec
+from benchsuite.training.techniques import NORM_LAYERS
+from benchsuite.training.run import train_run
 from benchsuite.workloads.models import ChannelsLast, ResidualBlock, build_resnet
 
 IMAGES = {"name": "synthetic", "shape": [3, 32, 32], "num_samples": 64, "val_samples": 32, "num_classes": 10}
@@ -20,7 +20,7 @@ IMAGES = {"name": "synthetic", "shape": [3, 32, 32], "num_samples": 64, "val_sam
 
 def _resnet(**kwargs) -> torch.nn.Module:
     torch.manual_seed(0)
-    return build_resnet(ResNetSpec(name="resnet", **kwargs), (3, 32, 32), 10, NORMS["batchnorm"])
+    return build_resnet(ResNetSpec(name="resnet", **kwargs), (3, 32, 32), 10, NORM_LAYERS["batchnorm"])
 
 
 def test_shape_stages_and_blocks():

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import TINY, tiny_spec, write_yaml
 
-from benchsuite.scenario import ScenarioError, ScenarioSpec, load_scenario, load_scenarios
+from benchsuite.scenario.load import ScenarioError, load_scenario, load_scenarios
+from benchsuite.specs.scenario import ScenarioSpec
 
 SHIPPED = sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))
 

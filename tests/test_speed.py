@@ -11,8 +11,8 @@ import json
 
 from results_factory import synthetic_results
 
-from benchsuite.compare import compare, load_side
-from benchsuite.report import render_report
+from benchsuite.compare.sides import compare, load_side
+from benchsuite.report.html import render_report
 from benchsuite.report.compare import render_comparison
 
 

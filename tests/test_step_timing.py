@@ -6,10 +6,10 @@ import pytest
 import torch
 from conftest import tiny_spec
 
-from benchsuite.matrix import timing_pairs
-from benchsuite.scenario import ScenarioSpec
-from benchsuite.step_timing import time_pair
-from benchsuite.train import UnsupportedCase
+from benchsuite.scenario.matrix import timing_pairs
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.training.step_timing import time_pair
+from benchsuite.training.run import UnsupportedCase
 
 CPU = torch.device("cpu")
 
@@ -46,7 +46,7 @@ def test_a_precision_the_device_cannot_run_is_refused():
 
 
 def test_cuda_oom_while_building_a_side_is_recorded(monkeypatch):
-    from benchsuite import step_timing
+    from benchsuite.training import step_timing
 
     def oom(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")

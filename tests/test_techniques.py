@@ -8,9 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from benchsuite.specs import Cnn1dSpec, Cnn2dSpec, MlpSpec, TrainSpec
-from benchsuite.techniques import INITS, NORMS, apply_init, build_optimizer
-from benchsuite.workloads import MODELS
+from benchsuite.specs.workload import Cnn1dSpec, Cnn2dSpec, MlpSpec
+from benchsuite.specs.training import TrainSpec
+from benchsuite.training.techniques import INIT_FILLS, NORM_LAYERS, apply_init, build_optimizer
+from benchsuite.workloads.models import MODEL_BUILDERS
 
 FAN_IN, FAN_OUT = 600, 400
 
@@ -45,7 +46,7 @@ def test_init_matches_its_formula(init, std, bound):
         assert w.abs().max().item() > 0.99 * bound
 
 
-@pytest.mark.parametrize("init", [i for i in INITS if i != "default"])
+@pytest.mark.parametrize("init", [i for i in INIT_FILLS if i != "default"])
 def test_non_default_inits_zero_the_bias(init):
     assert torch.count_nonzero(_layer_after(init).bias) == 0
 
@@ -75,23 +76,23 @@ SPECS = {
     "cnn1d": (Cnn1dSpec(name="cnn1d", channels=(4, 6)), (1, 40)),
     "cnn2d": (Cnn2dSpec(name="cnn2d", channels=(4, 6)), (1, 28, 28)),
 }
-NORM_LAYERS = {
+EXPECTED_NORM_CLASSES = {
     ("mlp", "batchnorm"): nn.BatchNorm1d, ("mlp", "layernorm"): nn.LayerNorm,
     ("cnn1d", "batchnorm"): nn.BatchNorm1d, ("cnn1d", "layernorm"): nn.GroupNorm,
     ("cnn2d", "batchnorm"): nn.BatchNorm2d, ("cnn2d", "layernorm"): nn.GroupNorm,
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("norm", list(NORMS))
+@pytest.mark.parametrize("norm", list(NORM_LAYERS))
 @pytest.mark.parametrize("model_name", list(SPECS))
 def test_every_norm_in_every_model(model_name, norm):
     spec, shape = SPECS[model_name]
-    model = MODELS[model_name](spec, shape, 10, NORMS[norm])
+    model = MODEL_BUILDERS[model_name](spec, shape, 10, NORM_LAYERS[norm])
     norms = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm))]
     if norm == "none":
         assert norms == []
     else:
-        expected = NORM_LAYERS[(model_name, norm)]
+        expected = EXPECTED_NORM_CLASSES[(model_name, norm)]
         assert len(norms) == 2 and all(type(m) is expected for m in norms)
         if expected is nn.GroupNorm:
             assert all(m.num_groups == 1 for m in norms)  # layer norm over (C, positions)
@@ -100,13 +101,13 @@ def test_every_norm_in_every_model(model_name, norm):
 
 
 def test_mlp_layers_and_dropout():
-    model = MODELS["mlp"](MlpSpec(name="mlp", hidden=(32,), dropout=0.5, activation="tanh"), (40,), 3, NORMS["none"])
+    model = MODEL_BUILDERS["mlp"](MlpSpec(name="mlp", hidden=(32,), dropout=0.5, activation="tanh"), (40,), 3, NORM_LAYERS["none"])
     kinds = [type(m).__name__ for m in model]
     assert kinds == ["Flatten", "Linear", "Identity", "Tanh", "Dropout", "Linear"]
     assert model[1].in_features == 40 and model[5].out_features == 3
 
 
-OPTIMIZERS = [
+OPTIMIZER_CASES = [
     ({"name": "sgd", "momentum": 0.5, "nesterov": True}, torch.optim.SGD, {"momentum": 0.5, "nesterov": True}),
     ({"name": "adagrad", "lr_decay": 0.01}, torch.optim.Adagrad, {"lr_decay": 0.01}),
     ({"name": "rmsprop", "alpha": 0.9, "centered": True}, torch.optim.RMSprop, {"alpha": 0.9, "centered": True}),
@@ -115,7 +116,7 @@ OPTIMIZERS = [
 ]
 
 
-@pytest.mark.parametrize(("spec", "kind", "expected"), OPTIMIZERS, ids=[o[0]["name"] for o in OPTIMIZERS])
+@pytest.mark.parametrize(("spec", "kind", "expected"), OPTIMIZER_CASES, ids=[o[0]["name"] for o in OPTIMIZER_CASES])
 def test_optimizers_with_their_hyper_parameters(spec, kind, expected):
     train = TrainSpec(optimizer=spec, lr=0.25, max_steps=1)
     opt = build_optimizer(nn.Linear(3, 2), train)
@@ -137,7 +138,7 @@ def test_nesterov_needs_momentum():
 
 
 def test_prior_bias_is_the_log_class_frequency():
-    from benchsuite.techniques import apply_prior_bias
+    from benchsuite.training.techniques import apply_prior_bias
 
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     bias = apply_prior_bias(model, torch.tensor([0, 0, 0, 1, 2, 2, 2, 2]), 3)
@@ -150,7 +151,7 @@ def test_prior_bias_is_the_log_class_frequency():
 
 def test_cnn1d_stride_shortens_the_sequence():
     spec = Cnn1dSpec(name="cnn1d", channels=(4, 4, 4), kernel_size=5, stride=2)
-    model = MODELS["cnn1d"](spec, (1, 40), 10, NORMS["none"])
+    model = MODEL_BUILDERS["cnn1d"](spec, (1, 40), 10, NORM_LAYERS["none"])
     convs = [m for m in model if isinstance(m, nn.Conv1d)]
     assert [c.stride for c in convs] == [(2,)] * 3 and convs[0].padding == (2,)
     assert model[:-3](torch.randn(2, 1, 40)).shape == (2, 4, 5)  # 40 → 20 → 10 → 5 before pooling

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchsuite import nvml as nvml_mod
-from benchsuite import telemetry
-from benchsuite import telemetry_summary as summary_mod
+from benchsuite.telemetry import nvml as nvml_mod
+from benchsuite.telemetry import sampler as sampler_mod
+from benchsuite.telemetry import summary as summary_mod
 
 
 class NVMLError(Exception):
@@ -93,7 +93,7 @@ def fake_cuda(monkeypatch):
 
 def test_sampler_with_fake_nvml(fake_cuda):
     nvml = FakeNVML()
-    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
+    with sampler_mod.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
         time.sleep(0.1)
     assert len(sampler.samples) >= 3 and nvml.shutdown
     assert sampler.samples[-1][1]["power_w"] == 250.5 and "process_cpu_pct" in sampler.samples[-1][1]
@@ -106,9 +106,9 @@ def test_sampler_with_fake_nvml(fake_cuda):
 
 
 def test_energy_falls_back_to_integrated_power_and_says_so(fake_cuda):
-    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=FakeNVML(energy_supported=False)) as sampler:
+    with sampler_mod.Sampler(fake_cuda, interval_s=0.01, nvml=FakeNVML(energy_supported=False)) as sampler:
         time.sleep(0.05)
-    times, _ = telemetry.series(sampler.samples, "power_w")
+    times, _ = sampler_mod.series(sampler.samples, "power_w")
     summary = summary_mod.run_summary(sampler, [(times[0], times[-1])], until_s=None)
     assert summary["energy_method"] == "integrated_power"
     assert summary["energy_j"] == pytest.approx(250.5 * (times[-1] - times[0]), abs=1e-3)  # rounded to mJ
@@ -125,7 +125,7 @@ def test_energy_over_timed_intervals_by_hand():
 
 
 def test_start_twice_is_refused_and_no_thread_is_left_behind():
-    sampler = telemetry.Sampler(torch.device("cpu"), interval_s=0.01)
+    sampler = sampler_mod.Sampler(torch.device("cpu"), interval_s=0.01)
     with sampler:
         with pytest.raises(RuntimeError, match="already running"):
             sampler.__enter__()
@@ -141,7 +141,7 @@ def test_no_driver_path_for_real_records_cpu_only():
     if probe is not None:
         pytest.skip("an NVIDIA driver is present")
     assert "NVML unavailable" in reason or "not installed" in reason
-    with telemetry.Sampler(torch.device("cuda"), interval_s=0.01) as sampler:
+    with sampler_mod.Sampler(torch.device("cuda"), interval_s=0.01) as sampler:
         time.sleep(0.03)
     assert sampler.gpu is None
     assert set(sampler.samples[-1][1]) == {"process_cpu_pct", "process_rss_mib", "system_cpu_pct"}
@@ -149,10 +149,10 @@ def test_no_driver_path_for_real_records_cpu_only():
 
 def test_timeline_is_bounded_and_relative():
     samples = [(10.0 + i * 0.1, {"power_w": float(i)}) for i in range(1000)]
-    timeline = telemetry.downsample(samples, start=10.0, max_points=50)
+    timeline = sampler_mod.downsample(samples, start=10.0, max_points=50)
     assert len(timeline) == 50
     assert timeline[0] == {"t_s": 0.0, "power_w": 0.0} and timeline[-1]["power_w"] == 999.0
-    assert len(telemetry.downsample(samples[:10], start=10.0, max_points=50)) == 10
+    assert len(sampler_mod.downsample(samples[:10], start=10.0, max_points=50)) == 10
 
 
 def _tiny_run(**train):
@@ -162,14 +162,14 @@ def _tiny_run(**train):
     sys.path.insert(0, str(Path(__file__).parent))
     from conftest import TINY, tiny_spec
 
-    from benchsuite.matrix import expand_runs
-    from benchsuite.scenario import ScenarioSpec
+    from benchsuite.scenario.matrix import expand_runs
+    from benchsuite.specs.scenario import ScenarioSpec
 
     return expand_runs(ScenarioSpec.model_validate(tiny_spec(seeds=[0], matrix={}, train={**TINY["train"], **train})))[0]
 
 
 def test_a_run_reports_how_many_samples_fell_inside_its_timed_region():
-    from benchsuite.train import train_run
+    from benchsuite.training.run import train_run
 
     info = train_run(_tiny_run(), torch.device("cpu"), telemetry_interval_s=0.05).extra_info()
     # 8 steps of a tiny MLP take a few ms: hardly any sample falls inside, and the run says so instead of
@@ -182,7 +182,7 @@ def test_a_run_reports_how_many_samples_fell_inside_its_timed_region():
 
 
 def test_min_timed_s_lengthens_the_window_without_touching_the_run():
-    from benchsuite.train import train_run
+    from benchsuite.training.run import train_run
 
     short = train_run(_tiny_run(), torch.device("cpu"), telemetry_interval_s=0.01).extra_info()
     long = train_run(_tiny_run(min_timed_s=0.3), torch.device("cpu"), telemetry_interval_s=0.01).extra_info()
@@ -194,7 +194,7 @@ def test_min_timed_s_lengthens_the_window_without_touching_the_run():
 
 
 def test_samples_outside_the_timed_region_never_stand_in_for_it():
-    sampler = telemetry.Sampler(torch.device("cpu"))
+    sampler = sampler_mod.Sampler(torch.device("cpu"))
     sampler.samples = [(0.0, {"process_cpu_pct": 10.0}), (5.0, {"process_cpu_pct": 20.0})]
     summary = summary_mod.run_summary(sampler, [(1.0, 2.0)], until_s=None)
     assert summary["telemetry_samples_timed"] == 0 and "process_cpu_pct_mean" not in summary
@@ -204,7 +204,7 @@ def test_cpu_of_child_processes_is_measured():
     import subprocess
     import sys
 
-    probe = telemetry.CpuProbe(children=True)
+    probe = sampler_mod.CpuProbe(children=True)
     probe.CHILD_REFRESH_S = 0.0
     child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"])
     try:
@@ -229,7 +229,7 @@ class LegacyNVML(FakeNVML):
 
 def test_a_missing_nvml_function_drops_its_metric_not_the_run(fake_cuda):
     nvml = LegacyNVML()
-    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
+    with sampler_mod.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
         time.sleep(0.05)
     assert sampler.samples[-1][1]["power_w"] == 250.5 and nvml.shutdown
     assert sampler.gpu.reasons["clock_event_reasons"].startswith("AttributeError")
@@ -260,7 +260,7 @@ class MigNVML(FakeNVML):
 
 
 def test_a_mig_slice_is_not_given_the_whole_boards_power(fake_cuda):
-    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=MigNVML()) as sampler:
+    with sampler_mod.Sampler(fake_cuda, interval_s=0.01, nvml=MigNVML()) as sampler:
         time.sleep(0.05)
     assert "power_w" not in sampler.samples[-1][1] and sampler.energy_start_j is None
     assert "MIG slice" in sampler.gpu.description and "whole board" in sampler.gpu.reasons["power_w"]
@@ -272,7 +272,7 @@ def test_nvml_is_shut_down_when_the_energy_read_fails(fake_cuda):
             raise RuntimeError("driver went away")
 
     nvml = Broken()
-    with telemetry.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
+    with sampler_mod.Sampler(fake_cuda, interval_s=0.01, nvml=nvml) as sampler:
         time.sleep(0.02)
     assert nvml.shutdown and sampler.energy_start_j is None
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-from benchsuite.clock import Stopwatch
-from benchsuite.runtime import build_trainer, train_step
-from benchsuite.specs import CaseConfig
-from benchsuite.telemetry import DEFAULT_INTERVAL_S, Sampler
+from benchsuite.telemetry.clock import Stopwatch
+from benchsuite.training.build import build_trainer, train_step
+from benchsuite.specs.case import CaseConfig
+from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S, Sampler
 from benchsuite.workloads.datasets import build_synthetic
 
 STEPS = 300

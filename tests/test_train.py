@@ -6,11 +6,14 @@ import pytest
 import torch
 from conftest import tiny_spec
 
-from benchsuite import clock, loop, train
-from benchsuite.matrix import expand_runs
-from benchsuite.scenario import ScenarioSpec
-from benchsuite.specs import TrainSpec
-from benchsuite.train import Budget, train_run
+from benchsuite.telemetry import clock
+from benchsuite.training import loop
+from benchsuite.training import run as training_run
+from benchsuite.scenario.matrix import expand_runs
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.specs.training import TrainSpec
+from benchsuite.training.loop import Budget
+from benchsuite.training.run import train_run
 
 CPU = torch.device("cpu")
 
@@ -76,7 +79,7 @@ def test_evaluation_and_warm_up_are_outside_the_timed_region(monkeypatch):
 
     monkeypatch.setattr(loop, "evaluate", slow_evaluate)
     monkeypatch.setattr(loop, "train_step", timed_step)
-    monkeypatch.setattr(train, "train_step", timed_step)  # warm-up steps
+    monkeypatch.setattr(training_run, "train_step", timed_step)  # warm-up steps
     before = clock.timed_region_seconds()
     result = train_run(_run(), CPU, warmup_steps=2)
     assert result.timed_s == 8.0  # 8 steps, no evaluation, no warm-up
@@ -105,8 +108,8 @@ def _oom(*args, **kwargs):
 
 
 @pytest.mark.parametrize(("module", "function", "stage"), [
-    (train, "load_dataset", "data load"), (train, "train_step", "warm-up"), (train, "build_trainer", "model build"),
-    (train.mfu, "flops_per_sample", "FLOP count"), (train, "compile_model", "compile"),
+    (training_run, "load_dataset", "data load"), (training_run, "train_step", "warm-up"), (training_run, "build_trainer", "model build"),
+    (training_run.mfu, "flops_per_sample", "FLOP count"), (training_run, "compile_model", "compile"),
 ])  # fmt: skip
 def test_cuda_oom_before_the_loop_is_recorded_with_its_stage(monkeypatch, module, function, stage):
     monkeypatch.setattr(module, function, _oom)
@@ -125,7 +128,7 @@ def test_cuda_oom_in_the_first_evaluation_is_recorded(monkeypatch):
 
 def test_a_run_after_an_oom_trains_normally(monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(train, "build_trainer", _oom)
+        patch.setattr(training_run, "build_trainer", _oom)
         assert train_run(_run(), CPU, warmup_steps=0).status == "oom"
     assert train_run(_run(), CPU, warmup_steps=0).status == "ok"
 
@@ -152,7 +155,7 @@ def test_bf16_autocast_runs_on_cpu_and_is_recorded():
 
 
 def test_unsupported_precision_is_refused_with_a_reason():
-    with pytest.raises(train.UnsupportedCase, match="fp16 autocast with GradScaler needs a CUDA device"):
+    with pytest.raises(training_run.UnsupportedCase, match="fp16 autocast with GradScaler needs a CUDA device"):
         train_run(_run(matrix={"precision": ["fp16"]}), CPU)
 
 
@@ -173,7 +176,7 @@ def test_prior_bias_and_dropout_axes_reach_the_model():
 
 
 def test_input_stall_fraction_by_hand(monkeypatch):
-    from benchsuite import serving
+    from benchsuite.training import batches as serving
 
     now = [0.0]
     monkeypatch.setattr(clock.time, "perf_counter", lambda: now[0])
@@ -221,8 +224,9 @@ def test_timed_segments_add_up_to_the_timed_region():
 
 
 def test_every_loader_serves_the_same_batches_for_a_seed():
-    from benchsuite.serving import batch_stream
-    from benchsuite.specs import DataLoaderSpec, PreloadedLoader, SyntheticSpec
+    from benchsuite.training.batches import batch_stream
+    from benchsuite.specs.training import DataLoaderSpec, PreloadedLoader
+    from benchsuite.specs.workload import SyntheticSpec
     from benchsuite.workloads.datasets import build_synthetic
 
     data = build_synthetic(SyntheticSpec(name="synthetic", shape=[4], num_samples=50))

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchsuite.effects import Shift
-from benchsuite.specs import ClaimSpec
-from benchsuite.verdicts import decide, judge
+from benchsuite.analysis.effects import Shift
+from benchsuite.specs.claims import ClaimSpec
+from benchsuite.analysis.verdicts import decide, judge
 
 
 def _claim(**fields) -> ClaimSpec:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from benchsuite.report import words
-from benchsuite.scenario import load_scenario
+from benchsuite.scenario.load import load_scenario
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from benchsuite.specs import Mnist1dSpec, MnistSpec, SyntheticSpec
-from benchsuite.workloads import load_dataset
+from benchsuite.specs.workload import Mnist1dSpec, MnistSpec, SyntheticSpec
+from benchsuite.workloads.datasets import load_dataset
 from benchsuite.workloads.datasets import build_mnist1d, build_synthetic
 
 CPU = torch.device("cpu")

@@ -9,9 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from benchsuite.compare import COMPARED, Comparison
-from benchsuite.report import _ENV, figures
-from benchsuite.storage import atomic_write_text
+from benchsuite.compare.sides import COMPARED, Comparison
+from benchsuite.report.html import _ENV
+from benchsuite.report import figures
+from benchsuite.results.files import atomic_write_text
 
 _FIGURES = {"step_time_s_median": "time per step", "time_to_target_s": "time-to-target"}
 

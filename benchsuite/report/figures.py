@@ -3,14 +3,17 @@ and returned as inline SVG text."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from benchsuite.hardware_metrics import TIMELINE
+from benchsuite.telemetry.metrics import TIMELINE
 
 STYLE = "whitegrid"
 MAX_LEGEND = 20
@@ -63,7 +66,7 @@ def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: 
     """Validation ``metric`` against timed training seconds: per case the mean over seeds and a min–max band; with
     cases on two axes or more, one panel per value of :func:`facet_axis` (lines: the other axes), legend outside.
 
-    ``bands`` holds columns case_id, timed_s, mean, low, high (see :func:`benchsuite.analysis.curve_bands`);
+    ``bands`` holds columns case_id, timed_s, mean, low, high (see :func:`benchsuite.analysis.cases.curve_bands`);
     ``axes_of`` maps each case id to its axis → label.
     """
     axes_of = axes_of or {}
@@ -98,6 +101,18 @@ def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: 
     return to_svg(fig)
 
 
+@contextlib.contextmanager
+def fixed_jitter(seed: int = 0) -> Iterator[None]:
+    """seaborn's ``stripplot`` jitters its dots with NumPy's global generator: seed it for the plot, so that the same
+    results file always draws the same figure, and give the generator its state back afterwards."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def ttt_figure(runs: pd.DataFrame, title: str) -> str:
     """Time-to-target of every run (one dot per seed) with the per-case median, cases on the y axis."""
     reached = runs.dropna(subset=["time_to_target_s"])
@@ -105,7 +120,8 @@ def ttt_figure(runs: pd.DataFrame, title: str) -> str:
         fig = Figure(figsize=(8, 0.45 * runs["case_id"].nunique() + 1.2))
         ax = fig.subplots()
         order = list(dict.fromkeys(runs["case_id"]))
-        sns.stripplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, size=5, alpha=0.7)
+        with fixed_jitter():
+            sns.stripplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, size=5, alpha=0.7)
         sns.pointplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, estimator="median",
                       errorbar=None, linestyle="none", marker="|", markersize=18, color="black")  # fmt: skip
         ax.set(xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="",
@@ -116,7 +132,7 @@ def ttt_figure(runs: pd.DataFrame, title: str) -> str:
 def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: tuple[str, str] | None = None) -> str:
     """``y`` of each case against its batch size (log2 axis), one line per combination of the other axes.
 
-    ``summary`` is :func:`benchsuite.analysis.case_summary` for one scenario, with an ``axis_batch_size`` column;
+    ``summary`` is :func:`benchsuite.analysis.cases.case_summary` for one scenario, with an ``axis_batch_size`` column;
     ``band`` names the columns of an error bar (e.g. the min and max time-to-target).
     """
     data = summary.assign(batch=summary["axis_batch_size"].astype(int))
@@ -166,7 +182,7 @@ def step_time_figure(ratios: pd.DataFrame, title: str) -> str:
     """Paired step-timing ratios: one row per block-timed pair, the Hodges-Lehmann ratio (reference s/step ÷ case
     s/step, log axis) with its 95 % interval; above 1 the case's steps are faster.
 
-    ``ratios`` is :func:`benchsuite.analysis.step_time_ratios` for one scenario.
+    ``ratios`` is :func:`benchsuite.analysis.cases.step_time_ratios` for one scenario.
     """
     labels = [f"{r.case_id}  vs  {r.against_id}" for r in ratios.itertuples()]
     with sns.axes_style(STYLE):
@@ -234,7 +250,7 @@ def ratio_figure(rows: pd.DataFrame, metric_words: str, reference: str, title: s
 
 def scaling_figure(table: pd.DataFrame, title: str, fixed_batch: str) -> str:
     """Data-parallel scaling: throughput against world size with the ideal line (N × one rank's), and scaling
-    efficiency with its ideal of 1; ``table`` is :func:`benchsuite.analysis.scaling_table`."""
+    efficiency with its ideal of 1; ``table`` is :func:`benchsuite.analysis.cases.scaling_table`."""
     table = table.sort_values("world_size")
     with sns.axes_style(STYLE):
         fig = Figure(figsize=(8, 3.4))

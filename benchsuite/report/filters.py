@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from benchsuite.references import cite_source
+from benchsuite.report.references import cite_source
 
 DASH = "—"
 
@@ -107,7 +107,7 @@ _URL = re.compile(r"https?://[^\s<>\"')]+[^\s<>\"').,;]")
 
 def fmt_source(text: Any) -> Markup:
     """A scenario's ``source`` as HTML a reader can follow: private reference paths of older results replaced by
-    their citation (:func:`benchsuite.references.cite_source`), the text escaped, URLs made links."""
+    their citation (:func:`benchsuite.report.references.cite_source`), the text escaped, URLs made links."""
     cited = escape(cite_source(str(text or "")))
     return Markup(_URL.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', str(cited)))
 

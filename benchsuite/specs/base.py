@@ -6,16 +6,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from benchsuite import names
-from benchsuite.metrics import METRICS
+from benchsuite.specs import names
+from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
-# The names come from benchsuite.names, the one list that the registries are keyed by.
-InitName = Literal[names.INITS]  # type: ignore[valid-type]
-NormName = Literal[names.NORMS]  # type: ignore[valid-type]
-ActivationName = Literal[names.ACTIVATIONS]  # type: ignore[valid-type]
-PrecisionName = Literal[names.PRECISIONS]  # type: ignore[valid-type]
-MetricName = Literal[names.TARGET_METRICS]  # type: ignore[valid-type]
-ClaimMetric = Literal[tuple(METRICS)]  # type: ignore[valid-type]  # the metric registry is the one list of names
+# The names come from benchsuite.specs.names, the one list that the registries are keyed by.
+InitName = Literal[names.INIT_NAMES]  # type: ignore[valid-type]
+NormName = Literal[names.NORM_NAMES]  # type: ignore[valid-type]
+ActivationName = Literal[names.ACTIVATION_NAMES]  # type: ignore[valid-type]
+PrecisionName = Literal[names.PRECISION_NAMES]  # type: ignore[valid-type]
+MetricName = Literal[names.TARGET_METRIC_NAMES]  # type: ignore[valid-type]
+ClaimMetric = Literal[tuple(CLAIM_METRICS)]  # type: ignore[valid-type]  # the metric registry is the one list of names
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
-from benchsuite.metrics import METRICS
+from benchsuite.specs.claim_metrics import CLAIM_METRICS
 from benchsuite.specs.base import ClaimMetric, Spec, selection_labels
 
 ClaimKind = Literal["better", "no_worse", "equivalent"]
@@ -15,7 +15,7 @@ ClaimKind = Literal["better", "no_worse", "equivalent"]
 class ClaimSpec(Spec):
     """A published claim that the scenario tests: the ``cases`` against the ``against`` case on ``metric``.
 
-    Kinds (judged from an effect with a 95 % interval, see :mod:`benchsuite.verdicts`):
+    Kinds (judged from an effect with a 95 % interval, see :mod:`benchsuite.analysis.verdicts`):
 
     - ``better``: the cases are better by at least ``max(min_ratio, min_effect)``;
     - ``no_worse``: non-inferiority, the cases are worse by less than ``margin``;
@@ -23,7 +23,7 @@ class ClaimSpec(Spec):
 
     Effects are ratios for time, step and rate metrics (``min_effect`` 1.1 means 10 % better) and differences in the
     metric's units for validation metrics (``min_effect`` 0.01 means one accuracy point); see
-    :data:`benchsuite.metrics.METRICS`.
+    :data:`benchsuite.specs.claim_metrics.CLAIM_METRICS`.
     """
 
     says: str
@@ -53,7 +53,7 @@ class ClaimSpec(Spec):
 
     @model_validator(mode="after")
     def _fits_the_metric(self) -> ClaimSpec:
-        ratio = METRICS[self.metric].scale == "ratio"
+        ratio = CLAIM_METRICS[self.metric].scale == "ratio"
         floor = 1.0 if ratio else 0.0
         if self.kind == "better" and self.margin is not None:
             raise ValueError("'margin' is for kind no_worse or equivalent; a better claim uses min_effect")
@@ -73,7 +73,7 @@ class ClaimSpec(Spec):
     @property
     def required_effect(self) -> float:
         """r*: the effect a ``better`` claim must be able to reach, max(min_ratio, min_effect or the default)."""
-        metric = METRICS[self.metric]
+        metric = CLAIM_METRICS[self.metric]
         effect = self.min_effect if self.min_effect is not None else metric.default_min_effect
         return max(self.min_ratio, effect) if metric.scale == "ratio" else effect
 

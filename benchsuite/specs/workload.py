@@ -6,33 +6,23 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from benchsuite.plugins import DATASET_GROUP, MODEL_GROUP, registered_specs
+from benchsuite.specs.registry import DATASET_GROUP, MODEL_GROUP, registered_specs
 from benchsuite.specs.base import ActivationName, Labelled, Spec, name_shorthand
 
 # ---------------------------------------------------------------- datasets
 
 
 class BuiltinDataset(Spec):
-    """A dataset benchsuite ships; other packages register theirs (:mod:`benchsuite.plugins`)."""
-
-    def build(self) -> Any:
-        """The dataset (:data:`benchsuite.workloads.datasets.DATASETS` holds the builders)."""
-        from benchsuite.workloads.datasets import DATASETS
-
-        return DATASETS[self.name](self)
+    """A dataset benchsuite ships, built by the registry of :mod:`benchsuite.workloads.datasets` under its ``name``;
+    other packages register theirs with a ``build`` method of their own (:mod:`benchsuite.specs.registry`)."""
 
 
 class BuiltinModel(Labelled):
-    """A model benchsuite ships; other packages register theirs (:mod:`benchsuite.plugins`)."""
+    """A model benchsuite ships, built by the registry of :mod:`benchsuite.workloads.models` under its ``name``;
+    other packages register theirs with a ``build`` method of their own (:mod:`benchsuite.specs.registry`)."""
 
     input_rank: ClassVar[int | None] = None
     """Rank of one sample the model needs (None: any)."""
-
-    def build(self, input_shape: tuple[int, ...], num_classes: int, norm: Any) -> Any:
-        """The model (:data:`benchsuite.workloads.models.MODELS` holds the builders)."""
-        from benchsuite.workloads.models import MODELS
-
-        return MODELS[self.name](self, input_shape, num_classes, norm)
 
 
 class MnistSpec(BuiltinDataset):
@@ -99,7 +89,7 @@ class NpzSpec(BuiltinDataset):
 
 
 BUILTIN_DATASETS = (MnistSpec, Mnist1dSpec, SyntheticSpec, NpzSpec)
-#: Every dataset spec, benchsuite's and those other packages register (:mod:`benchsuite.plugins`).
+#: Every dataset spec, benchsuite's and those other packages register (:mod:`benchsuite.specs.registry`).
 DatasetSpec = Annotated[Union[registered_specs(DATASET_GROUP, BUILTIN_DATASETS)], Field(discriminator="name")]
 
 # ---------------------------------------------------------------- models
@@ -174,13 +164,8 @@ class ResNetSpec(BuiltinModel):
 
 
 BUILTIN_MODELS = (MlpSpec, Cnn1dSpec, Cnn2dSpec, ResNetSpec)
-#: Every model spec, benchsuite's and those other packages register (:mod:`benchsuite.plugins`).
+#: Every model spec, benchsuite's and those other packages register (:mod:`benchsuite.specs.registry`).
 ModelSpec = Annotated[Union[registered_specs(MODEL_GROUP, BUILTIN_MODELS)], Field(discriminator="name")]
-
-#: Rank of one sample that each built-in model needs; ``None`` takes any rank (plugins: their ``input_rank``).
-MODEL_INPUT_RANK: dict[str, int | None] = {cls.model_fields["name"].annotation.__args__[0]: cls.input_rank
-                                           for cls in BUILTIN_MODELS}  # fmt: skip
-
 
 def model_input_rank(model: Any) -> int | None:
     """Rank of one sample ``model`` needs: its class's ``input_rank`` (None: any, or not declared)."""

@@ -1,6 +1,3 @@
-"""Workloads: dataset and model registries (see :mod:`.datasets` and :mod:`.models`)."""
-
-from benchsuite.workloads.datasets import DATASETS, Dataset, adopt, hand_over, load_dataset
-from benchsuite.workloads.models import MODELS
-
-__all__ = ["DATASETS", "MODELS", "Dataset", "adopt", "hand_over", "load_dataset"]
+"""Workload builders: datasets that need no network at run time and models, each a registry keyed by the names of
+benchsuite.specs.names; local data files checked before anything trains.
+"""

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchsuite.specs import Mnist1dSpec, MnistSpec, NpzSpec, SyntheticSpec
+from benchsuite.specs.workload import Mnist1dSpec, MnistSpec, NpzSpec, SyntheticSpec
 
 
 @dataclass(frozen=True)
@@ -101,16 +101,23 @@ def build_npz(spec: NpzSpec) -> Dataset:
 
 
 #: Dataset registry: spec ``name`` → builder.
-DATASETS: dict[str, Callable] = {"mnist": build_mnist, "mnist1d": build_mnist1d, "synthetic": build_synthetic,
+DATASET_BUILDERS: dict[str, Callable] = {"mnist": build_mnist, "mnist1d": build_mnist1d, "synthetic": build_synthetic,
                                  "npz": build_npz}  # fmt: skip
 
 
 _HANDED_OVER: dict[Any, Dataset] = {}
 
 
+def dataset_from_spec(spec: Any) -> Dataset:
+    """The dataset of ``spec``: a built-in one from :data:`DATASET_BUILDERS` under its ``name``, another package's from the
+    spec's own ``build`` (:mod:`benchsuite.specs.registry`), as a :class:`Dataset` on the CPU."""
+    builder = DATASET_BUILDERS.get(spec.name)
+    return builder(spec) if builder else as_dataset(spec.build())
+
+
 @functools.lru_cache(maxsize=8)
 def _load_cpu(spec: MnistSpec | Mnist1dSpec | SyntheticSpec) -> Dataset:
-    return _HANDED_OVER.get(spec) or as_dataset(spec.build())
+    return _HANDED_OVER.get(spec) or dataset_from_spec(spec)
 
 
 def as_dataset(built: Any) -> Dataset:

@@ -7,38 +7,16 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from benchsuite.specs import NpzSpec
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.specs.workload import NpzSpec, model_input_rank
 
 
-def resolve_local_paths(raw: Any, folder: Path) -> Any:
-    """The raw scenario with every local file's ``path`` (in ``workload.dataset`` and in each ``per_device``
-    override) made absolute from ``folder``, the scenario file's; anything else is left for validation to judge."""
-    if not isinstance(raw, dict):
-        return raw
-    out = {**raw, "workload": _resolved(raw.get("workload"), folder)}
-    if isinstance(raw.get("per_device"), dict):
-        out["per_device"] = {device: {**o, "workload": _resolved(o.get("workload"), folder)}
-                             if isinstance(o, dict) and "workload" in o else o
-                             for device, o in raw["per_device"].items()}  # fmt: skip
-    return out
-
-
-def _resolved(workload: Any, folder: Path) -> Any:
-    dataset = workload.get("dataset") if isinstance(workload, dict) else None
-    if not isinstance(dataset, dict) or dataset.get("name") != "npz" or not isinstance(dataset.get("path"), str):
-        return workload
-    return {**workload, "dataset": {**dataset, "path": str((folder / dataset["path"]).resolve())}}
-
-
-def check_local_data(spec: Any) -> str | None:
+def check_local_data(spec: ScenarioSpec) -> str | None:
     """The first problem with a scenario's local data files, on every device type it names, as ``field
     'workload.dataset.path': <problem>``; None when every file reads and fits its model."""
-    from benchsuite.specs.workload import model_input_rank
-
     shapes: dict[NpzSpec, tuple[int, ...]] = {}
     for device_type in ("cpu", *spec.per_device):
         config = spec.base_for(device_type)
@@ -64,7 +42,7 @@ class LocalDataError(ValueError):
 
 
 def read_npz(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """(x_train, y_train, x_val, y_val, num_classes) from ``spec.path`` (already resolved by the scenario loader).
+    """(x_train, y_train, x_val, y_val, num_classes) from ``spec.path`` (made absolute by the scenario loader, :func:`benchsuite.scenario.load.resolve_local_paths`).
 
     Samples keep their shape: x (N, *sample_shape) as float32, labels (N,) as int64.
 

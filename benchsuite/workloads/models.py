@@ -1,8 +1,8 @@
 """Model builders: an MLP, a 1-D CNN (MNIST-1D), a small 2-D CNN (MNIST) and a ResNet-style CNN (image-shaped data).
 
 Every builder takes the model spec, the sample shape, the class count and a ``norm_layer`` factory from
-:mod:`benchsuite.techniques` (called with the feature count and the layer kind), so normalisation is applied the
-same way to every model. Weight init is applied afterwards by :func:`benchsuite.techniques.apply_init`.
+:mod:`benchsuite.training.techniques` (called with the feature count and the layer kind), so normalisation is applied the
+same way to every model. Weight init is applied afterwards by :func:`benchsuite.training.techniques.apply_init`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from benchsuite.specs import Cnn1dSpec, Cnn2dSpec, MlpSpec, ResNetSpec
+from benchsuite.specs.workload import Cnn1dSpec, Cnn2dSpec, MlpSpec, ResNetSpec
 
 NormFactory = Callable[[int, str], nn.Module]
 """(features, kind) → layer; kind is ``"linear"``, ``"conv1d"`` or ``"conv2d"``."""
 
-ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
+ACTIVATION_LAYERS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
 
 
 def _block(layer: nn.Module, norm: nn.Module, activation: str, dropout: float, *extra: nn.Module) -> list[nn.Module]:
-    parts = [layer, norm, ACTIVATIONS[activation](), *extra]
+    parts = [layer, norm, ACTIVATION_LAYERS[activation](), *extra]
     return parts + ([nn.Dropout(dropout)] if dropout > 0 else [])
 
 
@@ -78,9 +78,9 @@ class ResidualBlock(nn.Module):
     def __init__(self, width: int, norm: NormFactory, activation: str) -> None:
         super().__init__()
         self.body = nn.Sequential(nn.Conv2d(width, width, 3, padding=1, bias=False), norm(width, "conv2d"),
-                                  ACTIVATIONS[activation](), nn.Conv2d(width, width, 3, padding=1, bias=False),
+                                  ACTIVATION_LAYERS[activation](), nn.Conv2d(width, width, 3, padding=1, bias=False),
                                   norm(width, "conv2d"))  # fmt: skip
-        self.act = ACTIVATIONS[activation]()
+        self.act = ACTIVATION_LAYERS[activation]()
 
     def forward(self, x):
         return self.act(x + self.body(x))
@@ -105,7 +105,7 @@ def build_resnet(spec: ResNetSpec, input_shape: tuple[int, ...], num_classes: in
     """
     channels = input_shape[0]
     layers: list[nn.Module] = [nn.Conv2d(channels, spec.widths[0], 3, padding=1, bias=False),
-                               norm(spec.widths[0], "conv2d"), ACTIVATIONS[spec.activation]()]  # fmt: skip
+                               norm(spec.widths[0], "conv2d"), ACTIVATION_LAYERS[spec.activation]()]  # fmt: skip
     channels = spec.widths[0]
     for stage, width in enumerate(spec.widths):
         if stage > 0:
@@ -120,5 +120,13 @@ def build_resnet(spec: ResNetSpec, input_shape: tuple[int, ...], num_classes: in
 
 
 #: Model registry: spec ``name`` → builder.
-MODELS: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn1d": build_cnn1d, "cnn2d": build_cnn2d,
+MODEL_BUILDERS: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn1d": build_cnn1d, "cnn2d": build_cnn2d,
                                                "resnet": build_resnet}  # fmt: skip
+
+
+def model_from_spec(spec, input_shape: tuple[int, ...], num_classes: int, norm: NormFactory) -> nn.Module:
+    """The model of ``spec``: a built-in one from :data:`MODEL_BUILDERS` under its ``name``, another package's from the
+    spec's own ``build`` (:mod:`benchsuite.specs.registry`). Input (N, *input_shape) → logits (N, num_classes)."""
+    builder = MODEL_BUILDERS.get(spec.name)
+    return builder(spec, input_shape, num_classes, norm) if builder else spec.build(input_shape, num_classes, norm)
+

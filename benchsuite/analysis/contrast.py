@@ -1,0 +1,138 @@
+"""The one comparison rule: how the runs of a case are compared with the runs of its reference on one figure. The
+per-case summary (speedup against the baseline), the claim verdicts and the comparison of results files all call it.
+
+- Scale: ratio figures (times, step counts, rates) on the log scale, floored at :data:`TINY` so that a zero never
+  becomes -inf; difference figures (validation metrics) as they are. Values are *oriented*: signed so that larger is
+  better, so an effect above 0 means "the case is better" (:mod:`benchsuite.analysis.effects`).
+- Censoring: a run that missed its target (NaN in a censored figure such as time-to-target) is worse than every run
+  that reached it and ties with the other misses: it enters as -inf (Gehan 1965). A value missing from a figure that
+  is not censored (not measured: a run that failed before its first timed step) is left out, with its pair when the
+  runs pair by seed.
+- Design: runs pair by seed when the session ran them in blocks of seeds (a seed's round of cases ran close in time,
+  so a slow stretch of the machine falls on both sides of a pair and cancels), both sides ran the same seeds once each,
+  and there are enough of them for a bounded Wilcoxon signed-rank interval at the confidence asked: the one-sample
+  Hodges-Lehmann estimate of the per-seed differences. Otherwise the two samples are compared (Hodges-Lehmann shift,
+  Mann-Whitney interval). The design decides, never the values.
+- A side on which half or more of the runs missed gets no estimate (a ratio of medians would compare misses); its
+  interval is still shown.
+
+Sources: Hodges & Lehmann 1963; Hollander, Wolfe & Chicken, *Nonparametric Statistical Methods*, 3rd ed., 2014
+(§3.2, §4.3); Gehan 1965.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from benchsuite.analysis import effects
+
+#: The floor of a ratio figure before its log (seconds, steps and rates are never this small).
+TINY = 1e-12
+
+
+def oriented(values, *, scale: Literal["ratio", "difference"], censored: bool, better: str) -> np.ndarray:
+    """``values`` (one per run) on the comparison scale, larger = better: log (floored at :data:`TINY`) for ratio
+    figures, then the sign of ``better`` (``lower`` or ``higher``); a NaN in a ``censored`` figure (a missed target)
+    becomes -inf, a NaN elsewhere stays NaN (not measured: :func:`contrast` leaves it out)."""
+    values = np.asarray(values, dtype=float)
+    scaled = np.log(np.clip(values, TINY, None)) if scale == "ratio" else values
+    signed = scaled if better == "higher" else -scaled
+    return np.where(np.isnan(values) & censored, -np.inf, signed)
+
+
+def by_seed(seeds: list[int] | None, blocked: bool, confidence: float) -> bool:
+    """Whether two sides are compared pair by pair: the runs were ordered in blocks of seeds (``blocked``), both sides
+    ran the same ``seeds`` once each (None when they did not), and there are enough of them for a bounded signed-rank
+    interval at ``confidence``."""
+    return blocked and seeds is not None and effects.paired_bounded(len(seeds), confidence)
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """The runs of a case against those of its reference on one figure, on the oriented scale.
+
+    Attributes:
+        shift: Hodges-Lehmann estimate with its interval, above 0 when the case is better; unbounded (±inf) with a
+            NaN estimate when a side has no value.
+        paired: whether the runs were compared pair by seed.
+        x, y: the oriented values compared (case, reference), in seed order when paired, unmeasured ones left out.
+    """
+
+    shift: effects.Shift
+    paired: bool
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.x)
+
+    @property
+    def n_against(self) -> int:
+        return len(self.y)
+
+    @property
+    def n_missed(self) -> int:
+        """Runs of the case that missed the target."""
+        return int(np.isneginf(self.x).sum())
+
+    @property
+    def n_missed_against(self) -> int:
+        """Runs of the reference that missed the target."""
+        return int(np.isneginf(self.y).sum())
+
+    @property
+    def empty(self) -> bool:
+        """A side has no value: nothing was compared."""
+        return self.n == 0 or self.n_against == 0
+
+    @property
+    def half_missed(self) -> bool:
+        """Half or more of a side missed the target (or a side is empty): no estimate is given."""
+        return half_missed(self.n, self.n_missed, self.n_against, self.n_missed_against)
+
+    @property
+    def differences(self) -> np.ndarray:
+        """Per-seed differences x - y of a paired contrast (a miss on both sides is 0).
+
+        Raises:
+            ValueError: the contrast is not paired.
+        """
+        if not self.paired:
+            raise ValueError("differences exist only for runs paired by seed")
+        return effects.paired_differences(self.x, self.y)
+
+
+def half_missed(n: int, n_missed: int, n_against: int, n_missed_against: int) -> bool:
+    """Whether half or more of either side's ``n`` runs missed the target (an empty side counts): such a contrast
+    gives no estimate, since a ratio of medians would compare misses."""
+    return 2 * n_missed >= n or 2 * n_missed_against >= n_against
+
+
+def contrast(x, y, *, paired: bool, confidence: float) -> Contrast:
+    """Compare oriented values ``x`` (the case's runs) with ``y`` (its reference's) at two-sided ``confidence``:
+    per-seed differences when ``paired`` (``x`` and ``y`` in the same seed order; :func:`by_seed` decides), else the
+    two samples. Unmeasured values (NaN) are left out, with their pair when paired.
+
+    Raises:
+        ValueError: ``paired`` with sides of different lengths.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if paired:
+        if len(x) != len(y):
+            raise ValueError(f"runs paired by seed need one value per seed on each side, got {len(x)} and {len(y)}")
+        keep = ~(np.isnan(x) | np.isnan(y))
+        x, y = x[keep], y[keep]
+    else:
+        x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    if len(x) == 0 or len(y) == 0:
+        return Contrast(effects.Shift(math.nan, -math.inf, math.inf, confidence, "no values"), paired, x, y)
+    if paired:
+        shift = effects.paired_shift_interval(effects.paired_differences(x, y), confidence)
+    else:
+        shift = effects.shift_interval(x, y, confidence)
+    return Contrast(shift, paired, x, y)

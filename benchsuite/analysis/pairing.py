@@ -1,0 +1,81 @@
+"""Which runs a claim compares: each selected case with the reference that shares its other axes, their seeds, and
+their paired step-timing blocks. Shared by the per-case summary and the claim verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from benchsuite.specs.claims import ClaimSpec
+
+
+def selected(row: pd.Series, selection: dict[str, tuple[str, ...] | list[str]]) -> bool:
+    """Whether the run ``row`` has, on every axis of ``selection``, one of the selected values."""
+    return all(row.get(f"axis_{axis}") in values for axis, values in selection.items())
+
+
+def same_except(runs: pd.DataFrame, row: pd.Series, against: dict[str, str]) -> pd.Series:
+    """Mask of the runs that share ``row``'s value on every axis, except that the axes in ``against`` take its
+    values (axes of other scenarios, NaN in ``row``, play no part)."""
+    mask = pd.Series(True, index=runs.index)
+    for column in (c for c in runs.columns if c.startswith("axis_") and not pd.isna(row[c])):
+        axis = column.removeprefix("axis_")
+        mask &= runs[column] == against.get(axis, row[column])
+    return mask
+
+
+def common_seeds(case: pd.DataFrame, reference: pd.DataFrame) -> list[int] | None:
+    """The seeds both sides ran, when each side ran each of them once (the runs pair by seed), else None."""
+    mine, theirs = case["seed"], reference["seed"]
+    if mine.duplicated().any() or theirs.duplicated().any() or set(mine) != set(theirs):
+        return None
+    return sorted(mine)
+
+
+@dataclass(frozen=True)
+class ComparedPair:
+    """The runs of a case, the runs of the reference it is compared with, and (when the scenario timed them in
+    paired blocks) the per-block log ratios of their step times."""
+
+    case: pd.DataFrame
+    reference: pd.DataFrame
+    blocks: np.ndarray | None  # oriented per-pair log ratios of step time, when the pair was block-timed
+
+    @property
+    def ids(self) -> tuple[str, str]:
+        return self.case["case_id"].iloc[0], self.reference["case_id"].iloc[0]
+
+    def seeds(self) -> list[int] | None:
+        """The seeds both sides ran, when they pair by seed (see :func:`common_seeds`)."""
+        return common_seeds(self.case, self.reference)
+
+
+def compared_pairs(runs: pd.DataFrame, claim: ClaimSpec, blocks: pd.DataFrame | None = None) -> list[ComparedPair]:
+    """Each case the claim selects, with the reference that shares its other axes, and its paired blocks."""
+    pairs = []
+    for case_id, group in runs.groupby("case_id", sort=False):
+        if not selected(group.iloc[0], claim.cases):
+            continue
+        reference = runs[same_except(runs, group.iloc[0], claim.against)]
+        if reference.empty or reference["case_id"].iloc[0] == case_id:
+            continue
+        pairs.append(ComparedPair(group, reference, block_log_ratios(blocks, case_id, reference["case_id"].iloc[0])))
+    return pairs
+
+
+def block_log_ratios(blocks: pd.DataFrame | None, case_id: str, against_id: str) -> np.ndarray | None:
+    """log(reference s/step ÷ case s/step) of every block pair timing these two cases (either way round), or None.
+
+    Above 0: the case's steps are faster.
+    """
+    if blocks is None or blocks.empty:
+        return None
+    for a, b, sign in ((case_id, against_id, 1.0), (against_id, case_id, -1.0)):
+        rows = blocks[(blocks["case_id"] == a) & (blocks["against_id"] == b)]
+        if not rows.empty:
+            case_step = rows["case_s"] / rows["case_steps"]
+            ref_step = rows["against_s"] / rows["against_steps"]
+            return sign * np.log(ref_step.to_numpy(float) / case_step.to_numpy(float))
+    return None

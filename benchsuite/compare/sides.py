@@ -1,0 +1,246 @@
+"""Several results files (machines, commits) side by side: the same analysis per file, matched cases with ratios
+against the first, and the claims matrix (the regression gate on top of it: :mod:`benchsuite.compare.gate`).
+
+Cases are matched by scenario and case id; a case that ran on one side only is listed, never dropped (a case on
+some of three sides is compared where it ran), and a case
+whose configuration differs between sides (another scenario version, a ``per_device`` size) is shown but not
+compared. Ratios are B/A of the per-run values (above 1: B's is larger; for times, slower): the Hodges-Lehmann
+estimate with the interval from inverting the Wilcoxon signed-rank test over runs paired by seed (the same seed
+draws the same data order and initial weights on both sides) when both sides ran the same seeds once each and there
+are enough of them for a bounded interval, else from inverting the Mann-Whitney test; misses rank last.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchsuite.analysis import verdicts
+from benchsuite.analysis.contrast import by_seed, contrast, oriented
+from benchsuite.analysis.cases import case_summary, hardware_use_medians
+from benchsuite.results import frames
+from benchsuite.results.formats import ResultsError
+from benchsuite.analysis.pairing import common_seeds
+from benchsuite.results.files import read_results
+from benchsuite.results.stored import StoredScenario
+
+#: Figures compared per case: column of :func:`benchsuite.results.frames.runs_frame` → (words, unit).
+COMPARED: dict[str, tuple[str, str]] = {
+    "time_to_target_s": ("time-to-target", "s"),
+    "steps_to_target": ("steps-to-target", "steps"),
+    "step_time_s_median": ("time per step", "s"),
+    "throughput_samples_per_s": ("throughput", "samples/s"),
+    "energy_to_target_j": ("energy-to-target", "J"),
+    "mfu": ("MFU", ""),
+}
+CENSORED = ("time_to_target_s", "steps_to_target", "energy_to_target_j")
+
+
+
+@dataclass(frozen=True)
+class Side:
+    """One machine (or commit): its runs from one results file, or several pooled (``--all``)."""
+
+    label: str
+    sources: tuple[str, ...]
+    runs: pd.DataFrame
+    blocks: pd.DataFrame
+    specs: dict[str, StoredScenario]
+    hardware: dict[str, Any]
+    blocked: bool
+    configs: dict[tuple[str, str], str]
+    """(scenario, case id) → the case's configuration as run (JSON), where the file recorded it."""
+    by_case: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
+    """(scenario, case id) → that case's runs (seed and the compared columns), in seed order."""
+
+
+def results_files(path: Path, pool: bool = False) -> list[Path]:
+    """A results file as given, or a ``results/<machine-id>/`` folder's newest file (every file with ``pool``).
+
+    Raises:
+        ResultsError: a missing path or a folder without results files.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise ResultsError(f"{path}: no results files (*.json) in this folder")
+        return files if pool else files[-1:]
+    if not path.exists():
+        raise ResultsError(f"{path}: no such file or folder")
+    return [path]
+
+
+def load_side(path: Path, pool: bool = False) -> Side:
+    """Read one side of a comparison; pooled sessions are compared as two samples (their seeds repeat).
+
+    Raises:
+        ResultsError: an unreadable results file (one line naming it).
+    """
+    files = results_files(path, pool)
+    datas = [read_results(f) for f in files]
+    runs = pd.concat([frames.runs_frame(d) for d in datas], ignore_index=True)
+    blocks = pd.concat([frames.blocks_frame(d) for d in datas], ignore_index=True)
+    specs = {k: v for d in datas for k, v in frames.scenario_specs(d).items()}
+    hardware = frames.hardware_summary(datas[-1])
+    configs = {key: c for d in datas for key, c in _configs(d).items()}
+    blocked = len(datas) == 1 and frames.blocked_by_seed(datas[0])
+    narrow = runs[[c for c in ("scenario", "case_id", "seed", *COMPARED) if c in runs]].sort_values("seed", kind="stable")
+    by_case = dict(list(narrow.groupby(["scenario", "case_id"], sort=False))) if not runs.empty else {}
+    return Side(hardware["machine_id"], tuple(str(f) for f in files), runs, blocks, specs, hardware, blocked, configs,
+                by_case)  # fmt: skip
+
+
+def _configs(data: dict[str, Any]) -> dict[tuple[str, str], str]:
+    out = {}
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if "config" in info and info.get("kind", "run") == "run":
+            out[(info["scenario"], info["case_id"])] = json.dumps(info["config"], sort_keys=True)
+    return out
+
+
+def distinct_labels(sides: list[Side]) -> list[Side]:
+    """Sides with unique labels: a machine id that appears twice gets its results file's name appended, and the
+    position of the argument where that still repeats (the same file given twice)."""
+    counts = pd.Series([s.label for s in sides]).value_counts()
+    named = [s if counts[s.label] == 1 else _relabel(s, f"{s.label} ({Path(s.sources[-1]).stem})") for s in sides]
+    counts = pd.Series([s.label for s in named]).value_counts()
+    return [s if counts[s.label] == 1 else _relabel(s, f"{s.label} #{i + 1}") for i, s in enumerate(named)]
+
+
+def _relabel(side: Side, label: str) -> Side:
+    return dataclasses.replace(side, label=label)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """B/A of one figure for one case: Hodges-Lehmann estimate with its 95 % interval (None: not comparable)."""
+
+    estimate: float | None
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case that ran on two sides or more: per side its summary (medians; NaN where the side did not run it), and
+    per side after the first its ratios against the first (none where either did not run it)."""
+
+    scenario: str
+    case_id: str
+    values: dict[str, dict[str, float]]
+    ratios: dict[str, dict[str, Ratio]]
+    config_differs: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class ClaimsMatrixRow:
+    """One claim across the sides: its verdict on each (None where the side did not run the scenario)."""
+
+    scenario: str
+    says: str
+    verdicts: dict[str, verdicts.Verdict | None]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything ``benchsuite compare`` shows."""
+
+    sides: list[Side]
+    rows: list[CaseRow]
+    only_on: dict[str, list[tuple[str, str]]]
+    claims: list[ClaimsMatrixRow]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> Side:
+        return self.sides[0]
+
+
+def compare(sides: list[Side]) -> Comparison:
+    """Match the sides' cases and claims; the first side is the reference of every ratio."""
+    sides = distinct_labels(sides)
+    summaries = {s.label: _summary(s) for s in sides}
+    order = list(dict.fromkeys(k for s in sides for k in summaries[s.label].index))
+    where = {key: [s.label for s in sides if key in summaries[s.label].index] for key in order}
+    rows = [_row(sides, summaries, key) for key in order if len(where[key]) > 1]
+    only_on = {s.label: [k for k in order if where[k] == [s.label]] for s in sides}
+    problems = [f"{s.label}: {p}" for s in sides for spec in s.specs.values() for p in spec.problems]
+    return Comparison(sides, rows, only_on, _claims(sides), problems)
+
+
+def _summary(side: Side) -> pd.DataFrame:
+    """The single-machine analysis (:func:`benchsuite.analysis.cases.case_summary`) plus energy and MFU medians, indexed
+    by (scenario, case id)."""
+    if side.runs.empty:
+        return pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["scenario", "case_id"]))
+    summary = case_summary(side.runs, side.specs, side.blocked)
+    extra = hardware_use_medians(side.runs, ["energy_to_target_j", "mfu"])
+    summary = summary.merge(extra, on=["scenario", "case_id"], how="left")
+    return summary.set_index(["scenario", "case_id"])
+
+
+_SUMMARY_COLUMNS = {"time_to_target_s": "ttt_median_s", "steps_to_target": "steps_to_target_median",
+                    "step_time_s_median": "step_time_median_s", "throughput_samples_per_s": "throughput_median",
+                    "energy_to_target_j": "energy_to_target_j", "mfu": "mfu"}  # fmt: skip
+
+
+def _row(sides: list[Side], summaries: dict[str, pd.DataFrame], key: tuple[str, str]) -> CaseRow:
+    """A case that ran on two sides or more; a side that did not run it has no values (NaN) and no ratio."""
+    values = {s.label: {m: _float(summaries[s.label].loc[key].get(c)) if key in summaries[s.label].index else math.nan
+                        for m, c in _SUMMARY_COLUMNS.items()} for s in sides}  # fmt: skip
+    reference = sides[0]
+    differs = {s.label: _config_differs(reference, s, key) for s in sides[1:]}
+    ratios = {s.label: {m: _ratio(reference, s, key, m, differs[s.label]) for m in COMPARED} for s in sides[1:]}
+    return CaseRow(key[0], key[1], values, ratios, differs)
+
+
+def _float(value: Any) -> float:
+    return float(value) if value is not None and not pd.isna(value) else math.nan
+
+
+def _config_differs(a: Side, b: Side, key: tuple[str, str]) -> bool:
+    """Whether the case ran with another configuration on ``b`` (unknown where a file did not record it)."""
+    return key in a.configs and key in b.configs and a.configs[key] != b.configs[key]
+
+
+def _runs_of(side: Side, key: tuple[str, str]) -> pd.DataFrame:
+    """The case's runs on ``side`` (the compared columns), in seed order."""
+    runs = side.by_case.get(key)
+    return runs if runs is not None else side.runs.iloc[:0]
+
+
+def _ratio(a: Side, b: Side, key: tuple[str, str], metric: str, differs: bool) -> Ratio:
+    """B/A of ``metric`` for one case by the one comparison rule (:mod:`benchsuite.analysis.contrast`): runs paired
+    by seed where both sides ran the same seeds, a miss of a censored figure the largest value; no ratio where the
+    configuration differs, a side has no value, or every run on both sides missed."""
+    mine, theirs = _runs_of(b, key), _runs_of(a, key)
+    if differs or metric not in mine or metric not in theirs:
+        return Ratio(None, math.nan, math.nan)
+    # oriented as "lower is better" so that a miss ranks as the largest value: B/A = exp(-shift)
+    x, y = (oriented(r[metric].to_numpy(float), scale="ratio", censored=metric in CENSORED, better="lower")
+            for r in (mine, theirs))  # fmt: skip
+    paired = by_seed(common_seeds(mine, theirs), True, 0.95)
+    runs = contrast(x, y, paired=paired, confidence=0.95)
+    if runs.empty or (np.isinf(runs.x).all() and np.isinf(runs.y).all()):
+        return Ratio(None, math.nan, math.nan)
+    estimate = None if runs.half_missed else math.exp(-runs.shift.estimate)
+    return Ratio(estimate, math.exp(-runs.shift.high), math.exp(-runs.shift.low))
+
+
+def _claims(sides: list[Side]) -> list[ClaimsMatrixRow]:
+    judged: dict[str, dict[tuple[str, str], verdicts.Verdict]] = {}
+    for side in sides:
+        judged[side.label] = {(name, v.claim.says): v for name, spec in side.specs.items()
+                              for v in verdicts.claim_verdicts(side.runs, spec, side.blocks, side.blocked)}  # fmt: skip
+    keys = dict.fromkeys(k for side in sides for k in judged[side.label])
+    return [ClaimsMatrixRow(scenario, says, {s.label: judged[s.label].get((scenario, says)) for s in sides})
+            for scenario, says in keys]  # fmt: skip

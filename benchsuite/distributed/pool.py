@@ -1,0 +1,232 @@
+"""Launch data-parallel runs on N ranks with PyTorch's elastic launcher and bring each result back.
+
+A :class:`RankPool` starts ``python -m torch.distributed.run`` (torchrun) once per world size and session:
+``--standalone`` on one node, or ``--nnodes``/``--node-rank`` with a c10d rendezvous endpoint across several
+(torch.distributed.run documentation); ``--max-restarts 0``, so a failed rank fails its run. The ranks then serve
+the session's runs of that world size one by one (:mod:`benchsuite.distributed.worker`), so the seconds of starting
+Python, importing torch and joining the process group are paid once, while the session keeps its run order (runs of
+one process interleave with them). Each run has ``timeout_s``; past it, or when a rank fails, the pool is taken
+down, every process of its tree is killed (none is left behind), the run comes back with status ``timeout`` or
+``crashed`` and the failing rank's error, and the next run starts a new pool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchsuite.scenario.matrix import Run
+from benchsuite.results.files import atomic_write_text
+from benchsuite.telemetry.clock import now
+from benchsuite.training.record import unfinished
+from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S
+from benchsuite.workloads.datasets import hand_over
+
+DEFAULT_TIMEOUT_S = 900.0
+POLL_S = 0.02
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """How ranks are started.
+
+    Attributes:
+        nnodes: machines the ranks are spread over (each runs the same pytest session with its ``node_rank``).
+        node_rank: this machine's place among them.
+        rdzv_endpoint: ``host:port`` of the c10d rendezvous (needed with more than one node).
+        timeout_s: seconds a run may take before its ranks are killed.
+    """
+
+    nnodes: int = 1
+    node_rank: int = 0
+    rdzv_endpoint: str | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def command(self, world_size: int, folder: Path) -> list[str]:
+        """The torchrun command line for ``world_size`` ranks over :attr:`nnodes` machines, serving ``folder``.
+
+        Raises:
+            ValueError: the world size does not split evenly over the nodes, or several nodes without an endpoint.
+        """
+        if world_size % self.nnodes:
+            raise ValueError(f"world size {world_size} does not split over {self.nnodes} nodes")
+        argv = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={world_size // self.nnodes}",
+                "--max-restarts=0", "--monitor-interval=0.5"]  # fmt: skip
+        if self.nnodes == 1 and self.rdzv_endpoint is None:
+            argv.append("--standalone")
+        elif self.rdzv_endpoint is None:
+            raise ValueError(f"{self.nnodes} nodes need a rendezvous endpoint (host:port)")
+        else:
+            argv += [f"--nnodes={self.nnodes}", f"--node-rank={self.node_rank}", "--rdzv-backend=c10d",
+                     f"--rdzv-endpoint={self.rdzv_endpoint}", f"--rdzv-id=benchsuite-{world_size}"]  # fmt: skip
+        return [*argv, "-m", "benchsuite.distributed.worker", f"--serve={folder}"]
+
+
+def world_size_unsupported(world_size: int, device: torch.device, gpus: int, cores: int, nnodes: int = 1) -> str | None:
+    """Why ``world_size`` ranks cannot train here (the case is then skipped), or None.
+
+    NCCL refuses two ranks on one GPU, so a CUDA run needs a GPU per local rank; a CPU run needs a core per local
+    rank (one torch thread each), or the ranks would measure each other's contention.
+    """
+    local = world_size // max(nnodes, 1)
+    if device.type == "cuda" and local > gpus:
+        return f"world size {world_size} needs {local} GPUs on this node, it has {gpus} (NCCL refuses two ranks on one GPU)"
+    if device.type == "cpu" and local > cores:
+        return f"world size {world_size} needs {local} cores on this node (one per rank), it has {cores}"
+    return None
+
+
+def threads_per_rank(world_size: int, cores: int, nnodes: int = 1) -> int:
+    """torch threads of each rank on a CPU: the node's cores shared by its ranks (at least one)."""
+    return max(1, cores // max(1, world_size // max(nnodes, 1)))
+
+
+class RankPool:
+    """The ranks of one world size on this node, started by torchrun and serving runs until :meth:`close`.
+
+    Args:
+        world_size: ranks over all nodes.
+        device: ``cpu`` (gloo) or ``cuda`` (nccl, rank r on ``cuda:LOCAL_RANK``).
+        launcher: nodes, rendezvous and timeout.
+        env: extra environment for the ranks (the tests inject faults through it).
+    """
+
+    def __init__(self, world_size: int, device: torch.device, launcher: Launcher, env: dict[str, str] | None = None):
+        self.world_size, self.device, self.launcher, self.env = world_size, torch.device(device), launcher, env or {}
+        self.process: subprocess.Popen | None = None
+        self.folder: Path | None = None
+        self.jobs = 0
+        self.datasets: dict[Any, str] = {}
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _start(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=f"benchsuite-ranks{self.world_size}-"))
+        self.jobs, self.datasets = 0, {}
+        threads = threads_per_rank(self.world_size, os.cpu_count() or 1, self.launcher.nnodes)
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "BENCHSUITE_PARENT_PID": str(os.getpid()),
+               "BENCHSUITE_DEVICE": self.device.type, **self.env}  # fmt: skip
+        log = (self.folder / "torchrun.log").open("w")
+        command = self.launcher.command(self.world_size, self.folder)
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        log.close()
+
+    def run(self, run: Run, *, max_steps: int | None = None, warmup_steps: int | None = None,
+            telemetry_interval_s: float | None = DEFAULT_INTERVAL_S) -> dict[str, Any] | None:  # fmt: skip
+        """Train ``run`` on the ranks; its ``extra_info``, or None on a node where rank 0 is not (the node that has
+        it records the run). A crashed or hung rank gives a ``crashed``/``timeout`` record, and a new pool for the
+        next run."""
+        if not self.alive:
+            self.close()
+            self._start()
+        self.jobs += 1
+        n, folder = self.jobs, self.folder
+        job = {"run": _job(run, self.device, max_steps, warmup_steps, telemetry_interval_s),
+               "out": str(folder / f"result{n}.json"), "done": str(folder / f"done{n}"),
+               "dataset_file": self._dataset(run)}  # fmt: skip
+        atomic_write_text(folder / f"job{n}.json", json.dumps(job))
+        status = self._wait(n)
+        out = folder / f"result{n}.json"
+        if status == "ok":
+            return json.loads(out.read_text(encoding="utf-8")) if out.exists() else None
+        error = _error(folder, n, status, self.launcher.timeout_s)
+        self.close()
+        return failed_run(run, self.device, status, error)
+
+    def _dataset(self, run: Run) -> str:
+        """The dataset file of ``run`` (handed over once per pool)."""
+        spec = run.case.config.workload.dataset
+        if spec not in self.datasets:
+            path = self.folder / f"dataset{len(self.datasets)}.pt"
+            self.datasets[spec] = str(hand_over(spec, path))
+        return self.datasets[spec]
+
+    def _wait(self, n: int) -> str:
+        """``ok`` when job ``n`` is done on this node, ``crashed`` when the ranks exited, ``timeout`` past it."""
+        deadline = now() + self.launcher.timeout_s
+        done = self.folder / f"done{n}"
+        while now() < deadline:
+            if done.exists():
+                return "ok"
+            if self.process.poll() is not None:
+                return "ok" if done.exists() else "crashed"
+            time.sleep(POLL_S)
+        return "timeout"
+
+    def close(self) -> None:
+        """Ask the ranks to stop, wait a little, then kill whatever of the tree is left; remove the folder."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                atomic_write_text(self.folder / f"job{self.jobs + 1}.json", json.dumps({"stop": True}))
+                try:
+                    self.process.wait(timeout=10.0)
+                except subprocess.TimeoutExpired:
+                    kill_tree(self.process)
+            self.process = None
+        if self.folder is not None:
+            import shutil
+
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+def _job(run: Run, device: torch.device, max_steps, warmup_steps, interval) -> dict[str, Any]:
+    return {
+        "scenario": run.case.scenario, "axes": [list(a) for a in run.case.axes], "is_baseline": run.case.is_baseline,
+        "config": run.case.config.model_dump(mode="json"), "seed": run.seed, "device": device.type,
+        "max_steps": max_steps, "warmup_steps": warmup_steps, "telemetry_interval_s": interval,
+    }  # fmt: skip
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """SIGTERM to torchrun (its agent stops the workers), then SIGKILL to every process of the tree still alive
+    (torchrun starts its workers in sessions of their own, so a process-group kill would miss them)."""
+    import psutil
+
+    try:
+        root = psutil.Process(process.pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = []
+    try:
+        process.send_signal(signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    _, alive = psutil.wait_procs(tree, timeout=5.0)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5.0)
+    process.wait()
+
+
+def _error(folder: Path, n: int, status: str, timeout_s: float) -> str:
+    """The failing rank's own message, else the end of torchrun's output."""
+    errors = sorted(folder.glob(f"result{n}.json.rank*.error"))
+    if errors:
+        return "; ".join(e.read_text(encoding="utf-8").strip() for e in errors)
+    if status == "timeout":
+        return f"no result within {timeout_s:g} s (a rank hung); its processes were killed"
+    log = folder / "torchrun.log"
+    lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()] if log.exists() else []
+    return " | ".join(lines[-3:]) or "torchrun failed without output"
+
+
+def failed_run(run: Run, device: torch.device, status: str, error: str) -> dict[str, Any]:
+    """The record of a run whose ranks failed (``crashed``) or hung (``timeout``): what ran, where, how it ended and
+    why, no figures (:func:`benchsuite.training.record.unfinished`), as ``extra_info``."""
+    return unfinished(run, device, status, error, world_size=run.case.config.train.world_size).extra_info()

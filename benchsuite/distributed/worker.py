@@ -1,0 +1,127 @@
+"""One rank of a data-parallel pool, started by PyTorch's elastic launcher (torchrun, ``torch.distributed.run``).
+
+``python -m torch.distributed.run --nproc-per-node N ... -m benchsuite.distributed.worker --serve FOLDER`` (see
+:class:`benchsuite.distributed.pool.RankPool`). Each rank joins the process group once (nccl on CUDA with rank r on
+``cuda:LOCAL_RANK``, gloo on a CPU with its share of the cores as torch threads) and then serves the jobs the
+launching process writes into FOLDER, ``job1.json``, ``job2.json``, … until a ``stop`` job: it trains each run with
+its team (:class:`benchsuite.training.ranks.Ranks`); rank 0 writes the run's result, and local rank 0 of every node marks the
+job done. A rank whose run fails writes its error beside the result (``result<N>.json.rank<R>.error``) and exits,
+which takes the pool down (``--max-restarts 0``); torchrun's ``@record`` keeps its own error file as well (the
+torch.distributed.elastic documentation, "Error Propagation"). Ranks stop when the launching process is gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.distributed.elastic.multiprocessing.errors import record
+
+#: Fault injection for the tests (``crash:<rank>`` or ``hang:<rank>``): a rank that fails or never returns.
+FAULT_ENV = "BENCHSUITE_INJECT_FAULT"
+POLL_S = 0.01
+
+
+def _inject_fault(rank: int) -> None:
+    kind, _, target = os.environ.get(FAULT_ENV, "").partition(":")
+    if target and int(target) == rank:
+        if kind == "crash":
+            raise RuntimeError(f"injected crash on rank {rank}")
+        if kind == "hang":
+            while True:
+                time.sleep(1.0)
+
+
+def _device() -> torch.device:
+    if os.environ.get("BENCHSUITE_DEVICE") == "cuda":
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        return torch.device("cuda", local)
+    return torch.device("cpu")
+
+
+def _parent_alive() -> bool:
+    parent = int(os.environ.get("BENCHSUITE_PARENT_PID", "0"))
+    if not parent:
+        return True
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _next_job(folder: Path, n: int) -> dict:
+    """Wait for ``job<n>.json``; a stop job when the launching process is gone."""
+    path = folder / f"job{n}.json"
+    while not path.exists():
+        if not _parent_alive():
+            return {"stop": True}
+        time.sleep(POLL_S)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def train_job(job: dict, device: torch.device, team) -> dict | None:
+    """Train one job's run with ``team``; its ``extra_info`` on rank 0, None on the other ranks."""
+    from benchsuite.scenario.matrix import Case, Run
+    from benchsuite.specs.case import CaseConfig
+    from benchsuite.training.run import train_run
+    from benchsuite.workloads.datasets import adopt
+
+    spec = job["run"]
+    config = CaseConfig.model_validate(spec["config"])
+    if job.get("dataset_file"):
+        adopt(config.workload.dataset, Path(job["dataset_file"]))  # built once by the launching process
+    _inject_fault(team.rank)
+    case = Case(spec["scenario"], tuple(tuple(a) for a in spec["axes"]), config, spec["is_baseline"])
+    result = train_run(Run(case, spec["seed"]), device, max_steps=spec["max_steps"], warmup_steps=spec["warmup_steps"],
+                       telemetry_interval_s=spec["telemetry_interval_s"], team=team)  # fmt: skip
+    return result.extra_info() if team.is_leader else None
+
+
+def serve(folder: Path) -> None:
+    """Join the process group, then train every job written into ``folder`` until a stop job."""
+    from benchsuite.results.files import atomic_write_json
+    from benchsuite.training.ranks import Ranks
+
+    device = _device()
+    if device.type == "cpu":
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    team, n = Ranks(), 1
+    try:
+        while not (job := _next_job(folder, n)).get("stop"):
+            try:
+                info = train_job(job, device, team)
+            except BaseException as exc:
+                Path(f"{job['out']}.rank{team.rank}.error").write_text(
+                    f"rank {team.rank}: {type(exc).__name__}: {exc}", encoding="utf-8")  # fmt: skip
+                raise
+            if info is not None:
+                atomic_write_json(Path(job["out"]), info)
+            team.barrier()  # the result is on disk before any node says the job is done
+            if int(os.environ.get("LOCAL_RANK", "0")) == 0:
+                Path(job["done"]).touch()
+            n += 1
+    finally:
+        dist.destroy_process_group()
+
+
+@record
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of one rank."""
+    parser = argparse.ArgumentParser(prog="benchsuite.distributed.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", required=True, help="folder of the jobs (benchsuite.distributed.pool.RankPool)")
+    serve(Path(parser.parse_args(argv).serve))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

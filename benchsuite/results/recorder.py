@@ -1,0 +1,114 @@
+"""Results files: pytest-benchmark's JSON, produced through its own hooks, plus benchsuite's block.
+
+The file is rewritten atomically after every finished run, so an interrupted session keeps every finished case in a
+complete, readable file. ``pytest-benchmark compare FILE`` reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchsuite import __version__
+from benchsuite.results import formats
+from benchsuite.results.files import atomic_write_json, atomic_write_text, new_run_id, results_path
+from benchsuite.specs.scenario import ScenarioSpec
+
+
+class ResultsRecorder:
+    """Collects pytest-benchmark's per-run stats and writes ``results/<machine-id>/<run-id>.json``.
+
+    Args:
+        config: the pytest config (its hooks generate machine info, commit info and the JSON).
+        results_dir: the ``results/`` folder.
+        scenarios: the scenarios of this session, stored in the file so a report can be built from it alone.
+        errors: scenario files that were refused (their errors), kept in the file as messages.
+        run_order: how the session ordered its runs (``mode`` and ``seed``), kept in the file.
+    """
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        results_dir: Path,
+        scenarios: list[ScenarioSpec],
+        errors: list[Exception],
+        run_order: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.results_dir = Path(results_dir)
+        self.scenarios = scenarios
+        self.errors = errors
+        self.run_order = run_order or {"mode": "seed-major", "seed": None}
+        self.run_id = new_run_id()
+        self.stats: list[Any] = []
+        self._serialized: list[str] = []
+        self._machine_info: dict[str, Any] | None = None
+        self._commit_info: dict[str, Any] | None = None
+        self.path: Path | None = None
+
+    def add(self, stats: Any) -> None:
+        """Keep one pytest-benchmark ``Metadata`` (the ``benchmark.stats`` of a finished run), and its JSON: a finished
+        run never changes, so the rewrites after every run serialize only what is new."""
+        self.stats.append(stats)
+        if not stats.has_error:
+            self._serialized.append(json.dumps(stats.as_dict(include_data=True), default=str))
+
+    @property
+    def machine_info(self) -> dict[str, Any]:
+        """pytest-benchmark's machine_info, completed by our ``pytest_benchmark_update_machine_info``."""
+        if self._machine_info is None:
+            hook = self.config.hook
+            info = hook.pytest_benchmark_generate_machine_info(config=self.config)
+            hook.pytest_benchmark_update_machine_info(config=self.config, machine_info=info)
+            self._machine_info = info
+        return self._machine_info
+
+    @property
+    def machine_id(self) -> str:
+        return self.machine_info["benchsuite"]["machine_id"]
+
+    def benchsuite_block(self) -> dict[str, Any]:
+        """What benchsuite adds to the JSON: format, run id, the scenarios and the refused files."""
+        return {
+            "format": formats.label(),
+            "version": __version__,
+            "run_id": self.run_id,
+            "machine_id": self.machine_id,
+            "scenarios": {s.name: s.model_dump(mode="json") for s in self.scenarios},
+            "scenario_errors": [str(e) for e in self.errors],
+            "run_order": self.run_order,
+        }
+
+    def write(self, *, final: bool = True) -> Path | None:
+        """Write the results file atomically; None while no run has finished.
+
+        The last write of a session (``final``) goes through pytest-benchmark's JSON hooks whole and is indented. The
+        rewrites after every run are the same JSON on one line, with every finished run serialized once (a session
+        of 300 runs would otherwise spend seconds re-serializing the same runs).
+        """
+        if not self.stats:
+            return None
+        hook = self.config.hook
+        if self._commit_info is None:
+            self._commit_info = hook.pytest_benchmark_generate_commit_info(config=self.config)
+            hook.pytest_benchmark_update_commit_info(config=self.config, commit_info=self._commit_info)
+        output = hook.pytest_benchmark_generate_json(
+            config=self.config,
+            benchmarks=self.stats if final else [],
+            include_data=True,
+            machine_info=self.machine_info,
+            commit_info=self._commit_info,
+        )
+        hook.pytest_benchmark_update_json(config=self.config, benchmarks=self.stats, output_json=output)
+        path = results_path(self.results_dir, self.machine_id, self.run_id)
+        if final:
+            self.path = atomic_write_json(path, output)
+        else:
+            head = json.dumps(output, default=str)
+            marker = '"benchmarks": []'
+            text = head.replace(marker, '"benchmarks": [' + ", ".join(self._serialized) + "]", 1)
+            self.path = atomic_write_text(path, text + "\n")
+        return self.path

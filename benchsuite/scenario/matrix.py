@@ -1,0 +1,161 @@
+"""Matrix expansion: a scenario's axes → the cartesian product of cases → one run per case and seed, in a run order
+that spreads the machine's drift over the cases (seed-major or randomised complete blocks: :data:`RUN_ORDERS`)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from pydantic import ValidationError
+from dataclasses import dataclass
+from typing import Any
+
+from benchsuite.specs.scenario import AXES, ScenarioSpec
+from benchsuite.specs.case import CaseConfig
+from benchsuite.specs.base import axis_label
+
+
+@dataclass(frozen=True)
+class Case:
+    """One point of a scenario's matrix.
+
+    Attributes:
+        scenario: the scenario's name.
+        axes: ``(axis, label)`` pairs in the matrix's axis order; empty for a scenario without a matrix.
+        config: the base configuration with this case's axis values applied.
+        is_baseline: whether this is the scenario's baseline case.
+    """
+
+    scenario: str
+    axes: tuple[tuple[str, str], ...]
+    config: CaseConfig
+    is_baseline: bool = False
+
+    @property
+    def case_id(self) -> str:
+        """``init=xavier_uniform`` or ``model=mlp-norm=none``; ``base`` without axes."""
+        return "-".join(f"{a}={v}" for a, v in self.axes) or "base"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One case trained with one seed: the unit that the pytest plugin turns into a test item."""
+
+    case: Case
+    seed: int
+
+    @property
+    def run_id(self) -> str:
+        """Readable test id, e.g. ``init[init=xavier_uniform-seed=1]``."""
+        return f"{self.case.scenario}[{self.case.case_id}-seed={self.seed}]"
+
+    def __str__(self) -> str:
+        return self.run_id
+
+
+def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
+    """All cases of ``spec`` on ``device_type``: the cartesian product of its matrix axes, in :data:`AXES` order,
+    applied to the base configuration with the scenario's ``per_device`` overrides for that device (and its resized
+    axis values, :meth:`ScenarioSpec.matrix_for`).
+
+    Each combination is validated again as a :class:`CaseConfig`, so an axis value that does not fit the base
+    configuration is refused like any other bad field.
+
+    Raises:
+        ValueError: a combination that does not validate (names the case, the device type and the problem).
+    """
+    base = spec.base_for(device_type)
+    axes = spec.matrix_for(device_type).values()
+    baseline = spec.baseline_labels()
+    cases = []
+    for combo in itertools.product(*axes.values()):
+        settings = dict(zip(axes, combo))
+        labels = tuple((axis, axis_label(value)) for axis, value in settings.items())
+        try:
+            config = apply_axes(base, settings)
+        except ValidationError as exc:
+            case_id = "-".join(f"{a}={v}" for a, v in labels)
+            problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors(include_url=False))
+            raise ValueError(f"matrix case '{case_id}' on {device_type}: {problems}") from None
+        is_baseline = all(dict(labels).get(a) == v for a, v in baseline.items())
+        cases.append(Case(scenario=spec.name, axes=labels, config=config, is_baseline=is_baseline))
+    return cases
+
+
+#: Run orders (``--run-order``). A shared machine drifts by tens of per cent over seconds; case-major order (all
+#: seeds of a case together) lets one slow stretch fall on one whole case and fake an effect between cases.
+#: Seed-major order interleaves the cases (every case of seed 0, then every case of seed 1, ...), and ``random``
+#: shuffles the cases inside each seed's block (randomised complete blocks), from a recorded seed.
+RUN_ORDERS = ("seed-major", "random", "case-major")
+
+
+def expand_runs(spec: ScenarioSpec, device_type: str = "cpu", order: str = "seed-major", order_seed: int = 0) -> list[Run]:
+    """Every case of ``spec`` on ``device_type`` with every seed, in ``order`` (one of :data:`RUN_ORDERS`).
+
+    ``order_seed`` seeds the shuffle of ``random`` order, per scenario (the same seed and scenario give the same
+    order on any machine).
+
+    Raises:
+        ValueError: an unknown order.
+    """
+    cases = expand_cases(spec, device_type)
+    if order == "case-major":
+        return [Run(case, seed) for case in cases for seed in spec.seeds]
+    if order == "seed-major":
+        return [Run(case, seed) for seed in spec.seeds for case in cases]
+    if order == "random":
+        rng = random.Random(f"{order_seed}:{spec.name}")
+        return [Run(case, seed) for seed in spec.seeds for case in rng.sample(cases, len(cases))]
+    raise ValueError(f"unknown run order '{order}', expected one of {', '.join(RUN_ORDERS)}")
+
+
+def apply_axes(base: CaseConfig, settings: dict[str, Any]) -> CaseConfig:
+    """Return ``base`` with each ``axis → value`` written to the (nested) field that :data:`AXES` maps it to."""
+    data = base.model_dump()
+    for axis, value in settings.items():
+        *parents, field = AXES[axis]
+        node = data
+        for key in parents:
+            node = node[key]
+        node[field] = value.model_dump() if hasattr(value, "model_dump") else value
+    return CaseConfig.model_validate(data)
+
+
+@dataclass(frozen=True)
+class TimingPair:
+    """Two cases whose seconds per step are timed in paired, interleaved blocks: a test item of its own, run after
+    the scenario's runs (see :class:`benchsuite.specs.claims.StepTimingSpec`)."""
+
+    case: Case
+    reference: Case
+    blocks: int
+    min_block_s: float
+
+    @property
+    def run_id(self) -> str:
+        """Readable test id, e.g. ``precision[step-timing:precision=bf16-vs-precision=fp32]``."""
+        return f"{self.case.scenario}[step-timing:{self.case.case_id}-vs-{self.reference.case_id}]"
+
+    def __str__(self) -> str:
+        return self.run_id
+
+
+def timing_pairs(spec: ScenarioSpec, device_type: str = "cpu") -> list[TimingPair]:
+    """The block-timed pairs of ``spec``: every case its ``step_timing.cases`` selects (all, when empty) with the
+    case that shares its other axes and takes ``step_timing.against`` on the named ones; none without
+    ``step_timing``. Blocks run in one process, so data-parallel cases are not block-timed."""
+    timing = spec.step_timing
+    if timing is None:
+        return []
+    cases = expand_cases(spec, device_type)
+    by_labels = {case.axes: case for case in cases}
+    pairs = []
+    for case in cases:
+        labels = dict(case.axes)
+        if not all(labels.get(axis) in values for axis, values in timing.cases.items()):
+            continue
+        reference = by_labels.get(tuple((axis, timing.against.get(axis, label)) for axis, label in case.axes))
+        in_one_process = all(c.config.train.world_size == 1 for c in (case, reference or case))
+        if reference is not None and reference is not case and in_one_process:
+            pairs.append(TimingPair(case, reference, timing.blocks, timing.min_block_s))
+    return pairs

@@ -1,0 +1,78 @@
+"""Data serving: the stream of (x, y) batches a run trains on.
+
+- preloaded: index batches gathered from tensors already on the device (a fresh permutation per epoch).
+- dataloader: a ``torch.utils.data.DataLoader`` over CPU tensors (``num_workers``, ``pin_memory``,
+  ``prefetch_factor``), each batch copied to the device (``non_blocking`` when pinned); a new loader iterator each
+  epoch (workers start again, as without ``persistent_workers``).
+
+Both draw the same permutation per epoch from the run's generator (the DataLoader takes its batches from a
+``batch_sampler``), so for one seed every loader serves the same samples in the same order: steps-to-target is the
+same, and a comparison of loaders measures serving alone.
+
+The training loop times how long it waits for each next batch, which gives the input-stall fraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from benchsuite.specs.training import DataLoaderSpec, LoaderSpec, PreloadedLoader
+from benchsuite.workloads.datasets import Dataset
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[list[torch.Tensor]]:
+    """Each epoch's index batches (CPU): a fresh permutation of ``n`` from ``generator``, cut into ``batch_size``
+    slices (the last may be short)."""
+    while True:
+        order = torch.randperm(n, generator=generator)
+        yield [order[start : start + batch_size] for start in range(0, n, batch_size)]
+
+
+def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
+    """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short."""
+    step = 0
+    for epoch in epoch_batches(n, batch_size, generator):
+        for idx in epoch:
+            if step == total_steps:
+                return
+            step += 1
+            yield idx.to(device)
+
+
+def preloaded_stream(data: Dataset, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[Batch]:
+    """Batches x (B, *input_shape), y (B,) gathered on ``device`` from the preloaded tensors."""
+    for idx in batches(len(data.train_y), batch_size, total_steps, generator, device):
+        yield data.train_x[idx], data.train_y[idx]
+
+
+def dataloader_stream(
+    data: Dataset, spec: DataLoaderSpec, batch_size: int, total_steps: int, generator: torch.Generator, device
+) -> Iterator[Batch]:
+    """Batches from a shuffling DataLoader over the CPU tensors of ``data``, copied to ``device``."""
+    device = torch.device(device)
+    pin = spec.pin_memory and device.type == "cuda"
+    dataset = TensorDataset(data.train_x, data.train_y)
+    step = 0
+    for epoch in epoch_batches(len(data.train_y), batch_size, generator):
+        loader = DataLoader(dataset, batch_sampler=[idx.tolist() for idx in epoch], num_workers=spec.num_workers,
+                            pin_memory=pin, prefetch_factor=spec.prefetch_factor)  # fmt: skip
+        for x, y in loader:
+            if step == total_steps:
+                return
+            step += 1
+            yield x.to(device, non_blocking=pin), y.to(device, non_blocking=pin)
+
+
+def batch_stream(
+    spec: LoaderSpec, on_device: Dataset, on_cpu: Dataset, batch_size: int, total_steps: int,
+    generator: torch.Generator, device,
+) -> Iterator[Batch]:  # fmt: skip
+    """The stream the case's ``loader`` asks for."""
+    if isinstance(spec, PreloadedLoader):
+        return preloaded_stream(on_device, batch_size, total_steps, generator, device)
+    return dataloader_stream(on_cpu, spec, batch_size, total_steps, generator, device)

@@ -1,0 +1,106 @@
+"""What a run trains with, built from its :class:`CaseConfig`: the model (norm layers, weight init, prior bias,
+torch.compile), the optimizer at the case's effective lr, the lr scheduler, and the precision policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchsuite.training import precision
+from benchsuite.telemetry.clock import Stopwatch
+from benchsuite.training.schedules import build_scheduler, scaled_lr
+from benchsuite.specs.case import CaseConfig
+from benchsuite.training.techniques import NORM_LAYERS, apply_init, apply_prior_bias, build_optimizer
+from benchsuite.workloads.datasets import Dataset
+from benchsuite.workloads.models import model_from_spec
+
+
+def effective_lr(config: CaseConfig) -> float:
+    """The base lr of the case scaled to its global batch size by its ``lr_scaling`` rule."""
+    train = config.train
+    return scaled_lr(train.base_lr, train.global_batch_size, train.base_batch_size, train.lr_scaling)
+
+
+def build_model(config: CaseConfig, data: Dataset) -> nn.Module:
+    """The case's model with its norm layers, weight init and (optionally) prior bias, on the CPU."""
+    spec = config.workload.model
+    model = model_from_spec(spec, data.input_shape, data.num_classes, NORM_LAYERS[config.techniques.norm])
+    apply_init(model, config.techniques.init, getattr(spec, "activation", "relu"))  # a plugin may not say: ReLU gain
+    if config.techniques.prior_bias:
+        apply_prior_bias(model, data.train_y, data.num_classes)
+    return model
+
+
+@dataclass
+class Trainer:
+    """Everything one optimizer step needs. ``model`` is the module to call (compiled when asked)."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    scaler: torch.amp.GradScaler
+    precision: str
+    device: torch.device
+
+    def autocast(self) -> torch.autocast:
+        return precision.autocast(self.precision, self.device)
+
+    @property
+    def lr(self) -> float:
+        """The lr the next step will use (a host-side float: reading it does not synchronise)."""
+        return self.optimizer.param_groups[0]["lr"]
+
+
+def train_step(trainer: Trainer, x: torch.Tensor, y: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """One optimizer step on x (B, *input_shape), y (B,); returns the mean loss tensor (not synchronised).
+
+    Autocast covers the forward pass and the loss; GradScaler (fp16 only, else a pass-through) scales the
+    backward pass and skips steps with inf/nan gradients; the scheduler steps once per optimizer step. ``scale``
+    multiplies the loss that is back-propagated (a data-parallel rank's share, see :class:`benchsuite.training.ranks.Ranks`).
+    """
+    trainer.optimizer.zero_grad(set_to_none=True)
+    with trainer.autocast():
+        loss = F.cross_entropy(trainer.model(x), y)
+    trainer.scaler.scale(loss * scale if scale != 1.0 else loss).backward()
+    trainer.scaler.step(trainer.optimizer)
+    trainer.scaler.update()
+    if trainer.scheduler is not None:
+        trainer.scheduler.step()
+    return loss.detach()
+
+
+def build_trainer(
+    config: CaseConfig, data: Dataset, device: torch.device, total_steps: int, steps_per_epoch: int
+) -> Trainer:
+    """Model on ``device``, optimizer at :func:`effective_lr`, scheduler over ``total_steps``, precision."""
+    model = build_model(config, data).to(device)
+    optimizer = build_optimizer(model, config.train, effective_lr(config))
+    scheduler = build_scheduler(optimizer, config.train.lr_schedule, total_steps, steps_per_epoch)
+    name = config.techniques.precision
+    return Trainer(model, optimizer, scheduler, precision.grad_scaler(name, device), name, device)
+
+
+def compile_model(trainer: Trainer, config: CaseConfig, data: Dataset) -> float:
+    """Wrap the model in ``torch.compile`` and compile it now; return the compile seconds (timed apart).
+
+    Compilation is triggered by a forward and backward pass for every batch shape training will see (the full
+    batch and a shorter last batch), with parameters, buffers (BatchNorm statistics) and gradients restored
+    afterwards, so the timed run starts from the same state and does not recompile inside the timed region.
+    """
+    module = trainer.model
+    state = {k: v.clone() for k, v in module.state_dict().items()}
+    trainer.model = torch.compile(module, backend=config.techniques.compile_backend)
+    n, batch = len(data.train_y), config.train.global_batch_size
+    sizes = {min(batch, n)} | ({n % batch} if n % batch and n > batch else set())
+    watch = Stopwatch(trainer.device)
+    with watch:
+        for size in sorted(sizes):
+            with trainer.autocast():
+                loss = F.cross_entropy(trainer.model(data.train_x[:size]), data.train_y[:size])
+            loss.backward()
+    module.load_state_dict(state)
+    trainer.optimizer.zero_grad(set_to_none=True)
+    return watch.elapsed_s

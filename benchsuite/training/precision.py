@@ -1,0 +1,98 @@
+"""Numeric precision of a case: fp32, TF32 matmuls, bf16 autocast, fp16 autocast with GradScaler.
+
+Sources: PyTorch AMP documentation (torch.autocast, torch.amp.GradScaler; "CUDA Automatic Mixed Precision
+examples"); TF32 switches from "CUDA semantics: TensorFloat-32 (TF32) on Ampere (and later) devices": the
+``fp32_precision`` API (``torch.backends.cuda.matmul``, ``torch.backends.cudnn.conv`` and ``.rnn``; values "ieee" and
+"tf32") where the installed torch has it, else the legacy ``allow_tf32`` flags, which recent torch deprecates and which
+raise once a process has used the new API. fp32 on CUDA runs with TF32 off so that fp32 means fp32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How a precision runs: autocast dtype (None: none), TF32 matmuls, GradScaler, and whether it needs CUDA."""
+
+    name: str
+    autocast_dtype: torch.dtype | None
+    tf32: bool
+    grad_scaler: bool
+    cuda_only: bool
+
+
+#: Precision registry: scenario name → policy.
+PRECISION_POLICIES: dict[str, Precision] = {
+    "fp32": Precision("fp32", None, tf32=False, grad_scaler=False, cuda_only=False),
+    "tf32": Precision("tf32", None, tf32=True, grad_scaler=False, cuda_only=True),
+    "bf16": Precision("bf16", torch.bfloat16, tf32=False, grad_scaler=False, cuda_only=False),
+    "fp16": Precision("fp16", torch.float16, tf32=False, grad_scaler=True, cuda_only=True),
+}
+
+
+def unsupported_reason(name: str, device: torch.device) -> str | None:
+    """Why ``name`` cannot run on ``device`` (the run is then skipped with this reason), or None."""
+    policy = PRECISION_POLICIES[name]
+    if policy.cuda_only and device.type != "cuda":
+        what = "fp16 autocast with GradScaler" if name == "fp16" else "TF32 tensor-core matmuls"
+        return f"precision {name}: {what} needs a CUDA device, this run is on {device.type}"
+    if name == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return "precision bf16: this GPU does not support bf16"
+    return None
+
+
+def in_effect(name: str, device: torch.device) -> str:
+    """The precision actually in effect, as recorded with each run (e.g. ``fp16 autocast + GradScaler``)."""
+    policy = PRECISION_POLICIES[name]
+    if policy.autocast_dtype is not None:
+        scaler = " + GradScaler" if policy.grad_scaler else ""
+        return f"{name} autocast ({device.type}){scaler}"
+    if device.type == "cuda":
+        return "fp32 with TF32 matmuls" if policy.tf32 else "fp32 (TF32 off)"
+    return "fp32"
+
+
+def tf32_switches() -> list[tuple[object, str, object, object]]:
+    """The TF32 switches of the installed torch: ``(owner, attribute, on value, off value)`` each.
+
+    The ``fp32_precision`` API (torch >= 2.9) where present, never mixed with the legacy ``allow_tf32`` flags.
+    """
+    backends = torch.backends
+    if hasattr(backends.cuda.matmul, "fp32_precision"):
+        owners = [backends.cuda.matmul, backends.cudnn.conv, backends.cudnn.rnn]
+        return [(owner, "fp32_precision", "tf32", "ieee") for owner in owners]
+    return [(backends.cuda.matmul, "allow_tf32", True, False), (backends.cudnn, "allow_tf32", True, False)]
+
+
+@contextlib.contextmanager
+def matmul_mode(name: str, device: torch.device) -> Iterator[None]:
+    """Set TF32 on (``tf32``) or off (every other precision) on CUDA for the duration of a run, then restore it."""
+    if device.type != "cuda":
+        yield
+        return
+    switches = tf32_switches()
+    saved = [getattr(owner, attribute) for owner, attribute, _, _ in switches]
+    for owner, attribute, on, off in switches:
+        setattr(owner, attribute, on if PRECISION_POLICIES[name].tf32 else off)
+    try:
+        yield
+    finally:
+        for (owner, attribute, _, _), value in zip(switches, saved, strict=True):
+            setattr(owner, attribute, value)
+
+
+def autocast(name: str, device: torch.device) -> torch.autocast:
+    """The autocast context of ``name`` (disabled for fp32/tf32)."""
+    dtype = PRECISION_POLICIES[name].autocast_dtype
+    return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
+
+
+def grad_scaler(name: str, device: torch.device) -> torch.amp.GradScaler:
+    """A GradScaler, enabled only for fp16 (bf16 has fp32's exponent range and needs none)."""
+    return torch.amp.GradScaler(device.type, enabled=PRECISION_POLICIES[name].grad_scaler)

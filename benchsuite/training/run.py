@@ -1,0 +1,157 @@
+"""One run, one plain function: :func:`train_run`.
+
+Timing rules (the AlgoPerf and MLPerf Training convention; airbench's and nanoGPT's timing of the training steps): data preload, model build, FLOP counting, compile and warm-up
+happen before the timed region and are reported apart; the loop (:mod:`benchsuite.training.loop`) times segments of training
+steps between untimed evaluations. A data-parallel run calls this on every rank with its team
+(:mod:`benchsuite.training.ranks`); rank 0's result is the run's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from benchsuite.telemetry import mfu
+from benchsuite.training import precision
+from benchsuite.telemetry.clock import Stopwatch
+from benchsuite.training.loop import Budget, TrainingLoop
+from benchsuite.scenario.matrix import Run
+from benchsuite.training.outcome import RunResult
+from benchsuite.training.record import Measured, Prepared, Trained, assemble, out_of_memory, rank_info, telemetry_of
+from benchsuite.training.build import build_trainer, compile_model, train_step
+from benchsuite.training.batches import batches
+from benchsuite.specs.case import CaseConfig
+from benchsuite.specs.training import DataLoaderSpec
+from benchsuite.training.ranks import Solo, communication_share
+from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S, Sampler
+from benchsuite.workloads.datasets import Dataset, load_dataset
+
+
+class UnsupportedCase(ValueError):
+    """The case cannot run on this device (e.g. fp16 autocast on a CPU); the message says why."""
+
+
+def warm_up(config: CaseConfig, data: Dataset, device: torch.device, steps: int, team=None) -> float:
+    """Run ``steps`` steps on a throwaway model, optimizer and precision setup (wrapped for the team's ranks, so
+    their collectives warm up too); return their seconds (untimed)."""
+    if steps == 0:
+        return 0.0
+    team = team or Solo()
+    trainer = build_trainer(config, data, device, total_steps=steps, steps_per_epoch=steps)
+    trainer.model = team.wrap(trainer.model, device)
+    watch = Stopwatch(device)
+    with watch:
+        for idx in batches(len(data.train_y), config.train.global_batch_size, steps, torch.Generator(), device):
+            train_step(trainer, *team.shard(data.train_x[idx], data.train_y[idx]))
+    return watch.elapsed_s
+
+
+def train_run(
+    run: Run,
+    device: torch.device,
+    *,
+    max_steps: int | None = None,
+    warmup_steps: int | None = None,
+    telemetry_interval_s: float | None = DEFAULT_INTERVAL_S,
+    team=None,
+) -> RunResult:
+    """Train one run until its target is reached (if ``stop_at_target``) or its budget ends.
+
+    Args:
+        run: the case and seed; the seed makes the run reproducible (same seed, same curve on CPU).
+        device: where data, model and optimizer live.
+        max_steps: further cap on the budget (smoke checks).
+        warmup_steps: overrides ``train.warmup_steps``.
+        telemetry_interval_s: seconds between telemetry samples (NVML + psutil) around the loop; None: off.
+        team: the ranks of a data-parallel run (:class:`benchsuite.training.ranks.Ranks`); None: this process alone.
+
+    Returns:
+        The run's result with status ``ok``, ``diverged`` (non-finite loss) or ``oom`` (CUDA out of memory).
+
+    Raises:
+        UnsupportedCase: the case's precision cannot run on ``device``.
+    """
+    config, device = run.case.config, torch.device(device)
+    reason = precision.unsupported_reason(config.techniques.precision, device)
+    if reason:
+        raise UnsupportedCase(reason)
+    stage = Stage()
+    with precision.matmul_mode(config.techniques.precision, device):
+        try:
+            return _train(run, config, device, max_steps, warmup_steps, telemetry_interval_s, team or Solo(), stage)
+        except torch.cuda.OutOfMemoryError as error:
+            message = f"CUDA out of memory in {stage.name}: " + (str(error).strip().splitlines() or [""])[0]
+    release_cached_memory(device)  # outside the except block: the traceback's tensors are gone by now
+    return out_of_memory(run, device, stage.name, message, (team or Solo()).world_size)
+
+
+class Stage:
+    """The stage a run is in (``data load``, ``warm-up``, ...), so a fault outside the loop says where it happened."""
+
+    name = "data load"
+
+
+def release_cached_memory(device: torch.device) -> None:
+    """Hand the failed run's cached blocks back to the driver, so the session's next runs start clean."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None,
+           interval_s: float | None, team, stage: Stage) -> RunResult:  # fmt: skip
+    """The run's steps in order, each named for its job; the result is assembled in one place
+    (:func:`benchsuite.training.record.assemble`)."""
+    prepared = _prepare(run, config, device, max_steps, warmup, team, stage)
+    trained = _train_and_sample(run, config, device, prepared, interval_s, team, stage)
+    telemetry, timeline = telemetry_of(trained.sampler, trained.loop, config, device, trained.extension)
+    ranks = team.gather(rank_info(team, device, trained.loop, telemetry))
+    stage.name = "communication probe"
+    ok = trained.status == "ok"
+    comm = communication_share(prepared.trainer, prepared.data, config, device, team) if ok else None
+    return assemble(run, device, prepared, trained, Measured(telemetry, timeline, ranks, comm), team.world_size)
+
+
+def _prepare(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None, team,
+             stage: Stage) -> Prepared:  # fmt: skip
+    """Everything before the timed region, each part timed apart: data load, warm-up, model build, FLOP count,
+    compile; the model is wrapped for the team's ranks."""
+    setup = Stopwatch(device)
+    with setup:
+        data = load_dataset(config.workload.dataset, device)
+    budget = Budget.of(config.train, len(data.train_y), max_steps)
+    warmup_n = config.train.warmup_steps if warmup is None else warmup
+    stage.name = "warm-up"
+    warmup_s = warm_up(config, data, device, warmup_n, team)
+    stage.name = "model build"
+    with setup:
+        torch.manual_seed(run.seed)
+        trainer = build_trainer(config, data, device, budget.total_steps, budget.steps_per_epoch)
+    stage.name = "FLOP count"
+    first = slice(0, min(config.train.global_batch_size, len(data.train_y)))
+    flops_sample = mfu.flops_per_sample(trainer.model, data.train_x[first], data.train_y[first], config.model_dump_json())
+    stage.name = "compile"
+    compile_s = compile_model(trainer, config, data) if config.techniques.compile else 0.0
+    trainer.model = team.wrap(trainer.model, device)
+    return Prepared(data, budget, trainer, warmup_n, warmup_s, setup.elapsed_s, compile_s, flops_sample)
+
+
+def _train_and_sample(run: Run, config: CaseConfig, device: torch.device, prepared: Prepared, interval_s: float | None,
+                      team, stage: Stage) -> Trained:  # fmt: skip
+    """The timed loop under the telemetry sampler, then (when the scenario asks for a minimum timed duration) the
+    extension that lengthens the telemetry window."""
+    stage.name = "training"  # the loop records its own faults (first evaluation included)
+    loop = TrainingLoop(config, prepared.data, prepared.budget, device, team)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    loader = config.train.loader
+    workers = isinstance(loader, DataLoaderSpec) and loader.num_workers > 0
+    sampler = Sampler(device, interval_s, children=workers) if interval_s else None
+    with sampler or contextlib.nullcontext():
+        status, steps = loop.run(prepared.trainer, torch.Generator().manual_seed(run.seed))
+        missing = config.train.min_timed_s - loop.train_watch.elapsed_s
+        lengthen = sampler is not None and status == "ok" and missing > 0
+        stage.name = "telemetry extension"
+        generator = torch.Generator().manual_seed(run.seed + 1)
+        extension = loop.extend(prepared.trainer, missing, generator) if lengthen else []
+    return Trained(loop, status, steps, sampler, extension)
