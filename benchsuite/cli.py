@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from benchsuite import options
+from benchsuite.scenario.load import load_scenarios
 from benchsuite.scenario.matrix import RUN_ORDERS
 from benchsuite.specs.scenario import ScenarioSpec
-from benchsuite.scenario.load import load_scenarios
 
 
 def scenario_schema() -> dict:
@@ -114,8 +114,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     Exit status: 0, 1 when a ``--fail-on`` rule is breached, 2 on unusable input (one line, never a traceback).
     """
-    from benchsuite.compare.sides import compare, load_side
     from benchsuite.compare.gate import GateRule, gate
+    from benchsuite.compare.sides import compare, load_side
     from benchsuite.report.terminal import compare_lines
 
     try:
@@ -167,29 +167,52 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("paths", nargs="*", default=["scenarios"], help="files or folders (default: scenarios)")
         p.set_defaults(func=func)
         if name == "list":
-            p.add_argument("--run-order", choices=RUN_ORDERS, default="seed-major",
-                           help="order of the runs, as pytest's --run-order (default: %(default)s)")
-            p.add_argument("--run-order-seed", type=options.non_negative_int, default=0, metavar="N",
-                           help="seed of the random order (default: %(default)s)")
+            p.add_argument(
+                "--run-order",
+                choices=RUN_ORDERS,
+                default="seed-major",
+                help="order of the runs, as pytest's --run-order (default: %(default)s)",
+            )
+            p.add_argument(
+                "--run-order-seed",
+                type=options.non_negative_int,
+                default=0,
+                metavar="N",
+                help="seed of the random order (default: %(default)s)",
+            )
     p = sub.add_parser("compare", help="compare results files or results/<machine-id>/ folders, with a gate")
     p.add_argument("paths", nargs="+", help="results files or folders (a folder: its newest file); the first is A")
     p.add_argument("--all", action="store_true", help="pool every results file of a folder")
     p.add_argument("-o", "--output", help="also write a self-contained HTML comparison here")
-    p.add_argument("--fail-on", action="append", default=[], metavar="RULE",
-                   help="exit 1 when a difference's 95 %% interval lies wholly beyond this, e.g. time_per_step:+10%% "
-                        "(time_per_step, time_to_target, throughput; + for an increase, - for a drop); repeatable")
+    p.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="exit 1 when a difference's 95 %% interval lies wholly beyond this, e.g. time_per_step:+10%% "
+        "(time_per_step, time_to_target, throughput; + for an increase, - for a drop); repeatable",
+    )
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("nearest", help="the committed reference run nearest in hardware to a results file")
     p.add_argument("results_file")
-    p.add_argument("--references", default="results",
-                   help="folder of results/<machine-id>/ folders (default: %(default)s)")
+    p.add_argument(
+        "--references", default="results", help="folder of results/<machine-id>/ folders (default: %(default)s)"
+    )
     p.set_defaults(func=cmd_nearest)
     p = sub.add_parser("report", help="rebuild the HTML report of a results file, or print its verdicts as Markdown")
     p.add_argument("results_file")
-    p.add_argument("--format", choices=("html", "markdown"), default="html",
-                   help="html: the full report; markdown: the verdict table, for CI job summaries (default: html)")
-    p.add_argument("-o", "--output", help="output file (html default: reports/<machine-id>_<run-id>.html; markdown "
-                                          "default: stdout; a markdown file is appended to)")
+    p.add_argument(
+        "--format",
+        choices=("html", "markdown"),
+        default="html",
+        help="html: the full report; markdown: the verdict table, for CI job summaries (default: html)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        help="output file (html default: reports/<machine-id>_<run-id>.html; markdown "
+        "default: stdout; a markdown file is appended to)",
+    )
     p.set_defaults(func=cmd_report)
     return parser
 

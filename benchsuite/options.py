@@ -99,6 +99,8 @@ def refusal(option: Any, is_xdist_worker: bool) -> str | None:
     if getattr(option, "benchmark_skip", False):
         return "--benchmark with --benchmark-skip: every benchmark item would be skipped"
     if is_xdist_worker or getattr(option, "numprocesses", None) or getattr(option, "dist", "no") != "no":
-        return ("--benchmark under pytest-xdist: parallel runs share the machine and disturb each other's timings, "
-                "and each worker would write its own results; run without -n")
+        return (
+            "--benchmark under pytest-xdist: parallel runs share the machine and disturb each other's timings, "
+            "and each worker would write its own results; run without -n"
+        )
     return None

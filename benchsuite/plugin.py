@@ -32,32 +32,80 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     default."""
     group = parser.getgroup("benchsuite", "benchsuite training-speed scenarios")
     group.addoption("--benchmark", action="store_true", help="train every run fully, write results and a report")
-    group.addoption("--scenarios", default="scenarios", metavar="DIR",
-                    help="scenario folder or file (default: %(default)s)")
-    group.addoption("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                    help="training device; auto: cuda when available (default: %(default)s)")
-    group.addoption("--results-dir", default="results", metavar="DIR",
-                    help="where results/<machine-id>/ goes (default: %(default)s)")
-    group.addoption("--reports-dir", default="reports", metavar="DIR", help="where HTML reports go (default: %(default)s)")
-    group.addoption("--smoke-steps", type=options.positive_int, default=3, metavar="N",
-                    help="steps per run without --benchmark (default: %(default)s)")
-    group.addoption("--telemetry-interval", type=options.seconds_or_off, default=0.1, metavar="S",
-                    help="seconds between NVML/psutil samples around each run; 0 turns telemetry off "
-                         "(default: %(default)s)")
-    group.addoption("--run-order", choices=RUN_ORDERS, default="seed-major",
-                    help="order of a scenario's runs: seed-major (every case of seed 0, then seed 1, ...), random "
-                         "(cases shuffled within each seed's block) or case-major (default: %(default)s)")
-    group.addoption("--run-order-seed", type=options.non_negative_int, default=None, metavar="N",
-                    help="seed of the random run order (default: drawn, and recorded in the results)")
-    group.addoption("--nnodes", type=options.positive_int, default=1, metavar="N",
-                    help="machines a data-parallel run spreads over; every node runs the same session "
-                         "(default: %(default)s)")
-    group.addoption("--node-rank", type=options.non_negative_int, default=0, metavar="R",
-                    help="this machine's place among them, below --nnodes (default: %(default)s)")
-    group.addoption("--rdzv-endpoint", type=options.host_port, default=None, metavar="HOST:PORT",
-                    help="c10d rendezvous of a multi-node run (default: a standalone one on this node)")
-    group.addoption("--rank-timeout", type=options.positive_seconds, default=900.0, metavar="S",
-                    help="seconds a data-parallel run may take before its ranks are killed (default: %(default)s)")
+    group.addoption(
+        "--scenarios", default="scenarios", metavar="DIR", help="scenario folder or file (default: %(default)s)"
+    )
+    group.addoption(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="training device; auto: cuda when available (default: %(default)s)",
+    )
+    group.addoption(
+        "--results-dir",
+        default="results",
+        metavar="DIR",
+        help="where results/<machine-id>/ goes (default: %(default)s)",
+    )
+    group.addoption(
+        "--reports-dir", default="reports", metavar="DIR", help="where HTML reports go (default: %(default)s)"
+    )
+    group.addoption(
+        "--smoke-steps",
+        type=options.positive_int,
+        default=3,
+        metavar="N",
+        help="steps per run without --benchmark (default: %(default)s)",
+    )
+    group.addoption(
+        "--telemetry-interval",
+        type=options.seconds_or_off,
+        default=0.1,
+        metavar="S",
+        help="seconds between NVML/psutil samples around each run; 0 turns telemetry off (default: %(default)s)",
+    )
+    group.addoption(
+        "--run-order",
+        choices=RUN_ORDERS,
+        default="seed-major",
+        help="order of a scenario's runs: seed-major (every case of seed 0, then seed 1, ...), random "
+        "(cases shuffled within each seed's block) or case-major (default: %(default)s)",
+    )
+    group.addoption(
+        "--run-order-seed",
+        type=options.non_negative_int,
+        default=None,
+        metavar="N",
+        help="seed of the random run order (default: drawn, and recorded in the results)",
+    )
+    group.addoption(
+        "--nnodes",
+        type=options.positive_int,
+        default=1,
+        metavar="N",
+        help="machines a data-parallel run spreads over; every node runs the same session (default: %(default)s)",
+    )
+    group.addoption(
+        "--node-rank",
+        type=options.non_negative_int,
+        default=0,
+        metavar="R",
+        help="this machine's place among them, below --nnodes (default: %(default)s)",
+    )
+    group.addoption(
+        "--rdzv-endpoint",
+        type=options.host_port,
+        default=None,
+        metavar="HOST:PORT",
+        help="c10d rendezvous of a multi-node run (default: a standalone one on this node)",
+    )
+    group.addoption(
+        "--rank-timeout",
+        type=options.positive_seconds,
+        default=900.0,
+        metavar="S",
+        help="seconds a data-parallel run may take before its ranks are killed (default: %(default)s)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -73,8 +121,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if why:
         raise pytest.UsageError(f"benchsuite refuses {why}")
     if config.getoption("node_rank") >= config.getoption("nnodes"):
-        raise pytest.UsageError(f"benchsuite: --node-rank {config.getoption('node_rank')} must be below --nnodes "
-                                f"{config.getoption('nnodes')}")
+        raise pytest.UsageError(
+            f"benchsuite: --node-rank {config.getoption('node_rank')} must be below --nnodes "
+            f"{config.getoption('nnodes')}"
+        )
     # One round per run: min = max = median, so pytest-benchmark's table shows the timed region once.
     if config.getoption("benchmark") and config.getoption("benchmark_columns", None) is None:
         config.option.benchmark_columns = ["median", "rounds"]
@@ -134,5 +184,3 @@ class LazySession:
     def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: Any, output_json: dict) -> None:
         if self._session is not None:
             self._session.pytest_benchmark_update_json(config, benchmarks, output_json)
-
-

@@ -14,26 +14,30 @@ from typing import Any
 
 import pytest
 
+from benchsuite.results.recorder import ResultsRecorder
+from benchsuite.scenario.load import ScenarioError, load_scenarios
+from benchsuite.scenario.matrix import Run, TimingPair, expand_cases, expand_runs, timing_pairs
 from benchsuite.telemetry import clock
 from benchsuite.telemetry.hardware import hardware_info, resolve_device
 from benchsuite.telemetry.machine import machine_id
-from benchsuite.scenario.matrix import Run, TimingPair, expand_cases, expand_runs, timing_pairs
-from benchsuite.results.recorder import ResultsRecorder
-from benchsuite.scenario.load import ScenarioError, load_scenarios
 
 
 def smoke_problems(info: dict[str, Any], expected_steps: int) -> list[str]:
     """What is wrong with a smoke run (its ``extra_info``): wrong status or step count, non-finite or out-of-range
     figures."""
     if info["status"] != "ok":
-        where = f"at step {info['fault_step']}" if info.get("fault_step") is not None else f"in {info.get('fault_stage')}"
+        where = (
+            f"at step {info['fault_step']}" if info.get("fault_step") is not None else f"in {info.get('fault_stage')}"
+        )
         return [f"status {info['status']} {where}" + (f": {info['error']}" if info.get("error") else "")]
     problems = []
     if info["steps"] != expected_steps:
         problems.append(f"took {info['steps']} steps, expected {expected_steps}")
     for p in info["curve"]:
         if not math.isfinite(p["val_loss"]) or not 0.0 <= p["val_accuracy"] <= 1.0:
-            problems.append(f"bad evaluation at step {p['step']}: val_loss={p['val_loss']}, val_accuracy={p['val_accuracy']}")
+            problems.append(
+                f"bad evaluation at step {p['step']}: val_loss={p['val_loss']}, val_accuracy={p['val_accuracy']}"
+            )
     return problems
 
 
@@ -54,15 +58,21 @@ class BenchsuiteSession:
         self.report_error: str | None = None
         self._params: list[Any] | None = None
         seed = config.getoption("run_order_seed")
-        self.run_order = {"mode": config.getoption("run_order"),
-                          "seed": seed if seed is not None else secrets.randbelow(2**31)}  # fmt: skip
+        self.run_order = {
+            "mode": config.getoption("run_order"),
+            "seed": seed if seed is not None else secrets.randbelow(2**31),
+        }
         self.order_index: dict[str, int] = {}
         from benchsuite.distributed.pool import Launcher
 
         self.pools: dict[int, Any] = {}
         """World size → the :class:`benchsuite.distributed.pool.RankPool` serving this session's runs of that size."""
-        self.launcher = Launcher(config.getoption("nnodes"), config.getoption("node_rank"),
-                                 config.getoption("rdzv_endpoint"), config.getoption("rank_timeout"))  # fmt: skip
+        self.launcher = Launcher(
+            config.getoption("nnodes"),
+            config.getoption("node_rank"),
+            config.getoption("rdzv_endpoint"),
+            config.getoption("rank_timeout"),
+        )
         self.case_index: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------ collection
@@ -78,8 +88,9 @@ class BenchsuiteSession:
             self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
             items = [item for spec in specs for item in self._items(spec)]
             self.order_index = {item.run_id: i for i, item in enumerate(items)}
-            self.case_index = {(c.scenario, c.case_id): i for spec in specs
-                               for i, c in enumerate(expand_cases(spec, self.device.type))}  # fmt: skip
+            self.case_index = {
+                (c.scenario, c.case_id): i for spec in specs for i, c in enumerate(expand_cases(spec, self.device.type))
+            }
             self._params = [self._param(item) for item in items]
             self._params += [pytest.param(e, id=f"{Path(e.path or 'scenarios').stem}[invalid]") for e in errors]
         return self._params
@@ -145,12 +156,16 @@ class BenchsuiteSession:
         train = self._trainer(item)
         benchmark = request.getfixturevalue("benchmark")
         interval = self.config.getoption("telemetry_interval") or None
-        info = benchmark.pedantic(train, kwargs={"telemetry_interval_s": interval}, rounds=1, iterations=1,
-                                  warmup_rounds=0)  # fmt: skip
+        info = benchmark.pedantic(
+            train, kwargs={"telemetry_interval_s": interval}, rounds=1, iterations=1, warmup_rounds=0
+        )
         if info is None:
             pytest.skip("rank 0 of this run trained on another node, which records it")
-        benchmark.extra_info.update(info, order_index=self.order_index.get(item.run_id),
-                                    case_index=self.case_index.get((item.case.scenario, item.case.case_id)))  # fmt: skip
+        benchmark.extra_info.update(
+            info,
+            order_index=self.order_index.get(item.run_id),
+            case_index=self.case_index.get((item.case.scenario, item.case.case_id)),
+        )
         self._record(benchmark)
         if info["status"] in ("crashed", "timeout"):
             pytest.fail(f"{item.run_id}: {info['status']}: {info.get('error')}", pytrace=False)

@@ -12,14 +12,15 @@ pytest_plugins = ["pytester"]
 TINY = {
     "name": "tiny",
     "description": "two inits on random data",
-    "workload": {"dataset": {"name": "synthetic", "shape": [1, 8], "num_samples": 64, "val_samples": 32,
-                             "num_classes": 3},
-                 "model": {"name": "mlp", "hidden": [16]}},
+    "workload": {
+        "dataset": {"name": "synthetic", "shape": [1, 8], "num_samples": 64, "val_samples": 32, "num_classes": 3},
+        "model": {"name": "mlp", "hidden": [16]},
+    },
     "train": {"optimizer": "sgd", "lr": 0.05, "batch_size": 16, "max_epochs": 2, "warmup_steps": 1},
     "target": {"metric": "val_accuracy", "value": 0.99},
     "seeds": [0, 1],
     "matrix": {"init": ["default", "xavier_uniform"]},
-}  # fmt: skip
+}
 
 
 def tiny_spec(**overrides) -> dict:

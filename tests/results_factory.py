@@ -10,32 +10,77 @@ from benchsuite.specs.scenario import ScenarioSpec
 SPEC = ScenarioSpec.model_validate(
     tiny_spec(
         seeds=[0, 1, 2, 3],
-        claims=[{"says": "Xavier is faster", "metric": "time_to_target_s", "better": "lower",
-                 "cases": {"init": ["xavier_uniform"]}, "against": {"init": "default"}}],
+        claims=[
+            {
+                "says": "Xavier is faster",
+                "metric": "time_to_target_s",
+                "better": "lower",
+                "cases": {"init": ["xavier_uniform"]},
+                "against": {"init": "default"},
+            }
+        ],
     )
-)  # fmt: skip
+)
 
 
 def run_entry(case: str, seed: int, ttt: float | None, final: float, timed: float = 2.0) -> dict:
     """One benchmark entry: a run of ``init=<case>`` reaching the target at ``ttt`` seconds (None: never)."""
     curve = [
         {"step": 0, "epoch": 0.0, "timed_s": 0.0, "train_loss": None, "val_loss": 2.0, "val_accuracy": 0.1},
-        {"step": 10, "epoch": 1.0, "timed_s": timed / 2, "train_loss": 1.0, "val_loss": 1.0, "val_accuracy": final - 0.1},
+        {
+            "step": 10,
+            "epoch": 1.0,
+            "timed_s": timed / 2,
+            "train_loss": 1.0,
+            "val_loss": 1.0,
+            "val_accuracy": final - 0.1,
+        },
         {"step": 20, "epoch": 2.0, "timed_s": timed, "train_loss": 0.5, "val_loss": 0.5, "val_accuracy": final},
-    ]  # fmt: skip
+    ]
     info = {
-        "run_id": f"tiny[init={case}-seed={seed}]", "scenario": "tiny", "case_id": f"init={case}", "seed": seed,
-        "axes": {"init": case}, "is_baseline": case == "default", "device": "cpu", "status": "ok", "steps": 20,
-        "budget_steps": 20, "epochs": 2.0, "samples": 320, "batch_size": 16, "timed_s": timed, "warmup_s": 0.1,
-        "eval_s": 0.2, "setup_s": 0.1, "step_time_s": timed / 20, "throughput_samples_per_s": 320 / timed,
-        "reached_target": ttt is not None, "time_to_target_s": ttt, "steps_to_target": None if ttt is None else 10,
-        "epochs_to_target": None if ttt is None else 0.5, "final_val_metric": final, "final_val_accuracy": final, "final_val_loss": 0.5,
-        "val_metric_epoch1": final - 0.1, "target_metric": "val_accuracy", "target_value": 0.99, "num_params": 10,
-        "fault_step": None, "curve": curve, "process_cpu_pct_mean": 180.0 + seed, "process_rss_mib_peak": 300.0,
-        "step_time_s_median": timed / 20, "step_time_cv": 0.0, "unstable": False, "segments": [[timed / 2, 10]] * 2,
-        "achieved_flops_per_s": 2.5e9, "mfu": None, "gpu_telemetry": "not a CUDA run",
+        "run_id": f"tiny[init={case}-seed={seed}]",
+        "scenario": "tiny",
+        "case_id": f"init={case}",
+        "seed": seed,
+        "axes": {"init": case},
+        "is_baseline": case == "default",
+        "device": "cpu",
+        "status": "ok",
+        "steps": 20,
+        "budget_steps": 20,
+        "epochs": 2.0,
+        "samples": 320,
+        "batch_size": 16,
+        "timed_s": timed,
+        "warmup_s": 0.1,
+        "eval_s": 0.2,
+        "setup_s": 0.1,
+        "step_time_s": timed / 20,
+        "throughput_samples_per_s": 320 / timed,
+        "reached_target": ttt is not None,
+        "time_to_target_s": ttt,
+        "steps_to_target": None if ttt is None else 10,
+        "epochs_to_target": None if ttt is None else 0.5,
+        "final_val_metric": final,
+        "final_val_accuracy": final,
+        "final_val_loss": 0.5,
+        "val_metric_epoch1": final - 0.1,
+        "target_metric": "val_accuracy",
+        "target_value": 0.99,
+        "num_params": 10,
+        "fault_step": None,
+        "curve": curve,
+        "process_cpu_pct_mean": 180.0 + seed,
+        "process_rss_mib_peak": 300.0,
+        "step_time_s_median": timed / 20,
+        "step_time_cv": 0.0,
+        "unstable": False,
+        "segments": [[timed / 2, 10]] * 2,
+        "achieved_flops_per_s": 2.5e9,
+        "mfu": None,
+        "gpu_telemetry": "not a CUDA run",
         "timeline": [{"t_s": 0.0, "process_cpu_pct": 150.0}, {"t_s": 0.1, "process_cpu_pct": 190.0}],
-    }  # fmt: skip
+    }
     return {"name": f"test_scenario[{info['run_id']}]", "stats": {"median": timed}, "extra_info": info}
 
 
@@ -44,17 +89,30 @@ def results_data(default_ttt=(2.0, 2.2, 2.4, None), xavier_ttt=(1.0, 1.1, 1.2, 1
     benchmarks = [run_entry("default", s, t, 0.90) for s, t in enumerate(default_ttt)]
     benchmarks += [run_entry("xavier_uniform", s, t, 0.93) for s, t in enumerate(xavier_ttt)]
     return {
-        "machine_info": {"python_version": "3.11.7", "benchsuite": {
-            "machine_id": "cpu-test-2c", "device": "cpu", "cpu_model": "Test CPU", "cpu_logical_cores": 2,
-            "torch_version": "2.13.0", "gpu": {"count": 0}}},
+        "machine_info": {
+            "python_version": "3.11.7",
+            "benchsuite": {
+                "machine_id": "cpu-test-2c",
+                "device": "cpu",
+                "cpu_model": "Test CPU",
+                "cpu_logical_cores": 2,
+                "torch_version": "2.13.0",
+                "gpu": {"count": 0},
+            },
+        },
         "commit_info": {"id": "abc123"},
         "benchmarks": benchmarks,
         "datetime": "2026-11-21T00:00:00+00:00",
         "version": "5.0",
-        "benchsuite": {"format": "benchsuite-results/2", "run_id": "20261121T000000Z", "machine_id": "cpu-test-2c",
-                       "scenarios": {"tiny": SPEC.model_dump(mode="json")}, "scenario_errors": [],
-                       "run_order": {"mode": "case-major", "seed": None}},
-    }  # fmt: skip
+        "benchsuite": {
+            "format": "benchsuite-results/2",
+            "run_id": "20261121T000000Z",
+            "machine_id": "cpu-test-2c",
+            "scenarios": {"tiny": SPEC.model_dump(mode="json")},
+            "scenario_errors": [],
+            "run_order": {"mode": "case-major", "seed": None},
+        },
+    }
 
 
 def format1_data(**kwargs) -> dict:
@@ -66,13 +124,21 @@ def format1_data(**kwargs) -> dict:
     for bench in data["benchmarks"]:
         for key in ("step_time_s_median", "step_time_cv", "unstable", "segments"):
             del bench["extra_info"][key]
-    data["machine_info"]["cpu"] = {"vendor_id_raw": "AuthenticAMD", "family": 25, "model": 1, "stepping": 1,
-                                   "brand_raw": "AMD EPYC", "flags": ["avx2", "fma"]}  # fmt: skip
+    data["machine_info"]["cpu"] = {
+        "vendor_id_raw": "AuthenticAMD",
+        "family": 25,
+        "model": 1,
+        "stepping": 1,
+        "brand_raw": "AMD EPYC",
+        "flags": ["avx2", "fma"],
+    }
     data["machine_info"]["benchsuite"]["machine_id"] = data["benchsuite"]["machine_id"] = "cpu-amd-epyc-2c"
     return data
 
 
-def synthetic_results(scenarios: int = 10, cases: int = 50, seeds: int = 5, points: int = 20, factor: float = 1.0) -> dict:
+def synthetic_results(
+    scenarios: int = 10, cases: int = 50, seeds: int = 5, points: int = 20, factor: float = 1.0
+) -> dict:
     """A large results dict for speed benchmarks: ``scenarios`` × ``cases`` (a dropout axis) × ``seeds`` runs, each
     with a curve of ``points`` evaluations, segments and a short timeline; one claim per scenario. ``factor`` scales
     every time (another machine)."""
@@ -84,8 +150,9 @@ def synthetic_results(scenarios: int = 10, cases: int = 50, seeds: int = 5, poin
     for s in range(scenarios):
         name = f"s{s}"
         claim = {"says": "dropout 0.01 is faster", "cases": {"dropout": [dropouts[1]]}, "against": {"dropout": 0.0}}
-        spec = ScenarioSpec.model_validate(tiny_spec(name=name, seeds=list(range(seeds)), matrix={"dropout": dropouts},
-                                                     claims=[claim]))  # fmt: skip
+        spec = ScenarioSpec.model_validate(
+            tiny_spec(name=name, seeds=list(range(seeds)), matrix={"dropout": dropouts}, claims=[claim])
+        )
         specs[name] = spec.model_dump(mode="json")
         for seed in range(seeds):
             for c, dropout in enumerate(dropouts):
@@ -93,10 +160,18 @@ def synthetic_results(scenarios: int = 10, cases: int = 50, seeds: int = 5, poin
                 bench = run_entry("x", seed, ttt, 0.9, timed=2 * ttt)
                 info = bench["extra_info"]
                 case = f"dropout={dropout:g}"
-                info.update(scenario=name, case_id=case, axes={"dropout": f"{dropout:g}"}, is_baseline=c == 0,
-                            run_id=f"{name}[{case}-seed={seed}]", steps_to_target=100 + c,
-                            curve=[{**info["curve"][-1], "step": 10 * i, "epoch": i / 2, "timed_s": 0.1 * i * factor}
-                                   for i in range(points)])  # fmt: skip
+                info.update(
+                    scenario=name,
+                    case_id=case,
+                    axes={"dropout": f"{dropout:g}"},
+                    is_baseline=c == 0,
+                    run_id=f"{name}[{case}-seed={seed}]",
+                    steps_to_target=100 + c,
+                    curve=[
+                        {**info["curve"][-1], "step": 10 * i, "epoch": i / 2, "timed_s": 0.1 * i * factor}
+                        for i in range(points)
+                    ],
+                )
                 benchmarks.append(bench)
     data = results_data()
     data["benchmarks"] = benchmarks

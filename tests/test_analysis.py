@@ -58,8 +58,17 @@ def test_noise_summary_counts_unstable_runs():
 
 
 def test_step_time_ratios_of_paired_blocks():
-    blocks = pd.DataFrame({"scenario": "s", "case_id": "a", "against_id": "b", "case_s": [1.0, 1.0, 1.1, 0.9, 1.0, 1.0],
-                           "case_steps": 100, "against_s": [2.0, 2.2, 2.2, 1.8, 2.0, 2.0], "against_steps": 100})  # fmt: skip
+    blocks = pd.DataFrame(
+        {
+            "scenario": "s",
+            "case_id": "a",
+            "against_id": "b",
+            "case_s": [1.0, 1.0, 1.1, 0.9, 1.0, 1.0],
+            "case_steps": 100,
+            "against_s": [2.0, 2.2, 2.2, 1.8, 2.0, 2.0],
+            "against_steps": 100,
+        }
+    )
     (row,) = cases.step_time_ratios(blocks).to_dict("records")
     assert row["ratio"] == pytest.approx(2.0) and row["n_blocks"] == 6
     assert row["low"] == pytest.approx(2.0) and row["high"] == pytest.approx(2.2)  # min and max per-pair ratio
@@ -85,13 +94,27 @@ def test_collect_reads_segments_statistics_and_step_timing_blocks():
     from benchsuite.results.formats import migrate
 
     data = migrate(format1_data(), "r.json")
-    data["benchmarks"][0]["extra_info"].update(step_time_s_median=0.09, step_time_cv=0.3, unstable=True,
-                                               segments=[[0.9, 10], [1.1, 10]])  # fmt: skip
-    blocks = [{"first": "case", "case_s": 1.0, "case_steps": 10, "against_s": 2.0, "against_steps": 10},
-              {"first": "against", "case_s": 1.1, "case_steps": 10, "against_s": 2.0, "against_steps": 10}]  # fmt: skip
-    data["benchmarks"].append({"name": "t", "stats": {"median": 1.0}, "extra_info": {
-        "kind": "step_timing", "scenario": "tiny", "case_id": "init=xavier_uniform", "against_id": "init=default",
-        "axes": {"init": "xavier_uniform"}, "blocks": blocks}})  # fmt: skip
+    data["benchmarks"][0]["extra_info"].update(
+        step_time_s_median=0.09, step_time_cv=0.3, unstable=True, segments=[[0.9, 10], [1.1, 10]]
+    )
+    blocks = [
+        {"first": "case", "case_s": 1.0, "case_steps": 10, "against_s": 2.0, "against_steps": 10},
+        {"first": "against", "case_s": 1.1, "case_steps": 10, "against_s": 2.0, "against_steps": 10},
+    ]
+    data["benchmarks"].append(
+        {
+            "name": "t",
+            "stats": {"median": 1.0},
+            "extra_info": {
+                "kind": "step_timing",
+                "scenario": "tiny",
+                "case_id": "init=xavier_uniform",
+                "against_id": "init=default",
+                "axes": {"init": "xavier_uniform"},
+                "blocks": blocks,
+            },
+        }
+    )
     runs = frames.runs_frame(data)
     assert len(runs) == 8  # the step-timing item is not a run
     first = runs.iloc[0]

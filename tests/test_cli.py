@@ -37,9 +37,11 @@ def test_validate_shipped_scenarios(capsys):
 def test_list_prints_run_ids(capsys, scenario_dir):
     assert main(["list", str(scenario_dir)]) == 0
     assert capsys.readouterr().out.split() == [  # seed-major: every case of seed 0, then of seed 1
-        "tiny[init=default-seed=0]", "tiny[init=xavier_uniform-seed=0]",
-        "tiny[init=default-seed=1]", "tiny[init=xavier_uniform-seed=1]",
-    ]  # fmt: skip
+        "tiny[init=default-seed=0]",
+        "tiny[init=xavier_uniform-seed=0]",
+        "tiny[init=default-seed=1]",
+        "tiny[init=xavier_uniform-seed=1]",
+    ]
     assert main(["list", "--run-order", "case-major", str(scenario_dir)]) == 0
     assert capsys.readouterr().out.split()[:2] == ["tiny[init=default-seed=0]", "tiny[init=default-seed=1]"]
 
@@ -73,8 +75,10 @@ def test_committed_schema_is_current():
 
     committed = json.loads((Path(__file__).parents[1] / "scenarios" / "scenario.schema.json").read_text())
     if committed.get("$comment") != scenario_schema()["$comment"]:  # pydantic versions spell schemas differently
-        pytest.skip(f"the committed schema was written by another pydantic ({committed.get('$comment')}); "
-                    f"this is {pydantic.VERSION}")  # fmt: skip
+        pytest.skip(
+            f"the committed schema was written by another pydantic ({committed.get('$comment')}); "
+            f"this is {pydantic.VERSION}"
+        )
     assert committed == scenario_schema(), "run: benchsuite schema -o scenarios/scenario.schema.json"
 
 
@@ -111,7 +115,11 @@ def test_every_scenario_field_is_documented_in_the_schema_editors_read():
     from benchsuite.cli import scenario_schema
 
     schema = scenario_schema()
-    undocumented = [f"{name}.{field}" for name, part in [("ScenarioSpec", schema), *schema["$defs"].items()]
-                    for field, prop in part.get("properties", {}).items() if not prop.get("description")]  # fmt: skip
+    undocumented = [
+        f"{name}.{field}"
+        for name, part in [("ScenarioSpec", schema), *schema["$defs"].items()]
+        for field, prop in part.get("properties", {}).items()
+        if not prop.get("description")
+    ]
     assert undocumented == []
     assert schema["$defs"]["TrainSpec"]["properties"]["max_steps"]["description"].startswith("Training budget in")

@@ -9,9 +9,9 @@ import pytest
 from results_factory import results_data
 
 from benchsuite.cli import main
+from benchsuite.compare.gate import GateRule, gate
 from benchsuite.compare.sides import compare, load_side
 from benchsuite.results.formats import ResultsError
-from benchsuite.compare.gate import GateRule, gate
 
 TIMED = ("timed_s", "time_to_target_s", "step_time_s", "step_time_s_median", "eval_s")
 
@@ -90,13 +90,16 @@ def test_a_folder_means_its_newest_file_or_all_of_them_pooled(tmp_path):
     assert len(pooled.runs) == 16 and not pooled.blocked  # two sessions' runs never pair by seed
 
 
-@pytest.mark.parametrize(("factor", "rule", "status"), [
-    (1.0, "time_per_step:+10%", 0),  # the file against itself passes
-    (1.25, "time_per_step:+10%", 1),  # every timed figure x1.25 fails a +10 % gate
-    (1.25, "throughput:-10%", 1),
-    (1.25, "time_per_step:+30%", 0),  # a 25 % slowdown is inside a 30 % threshold
-    (1.05, "time_per_step:+10%", 0),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("factor", "rule", "status"),
+    [
+        (1.0, "time_per_step:+10%", 0),  # the file against itself passes
+        (1.25, "time_per_step:+10%", 1),  # every timed figure x1.25 fails a +10 % gate
+        (1.25, "throughput:-10%", 1),
+        (1.25, "time_per_step:+30%", 0),  # a 25 % slowdown is inside a 30 % threshold
+        (1.05, "time_per_step:+10%", 0),
+    ],
+)
 def test_regression_gate(tmp_path, capsys, factor, rule, status):
     a, b = _files(tmp_path, results_data(), _slower(results_data(), factor))
     assert main(["compare", str(a), str(b), "--fail-on", rule]) == status
@@ -106,11 +109,14 @@ def test_regression_gate(tmp_path, capsys, factor, rule, status):
         assert "regression: tiny / init=" in out
 
 
-@pytest.mark.parametrize("argv", [
-    ["compare", "{a}", "{missing}"],
-    ["compare", "{a}", "{garbled}"],
-    ["compare", "{a}", "{a}", "--fail-on", "speed:+10%"],
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compare", "{a}", "{missing}"],
+        ["compare", "{a}", "{garbled}"],
+        ["compare", "{a}", "{a}", "--fail-on", "speed:+10%"],
+    ],
+)
 def test_unusable_input_exits_2_with_one_line(tmp_path, capsys, argv):
     (a,) = _files(tmp_path, results_data())
     (tmp_path / "garbled.json").write_text('{"benchmarks": [], "benchsuite": {"format": "benchsuite-results/7"}}')

@@ -22,8 +22,9 @@ TRAIN = {"optimizer": "sgd", "lr": 0.05, "batch_size": 16, "max_epochs": 2, "war
 
 
 def _runs(world_sizes=(1, 2), **train):
-    spec = ScenarioSpec.model_validate(tiny_spec(seeds=[0], matrix={"world_size": list(world_sizes)},
-                                                 train={**TRAIN, **train}))  # fmt: skip
+    spec = ScenarioSpec.model_validate(
+        tiny_spec(seeds=[0], matrix={"world_size": list(world_sizes)}, train={**TRAIN, **train})
+    )
     return expand_runs(spec)
 
 
@@ -51,7 +52,9 @@ def test_two_ranks_train_exactly_what_one_process_trains():
     assert two["status"] == "ok" and two["world_size"] == 2 and two["steps"] == one["steps"] == 8
     # rank 0 evaluates the averaged model on the whole validation split: the same parameters give the same curve
     assert [p["val_loss"] for p in two["curve"]] == pytest.approx([p["val_loss"] for p in one["curve"]], rel=1e-5)
-    assert [r["rank"] for r in two["ranks"]] == [0, 1] and two["ranks"][1]["torch_threads"] == threads_per_rank(2, psutil.cpu_count())
+    assert [r["rank"] for r in two["ranks"]] == [0, 1] and two["ranks"][1]["torch_threads"] == threads_per_rank(
+        2, psutil.cpu_count()
+    )
     assert 0.0 <= two["comm_share"] <= 1.0 and one["comm_share"] is None
 
 
@@ -61,10 +64,13 @@ def test_uneven_shards_still_average_to_the_global_gradient():
     assert [p["val_loss"] for p in two["curve"]] == pytest.approx([p["val_loss"] for p in one["curve"]], rel=1e-5)
 
 
-@pytest.mark.parametrize(("fault", "status", "message"), [
-    ("crash:1", "crashed", "rank 1: RuntimeError: injected crash on rank 1"),
-    ("hang:1", "timeout", "no result within 8 s (a rank hung); its processes were killed"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("fault", "status", "message"),
+    [
+        ("crash:1", "crashed", "rank 1: RuntimeError: injected crash on rank 1"),
+        ("hang:1", "timeout", "no result within 8 s (a rank hung); its processes were killed"),
+    ],
+)
 def test_a_failing_rank_fails_its_run_only_and_leaves_no_process(fault, status, message):
     (two_run,) = _runs(world_sizes=(2,))
     pool = RankPool(2, CPU, Launcher(timeout_s=8), env={"BENCHSUITE_INJECT_FAULT": fault})
@@ -113,8 +119,13 @@ def test_launcher_command_lines():
     one_node = Launcher().command(2, "/tmp/f")
     assert "--standalone" in one_node and "--nproc-per-node=2" in one_node and "--max-restarts=0" in one_node
     two_nodes = Launcher(nnodes=2, node_rank=1, rdzv_endpoint="10.0.0.1:29500").command(4, "/tmp/f")
-    assert {"--nnodes=2", "--node-rank=1", "--rdzv-backend=c10d", "--rdzv-endpoint=10.0.0.1:29500",
-            "--nproc-per-node=2"} <= set(two_nodes)  # fmt: skip
+    assert {
+        "--nnodes=2",
+        "--node-rank=1",
+        "--rdzv-backend=c10d",
+        "--rdzv-endpoint=10.0.0.1:29500",
+        "--nproc-per-node=2",
+    } <= set(two_nodes)
     assert two_nodes[-3:] == ["-m", "benchsuite.distributed.worker", "--serve=/tmp/f"]
     with pytest.raises(ValueError, match="world size 3 does not split over 2 nodes"):
         Launcher(nnodes=2, rdzv_endpoint="h:1").command(3, "/tmp/f")
@@ -125,7 +136,8 @@ def test_launcher_command_lines():
 def test_more_ranks_than_gpus_or_cores_is_a_skip_reason():
     cuda = torch.device("cuda")
     assert world_size_unsupported(2, cuda, gpus=1, cores=64) == (
-        "world size 2 needs 2 GPUs on this node, it has 1 (NCCL refuses two ranks on one GPU)")
+        "world size 2 needs 2 GPUs on this node, it has 1 (NCCL refuses two ranks on one GPU)"
+    )
     assert world_size_unsupported(8, cuda, gpus=8, cores=2) is None
     assert world_size_unsupported(8, cuda, gpus=4, cores=2, nnodes=2) is None  # 4 ranks on each of 2 nodes
     assert "needs 4 cores" in world_size_unsupported(4, CPU, gpus=0, cores=2)

@@ -7,24 +7,27 @@ import json
 import pytest
 from results_factory import format1_data, results_data
 
-from benchsuite.results import frames
 from benchsuite.cli import main
-from benchsuite.results.formats import CURRENT, ResultsError, migrate
 from benchsuite.report.html import render_report
+from benchsuite.results import frames
 from benchsuite.results.files import read_results
+from benchsuite.results.formats import CURRENT, ResultsError, migrate
 
 
 def _write(tmp_path, data, name="r.json"):
     path = tmp_path / name
     path.write_text(json.dumps(data) if not isinstance(data, (str, bytes)) else data) if not isinstance(
-        data, bytes) else path.write_bytes(data)  # fmt: skip
+        data, bytes
+    ) else path.write_bytes(data)
     return path
 
 
 def test_format_1_migrates_to_the_current_format():
     old = format1_data()
     data = migrate(old, "old.json")
-    assert data["benchsuite"]["format"] == f"benchsuite-results/{CURRENT}" and old["benchsuite"]["format"].endswith("/1")
+    assert data["benchsuite"]["format"] == f"benchsuite-results/{CURRENT}" and old["benchsuite"]["format"].endswith(
+        "/1"
+    )
     assert data["benchsuite"]["run_order"] == {"mode": "case-major", "seed": None}  # how format-1 sessions ran
     info = data["benchmarks"][0]["extra_info"]
     assert info["step_time_s_median"] == info["step_time_s"] and info["unstable"] is False and info["segments"] == []
@@ -39,8 +42,11 @@ def test_the_earliest_scenario_spelling_migrates():
     old = format1_data()
     for optimizer in ("adam", "sgd"):
         spec = old["benchsuite"]["scenarios"]["tiny"]
-        spec["train"] = {**{k: v for k, v in spec["train"].items() if k != "optimizer"}, "optimizer": optimizer,
-                         "momentum": 0.8}  # fmt: skip
+        spec["train"] = {
+            **{k: v for k, v in spec["train"].items() if k != "optimizer"},
+            "optimizer": optimizer,
+            "momentum": 0.8,
+        }
         stored = frames.scenario_specs(migrate(old, "old.json"))["tiny"]
         assert stored.problems == () and stored.raw["train"]["optimizer"]["name"] == optimizer
         assert stored.raw["train"]["optimizer"].get("momentum") == (0.8 if optimizer == "sgd" else None)
@@ -64,13 +70,18 @@ def test_a_stored_spec_today_refuses_is_reported_as_stored(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "not valid JSON (Expecting property name enclosed in double quotes at line 1, column 2): truncated"),
+        (
+            "{not json",
+            "not valid JSON (Expecting property name enclosed in double quotes at line 1, column 2): truncated",
+        ),
         (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "not a text file"),
         ('{"x": 1}', "not a pytest-benchmark results file"),
         ('{"benchmarks": []}', "not a benchsuite results file (no 'benchsuite' block)"),
         ('{"benchmarks": [], "benchsuite": {"format": "asv/2"}}', "unknown results format 'asv/2'"),
-        ('{"benchmarks": [], "benchsuite": {"format": "benchsuite-results/9"}}',
-         "results format benchsuite-results/9 is newer than this benchsuite reads (up to benchsuite-results/2)"),
+        (
+            '{"benchmarks": [], "benchsuite": {"format": "benchsuite-results/9"}}',
+            "results format benchsuite-results/9 is newer than this benchsuite reads (up to benchsuite-results/2)",
+        ),
     ],
 )
 def test_unreadable_results_get_one_line_naming_the_file(tmp_path, capsys, content, message):

@@ -36,9 +36,12 @@ def curve() -> dict:
     run = next(r for r in expand_runs(spec) if r.seed == 0)
     result = train_run(run, torch.device("cpu"), telemetry_interval_s=None)
     assert result.status == "ok"
-    return {"run": run.run_id, "steps": [p.step for p in result.curve],
-            "val_loss": [p.val_loss for p in result.curve],
-            "train_loss": [p.train_loss for p in result.curve[1:]]}  # fmt: skip
+    return {
+        "run": run.run_id,
+        "steps": [p.step for p in result.curve],
+        "val_loss": [p.val_loss for p in result.curve],
+        "train_loss": [p.train_loss for p in result.curve[1:]],
+    }
 
 
 def test_training_matches_the_golden_curve():
@@ -51,7 +54,8 @@ def test_training_matches_the_golden_curve():
     for key in ("val_loss", "train_loss"):
         assert measured[key] == pytest.approx(golden[key], rel=RELATIVE_TOLERANCE), (
             f"{key} left the golden curve {GOLDEN.name}; if the change is meant to alter training, regenerate it: "
-            "BENCHSUITE_GOLDEN=regenerate pytest tests/test_golden.py")
+            "BENCHSUITE_GOLDEN=regenerate pytest tests/test_golden.py"
+        )
 
 
 def test_the_golden_check_fails_on_a_small_change_to_training(monkeypatch):

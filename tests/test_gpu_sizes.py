@@ -15,11 +15,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from benchsuite.telemetry import mfu
-from benchsuite.scenario.matrix import expand_cases
-from benchsuite.training.build import build_model
 from benchsuite.scenario.load import load_scenario, scenario_files
+from benchsuite.scenario.matrix import expand_cases
 from benchsuite.specs.workload import sample_shape
+from benchsuite.telemetry import mfu
+from benchsuite.training.build import build_model
 
 SCENARIOS = scenario_files([Path(__file__).parent.parent / "scenarios"])
 COMPUTE_BOUND_FLOPS = 50e9
@@ -50,8 +50,11 @@ def _small_by_design(scenario: str, axes: dict[str, str]) -> bool:
 def test_every_case_is_compute_bound_on_cuda(path):
     spec = load_scenario(path)
     assert "cuda" in spec.per_device, f"{path.name} has no per_device.cuda size"
-    flops = {c.case_id: step_flops_on_meta(c.config) for c in expand_cases(spec, "cuda")
-             if not _small_by_design(spec.name, dict(c.axes))}  # fmt: skip
+    flops = {
+        c.case_id: step_flops_on_meta(c.config)
+        for c in expand_cases(spec, "cuda")
+        if not _small_by_design(spec.name, dict(c.axes))
+    }
     small = {case: f"{f / 1e9:.1f} GFLOP" for case, f in flops.items() if f < COMPUTE_BOUND_FLOPS}
     assert flops and not small, f"{path.name}: launch-bound on a GPU: {small}"
 

@@ -102,8 +102,12 @@ def test_on_a_cpu_the_stall_is_the_host_wait(gpu):
         host[0] += 0.5
         stall.wait_ends()
     stall.settle()
-    assert stall.figures(timed_s=4.0) == {"input_stall_s": 2.0, "input_stall_fraction": 0.5,
-                                          "input_wait_host_s": 2.0, "input_stall_clock": "host-clock"}  # fmt: skip
+    assert stall.figures(timed_s=4.0) == {
+        "input_stall_s": 2.0,
+        "input_stall_fraction": 0.5,
+        "input_wait_host_s": 2.0,
+        "input_stall_clock": "host-clock",
+    }
 
 
 def test_unbalanced_and_dropped_waits():

@@ -8,8 +8,8 @@ import pytest
 import torch
 from conftest import tiny_spec, write_yaml
 
-from benchsuite.scenario.matrix import expand_runs
 from benchsuite.scenario.load import ScenarioError, load_scenario
+from benchsuite.scenario.matrix import expand_runs
 from benchsuite.training.run import train_run
 
 
@@ -23,8 +23,10 @@ def _scenario(tmp_path, dataset: dict, arrays: dict | None = None, model: dict |
     data_dir.mkdir(parents=True, exist_ok=True)
     if arrays is not None:
         np.savez(data_dir / "mine.npz", **arrays)
-    workload = {"dataset": {"name": "npz", "path": "data/mine.npz", **dataset},
-                "model": model or {"name": "mlp", "hidden": [16]}}
+    workload = {
+        "dataset": {"name": "npz", "path": "data/mine.npz", **dataset},
+        "model": model or {"name": "mlp", "hidden": [16]},
+    }
     return write_yaml(tmp_path / "scenarios" / "mine.yaml", tiny_spec(workload=workload, target=None))
 
 
@@ -46,15 +48,28 @@ def test_validation_arrays_in_the_file_are_used(tmp_path):
 
 @pytest.mark.parametrize(
     ("dataset", "arrays", "message"),
-    [({}, None, "data/mine.npz: no such file"),
-     ({"x_key": "inputs"}, _arrays(), "has no array 'inputs' (it has 'x', 'y')"),
-     ({}, {"x": np.zeros((5, 40), np.float32), "y": np.zeros(4, np.int64)}, "'x' has 5 samples but 'y' has 4 labels"),
-     ({"num_classes": 2}, _arrays(), "labels 'y' must lie in [0, 2), found 0 to 2"),
-     ({}, {"x": np.zeros((5, 40), np.float32), "y": np.zeros(5, np.float32)}, "labels 'y' must be integers of shape (N,)"),
-     ({}, {"x": np.array([["a"] * 40] * 5), "y": np.zeros(5, np.int64)}, "samples 'x' must be numbers"),
-     ({"val_keys": ["x_val", "y_val"]}, _arrays(x_val=np.zeros((4, 8), np.float32), y_val=np.zeros(4, np.int64)),
-      "validation samples have shape (8,), training samples (1, 40)")],
-)  # fmt: skip
+    [
+        ({}, None, "data/mine.npz: no such file"),
+        ({"x_key": "inputs"}, _arrays(), "has no array 'inputs' (it has 'x', 'y')"),
+        (
+            {},
+            {"x": np.zeros((5, 40), np.float32), "y": np.zeros(4, np.int64)},
+            "'x' has 5 samples but 'y' has 4 labels",
+        ),
+        ({"num_classes": 2}, _arrays(), "labels 'y' must lie in [0, 2), found 0 to 2"),
+        (
+            {},
+            {"x": np.zeros((5, 40), np.float32), "y": np.zeros(5, np.float32)},
+            "labels 'y' must be integers of shape (N,)",
+        ),
+        ({}, {"x": np.array([["a"] * 40] * 5), "y": np.zeros(5, np.int64)}, "samples 'x' must be numbers"),
+        (
+            {"val_keys": ["x_val", "y_val"]},
+            _arrays(x_val=np.zeros((4, 8), np.float32), y_val=np.zeros(4, np.int64)),
+            "validation samples have shape (8,), training samples (1, 40)",
+        ),
+    ],
+)
 def test_every_bad_file_gets_its_message_with_file_and_field(tmp_path, dataset, arrays, message):
     with pytest.raises(ScenarioError) as error:
         load_scenario(_scenario(tmp_path, dataset, arrays))
@@ -67,6 +82,9 @@ def test_a_file_that_is_not_npz_and_a_model_of_the_wrong_rank(tmp_path):
     (tmp_path / "scenarios" / "data" / "mine.npz").write_text("not a zip")
     with pytest.raises(ScenarioError, match="not a readable .npz file"):
         load_scenario(path)
-    with pytest.raises(ScenarioError, match=r"field 'workload.model': model 'cnn2d' needs samples of rank 3 but .*"
-                                            r"has samples of shape \(1, 40\)"):  # fmt: skip
+    with pytest.raises(
+        ScenarioError,
+        match=r"field 'workload.model': model 'cnn2d' needs samples of rank 3 but .*"
+        r"has samples of shape \(1, 40\)",
+    ):
         load_scenario(_scenario(tmp_path, {}, _arrays(), model={"name": "cnn2d"}))

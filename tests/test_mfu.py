@@ -19,7 +19,7 @@ def test_step_flops_of_an_mlp_by_hand():
     before = [p.clone() for p in model.parameters()]
     assert mfu.step_flops(model, x, y) == expected
     assert all(p.grad is None for p in model.parameters())  # counted on a copy
-    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 
 
 def test_flops_are_counted_once_per_case(monkeypatch):
@@ -33,13 +33,26 @@ def test_flops_are_counted_once_per_case(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "family"),
-    [("NVIDIA H100 80GB HBM3", "H100 SXM"), ("NVIDIA H100 PCIe", "H100 PCIe"), ("NVIDIA H100 NVL", "H100 NVL"),
-     ("NVIDIA H200", "H200 SXM"), ("NVIDIA H200 NVL", "H200 NVL"), ("NVIDIA GH200 480GB", "GH200"),
-     ("NVIDIA A100-SXM4-80GB", "A100"), ("NVIDIA A100-SXM4-40GB", "A100"), ("NVIDIA A100-PCIE-40GB", "A100"),
-     ("NVIDIA A100 80GB PCIe", "A100"), ("NVIDIA L4", "L4"),
-     ("NVIDIA A100 80GB PCIe MIG 1g.10gb", None), ("NVIDIA H100 80GB HBM3 MIG 3g.40gb", None),
-     ("Tesla T4", None), ("NVIDIA L40S", None), ("NVIDIA H800", None), ("Tesla V100-SXM2-16GB", None)],
-)  # fmt: skip
+    [
+        ("NVIDIA H100 80GB HBM3", "H100 SXM"),
+        ("NVIDIA H100 PCIe", "H100 PCIe"),
+        ("NVIDIA H100 NVL", "H100 NVL"),
+        ("NVIDIA H200", "H200 SXM"),
+        ("NVIDIA H200 NVL", "H200 NVL"),
+        ("NVIDIA GH200 480GB", "GH200"),
+        ("NVIDIA A100-SXM4-80GB", "A100"),
+        ("NVIDIA A100-SXM4-40GB", "A100"),
+        ("NVIDIA A100-PCIE-40GB", "A100"),
+        ("NVIDIA A100 80GB PCIe", "A100"),
+        ("NVIDIA L4", "L4"),
+        ("NVIDIA A100 80GB PCIe MIG 1g.10gb", None),
+        ("NVIDIA H100 80GB HBM3 MIG 3g.40gb", None),
+        ("Tesla T4", None),
+        ("NVIDIA L40S", None),
+        ("NVIDIA H800", None),
+        ("Tesla V100-SXM2-16GB", None),
+    ],
+)
 def test_gpu_family(name, family):
     assert mfu.gpu_family(name) == family
 

@@ -8,10 +8,9 @@ import typing
 import pytest
 import torch
 
-from benchsuite.specs import names
+from benchsuite.specs import base, names, training, workload
 from benchsuite.training import precision, techniques
 from benchsuite.training.schedules import build_scheduler
-from benchsuite.specs import base, training, workload
 from benchsuite.workloads.datasets import DATASET_BUILDERS
 from benchsuite.workloads.models import ACTIVATION_LAYERS, MODEL_BUILDERS
 
@@ -24,9 +23,13 @@ def union_names(annotated) -> set[str]:
 
 @pytest.mark.parametrize(
     ("kind", "literal", "registry"),
-    [("INIT_NAMES", base.InitName, techniques.INIT_FILLS), ("NORM_NAMES", base.NormName, techniques.NORM_LAYERS),
-     ("ACTIVATION_NAMES", base.ActivationName, ACTIVATION_LAYERS), ("PRECISION_NAMES", base.PrecisionName, precision.PRECISION_POLICIES)],
-)  # fmt: skip
+    [
+        ("INIT_NAMES", base.InitName, techniques.INIT_FILLS),
+        ("NORM_NAMES", base.NormName, techniques.NORM_LAYERS),
+        ("ACTIVATION_NAMES", base.ActivationName, ACTIVATION_LAYERS),
+        ("PRECISION_NAMES", base.PrecisionName, precision.PRECISION_POLICIES),
+    ],
+)
 def test_literal_names_and_registries_are_the_same_list(kind, literal, registry):
     assert typing.get_args(literal) == getattr(names, kind)
     assert tuple(registry) == getattr(names, kind)
@@ -34,10 +37,14 @@ def test_literal_names_and_registries_are_the_same_list(kind, literal, registry)
 
 @pytest.mark.parametrize(
     ("kind", "union", "registry"),
-    [("MODEL_NAMES", workload.ModelSpec, MODEL_BUILDERS), ("DATASET_NAMES", workload.DatasetSpec, DATASET_BUILDERS),
-     ("OPTIMIZER_NAMES", training.OptimizerSpec, techniques.OPTIMIZER_BUILDERS), ("SCHEDULE_NAMES", training.ScheduleSpec, None),
-     ("LOADER_NAMES", training.LoaderSpec, None)],
-)  # fmt: skip
+    [
+        ("MODEL_NAMES", workload.ModelSpec, MODEL_BUILDERS),
+        ("DATASET_NAMES", workload.DatasetSpec, DATASET_BUILDERS),
+        ("OPTIMIZER_NAMES", training.OptimizerSpec, techniques.OPTIMIZER_BUILDERS),
+        ("SCHEDULE_NAMES", training.ScheduleSpec, None),
+        ("LOADER_NAMES", training.LoaderSpec, None),
+    ],
+)
 def test_spec_unions_and_registries_take_the_names_of_one_list(kind, union, registry):
     assert union_names(union) == set(getattr(names, kind))
     if registry is not None:
@@ -49,7 +56,8 @@ def test_every_schedule_name_builds_a_scheduler(name):
     extra = {"milestones_epochs": [1.0]} if name == "step" else {}
     spec = typing.get_args(typing.get_args(training.ScheduleSpec)[0])
     schedule = next(cls for cls in spec if typing.get_args(cls.model_fields["name"].annotation)[0] == name)(
-        name=name, **extra)
+        name=name, **extra
+    )
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     assert build_scheduler(optimizer, schedule, total_steps=10, steps_per_epoch=5) is not None
 
@@ -57,7 +65,14 @@ def test_every_schedule_name_builds_a_scheduler(name):
 def test_report_words_name_only_known_names():
     from benchsuite.report import words
 
-    for table, kind in ((words.DATASET_WORDS, "DATASET_NAMES"), (words.OPTIMIZER_WORDS, "OPTIMIZER_NAMES"), (words.NORM_WORDS, "NORM_NAMES"),
-                        (words.INIT_WORDS, "INIT_NAMES"), (words.PRECISION_WORDS, "PRECISION_NAMES")):  # fmt: skip
+    for table, kind in (
+        (words.DATASET_WORDS, "DATASET_NAMES"),
+        (words.OPTIMIZER_WORDS, "OPTIMIZER_NAMES"),
+        (words.NORM_WORDS, "NORM_NAMES"),
+        (words.INIT_WORDS, "INIT_NAMES"),
+        (words.PRECISION_WORDS, "PRECISION_NAMES"),
+    ):
         assert set(table) <= set(getattr(names, kind)), kind
-    assert set(words.OPTIMIZER_WORDS) == set(names.OPTIMIZER_NAMES) and set(words.DATASET_WORDS) == set(names.DATASET_NAMES)
+    assert set(words.OPTIMIZER_WORDS) == set(names.OPTIMIZER_NAMES) and set(words.DATASET_WORDS) == set(
+        names.DATASET_NAMES
+    )

@@ -15,16 +15,18 @@ from benchsuite import options
 
 @pytest.mark.parametrize(
     ("parse", "text", "message"),
-    [(options.seconds_or_off, "-1", "must be 0 (off) or a positive number of seconds, got '-1'"),
-     (options.seconds_or_off, "inf", "must be a finite number of seconds, got 'inf'"),
-     (options.seconds_or_off, "fast", "must be a number of seconds, got 'fast'"),
-     (options.positive_seconds, "0", "must be a positive number of seconds, got '0'"),
-     (options.positive_int, "0", "must be a whole number of at least 1, got '0'"),
-     (options.positive_int, "2.5", "must be a whole number, got '2.5'"),
-     (options.non_negative_int, "-3", "must be a whole number of at least 0, got '-3'"),
-     (options.host_port, "node0", "must be HOST:PORT with a port from 1 to 65535, got 'node0'"),
-     (options.host_port, "node0:70000", "got 'node0:70000'")],
-)  # fmt: skip
+    [
+        (options.seconds_or_off, "-1", "must be 0 (off) or a positive number of seconds, got '-1'"),
+        (options.seconds_or_off, "inf", "must be a finite number of seconds, got 'inf'"),
+        (options.seconds_or_off, "fast", "must be a number of seconds, got 'fast'"),
+        (options.positive_seconds, "0", "must be a positive number of seconds, got '0'"),
+        (options.positive_int, "0", "must be a whole number of at least 1, got '0'"),
+        (options.positive_int, "2.5", "must be a whole number, got '2.5'"),
+        (options.non_negative_int, "-3", "must be a whole number of at least 0, got '-3'"),
+        (options.host_port, "node0", "must be HOST:PORT with a port from 1 to 65535, got 'node0'"),
+        (options.host_port, "node0:70000", "got 'node0:70000'"),
+    ],
+)
 def test_bad_values_are_refused_with_the_rule_and_the_value(parse, text, message):
     with pytest.raises(argparse.ArgumentTypeError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse(text)
@@ -37,8 +39,16 @@ def test_good_values_pass():
 
 
 def _option(**kwargs):
-    return SimpleNamespace(**{"benchmark": True, "benchmark_disable": False, "benchmark_skip": False,
-                              "numprocesses": None, "dist": "no", **kwargs})  # fmt: skip
+    return SimpleNamespace(
+        **{
+            "benchmark": True,
+            "benchmark_disable": False,
+            "benchmark_skip": False,
+            "numprocesses": None,
+            "dist": "no",
+            **kwargs,
+        }
+    )
 
 
 def test_untrustworthy_modes_are_refused_only_with_benchmark():
@@ -51,17 +61,24 @@ def test_untrustworthy_modes_are_refused_only_with_benchmark():
 
 
 def _pytest(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], capture_output=True,
-                          text=True, cwd=cwd)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_pytest_help_shows_every_benchsuite_option_with_its_default(tmp_path):
     done = _pytest("--help", cwd=tmp_path)
     text = " ".join(done.stdout.split())
-    for expected in ("--telemetry-interval=S seconds between NVML/psutil samples around each run; 0 turns telemetry "
-                     "off (default: 0.1)", "--smoke-steps=N steps per run without --benchmark (default: 3)",
-                     "--rank-timeout=S", "(default: 900.0)", "--run-order={seed-major,random,case-major}",
-                     "(default: seed-major)", "--scenarios=DIR scenario folder or file (default: scenarios)"):  # fmt: skip
+    for expected in (
+        "--telemetry-interval=S seconds between NVML/psutil samples around each run; 0 turns telemetry "
+        "off (default: 0.1)",
+        "--smoke-steps=N steps per run without --benchmark (default: 3)",
+        "--rank-timeout=S",
+        "(default: 900.0)",
+        "--run-order={seed-major,random,case-major}",
+        "(default: seed-major)",
+        "--scenarios=DIR scenario folder or file (default: scenarios)",
+    ):
         assert expected in text
 
 

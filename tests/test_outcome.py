@@ -14,10 +14,16 @@ def _curve(accuracies, losses=None, seconds=None):
     losses = losses or [1.0] * len(accuracies)
     seconds = seconds or [0.5 * i for i in range(len(accuracies))]
     return [
-        CurvePoint(step=10 * i, epoch=i / 2, timed_s=seconds[i], train_loss=None if i == 0 else 1.0,
-                   val_loss=losses[i], val_accuracy=a)
+        CurvePoint(
+            step=10 * i,
+            epoch=i / 2,
+            timed_s=seconds[i],
+            train_loss=None if i == 0 else 1.0,
+            val_loss=losses[i],
+            val_accuracy=a,
+        )
         for i, a in enumerate(accuracies)
-    ]  # fmt: skip
+    ]
 
 
 def test_first_evaluation_that_reaches_the_target():
@@ -51,11 +57,29 @@ def test_metric_after_epochs():
 
 def _result(**overrides) -> RunResult:
     base = dict(
-        run_id="s[base-seed=0]", scenario="s", case_id="base", seed=0, axes={}, is_baseline=True, device="cpu",
-        status="ok", steps=40, budget_steps=40, samples=5120, batch_size=128, steps_per_epoch=20, timed_s=2.0,
-        warmup_steps=5, warmup_s=0.3, eval_s=0.4, setup_s=0.1, num_params=100, target_metric="val_accuracy",
-        target_value=0.9, curve=_curve([0.1, 0.6, 0.92, 0.95, 0.97], seconds=[0.0, 0.5, 1.0, 1.5, 2.0]),
-    )  # fmt: skip
+        run_id="s[base-seed=0]",
+        scenario="s",
+        case_id="base",
+        seed=0,
+        axes={},
+        is_baseline=True,
+        device="cpu",
+        status="ok",
+        steps=40,
+        budget_steps=40,
+        samples=5120,
+        batch_size=128,
+        steps_per_epoch=20,
+        timed_s=2.0,
+        warmup_steps=5,
+        warmup_s=0.3,
+        eval_s=0.4,
+        setup_s=0.1,
+        num_params=100,
+        target_metric="val_accuracy",
+        target_value=0.9,
+        curve=_curve([0.1, 0.6, 0.92, 0.95, 0.97], seconds=[0.0, 0.5, 1.0, 1.5, 2.0]),
+    )
     return RunResult(**{**base, **overrides})
 
 

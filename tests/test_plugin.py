@@ -23,8 +23,17 @@ def run(pytester, scenario_dir, *args):
     On the CPU unless a test asks for another device, so that the same expectations hold on a GPU machine.
     """
     device = [] if any(a.startswith("--device") for a in args) else ["--device=cpu"]
-    argv = [MODULE, f"--scenarios={scenario_dir}", f"--results-dir={pytester.path / 'results'}",
-            f"--reports-dir={pytester.path / 'reports'}", "-p", "no:cacheprovider", "-v", *device, *args]  # fmt: skip
+    argv = [
+        MODULE,
+        f"--scenarios={scenario_dir}",
+        f"--results-dir={pytester.path / 'results'}",
+        f"--reports-dir={pytester.path / 'reports'}",
+        "-p",
+        "no:cacheprovider",
+        "-v",
+        *device,
+        *args,
+    ]
     return pytester.runpytest_subprocess(*argv)
 
 
@@ -35,8 +44,12 @@ def results_files(pytester) -> list[Path]:
 def test_smoke_mode_runs_every_case_and_seed_without_writing(pytester, scenario_dir):
     result = run(pytester, scenario_dir)
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["*test_scenario?tiny?init=default-seed=0??*PASSED*",
-                                 "*test_scenario?tiny?init=xavier_uniform-seed=1??*PASSED*"])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*test_scenario?tiny?init=default-seed=0??*PASSED*",
+            "*test_scenario?tiny?init=xavier_uniform-seed=1??*PASSED*",
+        ]
+    )
     assert results_files(pytester) == [] and not (pytester.path / "reports").exists()
 
 
@@ -67,8 +80,9 @@ def test_benchmark_mode_writes_results_and_report(pytester, scenario_dir):
 def test_pytest_benchmark_compare_reads_the_results(pytester, scenario_dir):
     run(pytester, scenario_dir, "--benchmark").assert_outcomes(passed=4)
     (path,) = results_files(pytester)
-    cli = subprocess.run([sys.executable, "-m", "pytest_benchmark", "compare", str(path)],
-                         capture_output=True, text=True, check=False)  # fmt: skip
+    cli = subprocess.run(
+        [sys.executable, "-m", "pytest_benchmark", "compare", str(path)], capture_output=True, text=True, check=False
+    )
     assert cli.returncode == 0, cli.stderr
     assert "tiny[init=xavier_uniform-seed=1]" in cli.stdout
 
@@ -93,20 +107,26 @@ def test_missing_or_empty_scenario_folder_is_a_clear_failure(pytester, tmp_path)
 
 
 def test_smoke_check_fails_a_diverging_scenario(pytester, tmp_path):
-    write_yaml(tmp_path / "s" / "hot.yaml", tiny_spec(name="hot", seeds=[0], matrix={},
-                                                      train={"lr": 1e30, "optimizer": "sgd", "max_steps": 4}))
+    write_yaml(
+        tmp_path / "s" / "hot.yaml",
+        tiny_spec(name="hot", seeds=[0], matrix={}, train={"lr": 1e30, "optimizer": "sgd", "max_steps": 4}),
+    )
     result = run(pytester, tmp_path / "s", "--smoke-steps=4")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*hot[[]base-seed=0[]]: status diverged at step 1*"])
 
 
 def test_diverged_run_is_recorded_and_the_session_goes_on(pytester, tmp_path):
-    write_yaml(tmp_path / "s" / "a.yaml", tiny_spec(name="hot", seeds=[0], matrix={},
-                                                    train={"lr": 1e30, "optimizer": "sgd", "max_steps": 4}))
+    write_yaml(
+        tmp_path / "s" / "a.yaml",
+        tiny_spec(name="hot", seeds=[0], matrix={}, train={"lr": 1e30, "optimizer": "sgd", "max_steps": 4}),
+    )
     write_yaml(tmp_path / "s" / "b.yaml", tiny_spec(seeds=[0]))
     run(pytester, tmp_path / "s", "--benchmark").assert_outcomes(passed=3)
     (path,) = results_files(pytester)
-    statuses = {b["extra_info"]["run_id"]: b["extra_info"]["status"] for b in json.loads(path.read_text())["benchmarks"]}
+    statuses = {
+        b["extra_info"]["run_id"]: b["extra_info"]["status"] for b in json.loads(path.read_text())["benchmarks"]
+    }
     assert statuses["hot[base-seed=0]"] == "diverged" and statuses["tiny[init=default-seed=0]"] == "ok"
 
 
@@ -129,8 +149,10 @@ def test_killed_session_keeps_every_finished_run(pytester, scenario_dir):
     assert result.ret == 17
     (path,) = results_files(pytester)
     data = json.loads(path.read_text())
-    assert [b["extra_info"]["run_id"] for b in data["benchmarks"]] == ["tiny[init=default-seed=0]",
-                                                                       "tiny[init=xavier_uniform-seed=0]"]
+    assert [b["extra_info"]["run_id"] for b in data["benchmarks"]] == [
+        "tiny[init=default-seed=0]",
+        "tiny[init=xavier_uniform-seed=0]",
+    ]
     assert not list(path.parent.glob(".*.tmp"))
 
 
@@ -150,12 +172,21 @@ def test_precision_the_device_cannot_run_is_skipped_with_the_reason(pytester, tm
 
 def test_runs_that_need_cuda_carry_the_gpu_mark(pytester, tmp_path):
     """``-m "not gpu"`` leaves out fp16 and TF32 runs and step-timing pairs, on any machine, without a warning."""
-    spec = tiny_spec(seeds=[0], matrix={"precision": ["fp32", "bf16", "fp16"]},
-                     step_timing={"against": {"precision": "fp32"}, "blocks": 2})  # fmt: skip
+    spec = tiny_spec(
+        seeds=[0],
+        matrix={"precision": ["fp32", "bf16", "fp16"]},
+        step_timing={"against": {"precision": "fp32"}, "blocks": 2},
+    )
     write_yaml(tmp_path / "s" / "p.yaml", spec)
     result = run(pytester, tmp_path / "s", "--collect-only", "-q", "-m", "not gpu", "--strict-markers", "-W", "error")
-    result.stdout.fnmatch_lines(["*tiny?precision=fp32-seed=0?*", "*tiny?precision=bf16-seed=0?*",
-                                 "*tiny?step-timing:precision=bf16-vs-precision=fp32?*", "*3/5 tests collected (2 deselected)*"])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*tiny?precision=fp32-seed=0?*",
+            "*tiny?precision=bf16-seed=0?*",
+            "*tiny?step-timing:precision=bf16-vs-precision=fp32?*",
+            "*3/5 tests collected (2 deselected)*",
+        ]
+    )
     assert "fp16" not in result.stdout.str().replace("2 deselected", "")
 
 
@@ -175,8 +206,12 @@ def test_runs_are_interleaved_and_paired_step_timing_follows(pytester, tmp_path)
     from benchsuite.results.files import read_results
 
     runs = frames.runs_frame(read_results(path))  # back in matrix order, whatever order they ran in
-    assert list(zip(runs["case_id"], runs["seed"])) == [("init=default", 0), ("init=default", 1),
-                                                        ("init=xavier_uniform", 0), ("init=xavier_uniform", 1)]
+    assert list(zip(runs["case_id"], runs["seed"], strict=True)) == [
+        ("init=default", 0),
+        ("init=default", 1),
+        ("init=xavier_uniform", 0),
+        ("init=xavier_uniform", 1),
+    ]
     assert all(len(i["segments"]) >= 1 for i in infos[:4])
     result.stdout.fnmatch_lines(["*run order: random (seed 5)*"])
 
@@ -190,7 +225,9 @@ def test_smoke_mode_runs_one_block_of_each_step_timing_pair(pytester, tmp_path):
 
 def test_data_parallel_cases_run_on_their_ranks_and_report_scaling(pytester, tmp_path):
     train = {**tiny_spec()["train"], "batch_size": 16, "max_epochs": 1}
-    write_yaml(tmp_path / "s" / "dp.yaml", tiny_spec(name="dp", seeds=[0], matrix={"world_size": [1, 2, 16]}, train=train))
+    write_yaml(
+        tmp_path / "s" / "dp.yaml", tiny_spec(name="dp", seeds=[0], matrix={"world_size": [1, 2, 16]}, train=train)
+    )
     result = run(pytester, tmp_path / "s", "--benchmark", "-rs")
     if (os.cpu_count() or 1) < 16:
         result.assert_outcomes(passed=2, skipped=1)
@@ -200,26 +237,33 @@ def test_data_parallel_cases_run_on_their_ranks_and_report_scaling(pytester, tmp
     assert infos["world_size=2"]["world_size"] == 2 and infos["world_size=2"]["status"] == "ok"
     assert infos["world_size=1"]["world_size"] == 1
     bench = next(b for b in json.loads(path.read_text())["benchmarks"] if b["extra_info"]["case_id"] == "world_size=2")
-    assert bench["stats"]["median"] == pytest.approx(bench["extra_info"]["timed_s"], abs=1e-9)  # the ranks' timed region
+    assert bench["stats"]["median"] == pytest.approx(
+        bench["extra_info"]["timed_s"], abs=1e-9
+    )  # the ranks' timed region
     html = next((pytester.path / "reports").glob("*.html")).read_text()
     assert "Data-parallel scaling" in html and "scaling efficiency" in html
 
 
 def test_other_pytest_sessions_never_import_torch(pytester):
     # benchsuite is a pytest11 plugin: it is loaded in every pytest session of the environment
-    pytester.makepyfile(test_other="""
+    pytester.makepyfile(
+        test_other="""
         import sys
 
         def test_nothing_heavy_was_imported():
             assert "torch" not in sys.modules and "benchsuite.session" not in sys.modules
-        """)
+        """
+    )
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "--benchmark").assert_outcomes(passed=1)
 
 
 def test_a_run_this_machine_cannot_host_is_skipped_before_the_benchmark_fixture_is_used(pytester, tmp_path):
     many = os.cpu_count() * 2
-    spec = tiny_spec(train={**tiny_spec()["train"], "world_size": many, "batch_size": 4 * many}, seeds=[0],
-                     matrix={"init": ["default"]})  # fmt: skip
+    spec = tiny_spec(
+        train={**tiny_spec()["train"], "world_size": many, "batch_size": 4 * many},
+        seeds=[0],
+        matrix={"init": ["default"]},
+    )
     write_yaml(tmp_path / "dp" / "tiny.yaml", spec)
     result = run(pytester, tmp_path / "dp", "--benchmark", "-rs")
     result.assert_outcomes(skipped=1)

@@ -28,8 +28,22 @@ EXAMPLE = ROOT / "examples" / "benchsuite-example"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target",
-                    str(target), str(EXAMPLE)], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return target
 
 
@@ -42,8 +56,18 @@ def test_the_example_scenario_validates_and_runs_in_the_smoke_test(site, tmp_pat
     scenarios = EXAMPLE / "scenarios"
     valid = _run(site, "-m", "benchsuite.cli", "validate", str(scenarios), cwd=tmp_path)
     assert valid.returncode == 0 and "residual-width, 2 cases x 6 seeds" in valid.stdout
-    smoke = _run(site, "-m", "pytest", str(Path(benchsuite.test_scenarios.__file__)), f"--scenarios={scenarios}",
-                 "--device=cpu", "-p", "no:cacheprovider", "-q", cwd=tmp_path)  # fmt: skip
+    smoke = _run(
+        site,
+        "-m",
+        "pytest",
+        str(Path(benchsuite.test_scenarios.__file__)),
+        f"--scenarios={scenarios}",
+        "--device=cpu",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        cwd=tmp_path,
+    )
     assert smoke.returncode == 0 and "12 passed" in smoke.stdout, smoke.stdout[-2000:]
 
 
@@ -54,15 +78,26 @@ def test_a_bad_parameter_to_a_plugin_spec_is_refused_with_file_field_and_value(s
     path.write_text(spec)
     done = _run(site, "-m", "benchsuite.cli", "validate", str(path), cwd=tmp_path)
     assert done.returncode == 1
-    assert (f"{path}: field 'matrix.model.0.example-residual-mlp.width': Input should be greater than 0 (got -4)"
-            in done.stderr)
+    assert (
+        f"{path}: field 'matrix.model.0.example-residual-mlp.width': Input should be greater than 0 (got -4)"
+        in done.stderr
+    )
 
 
 def test_without_the_package_the_name_is_unknown(tmp_path):
-    path = write_yaml(tmp_path / "s.yaml", {"name": "x", "description": "d", "seeds": [0], "train": {"max_steps": 1},
-                                            "workload": {"dataset": "example-spirals", "model": "mlp"}})  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "benchsuite.cli", "validate", str(path)], capture_output=True,
-                          text=True)  # fmt: skip
+    path = write_yaml(
+        tmp_path / "s.yaml",
+        {
+            "name": "x",
+            "description": "d",
+            "seeds": [0],
+            "train": {"max_steps": 1},
+            "workload": {"dataset": "example-spirals", "model": "mlp"},
+        },
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "benchsuite.cli", "validate", str(path)], capture_output=True, text=True
+    )
     assert done.returncode == 1 and "field 'workload.dataset'" in done.stderr and "example-spirals" in done.stderr
 
 
@@ -89,9 +124,18 @@ def test_entry_points_are_loaded_checked_and_broken_ones_left_out_with_a_warning
     def broken():
         raise ImportError("no module named pkg")
 
-    monkeypatch.setattr(registry, "entry_points", _points(
-        ("mlp", lambda: MlpSpec), ("good", lambda: Good), ("thawed", lambda: Thawed), ("broken", broken),
-        ("other", lambda: Good), ("cnn1d", lambda: Good)))  # fmt: skip
+    monkeypatch.setattr(
+        registry,
+        "entry_points",
+        _points(
+            ("mlp", lambda: MlpSpec),
+            ("good", lambda: Good),
+            ("thawed", lambda: Thawed),
+            ("broken", broken),
+            ("other", lambda: Good),
+            ("cnn1d", lambda: Good),
+        ),
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         specs = registry.registered_specs("benchsuite.models", BUILTIN_MODELS)
@@ -99,8 +143,9 @@ def test_entry_points_are_loaded_checked_and_broken_ones_left_out_with_a_warning
     messages = "\n".join(str(w.message) for w in caught)
     assert "entry point thawed = pkg:thawed (benchsuite.models) is left out: it must be frozen" in messages
     assert "entry point broken = pkg:broken (benchsuite.models) could not be loaded: ImportError" in messages
-    assert ("entry point other = pkg:other (benchsuite.models) is left out: its 'name' field must be "
-            "Literal['other']") in messages
+    assert (
+        "entry point other = pkg:other (benchsuite.models) is left out: its 'name' field must be Literal['other']"
+    ) in messages
     assert "entry point cnn1d = pkg:cnn1d (benchsuite.models) is left out: the name is benchsuite's own" in messages
 
 

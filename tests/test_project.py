@@ -19,9 +19,18 @@ def test_readme_opens_with_the_main_job_and_the_tests():
     assert "-c constraints.txt" in tests and "pytest" in tests
 
 
-def test_ci_runs_the_readme_test_command():
+LINT_STEPS = "ruff format --check . && ruff check . && lint-imports --no-cache"
+
+
+def test_ci_runs_the_readme_test_command_after_the_lint_steps():
     _, tests = readme_commands()
-    assert tests.strip() in (ROOT / ".ci" / "run").read_text()
+    install, run_tests = tests.strip().rsplit(" && ", 1)
+    assert f"{install} && {LINT_STEPS} && {run_tests}" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_tox_lint_runs_the_lint_steps_of_ci():
+    lint = (ROOT / "tox.ini").read_text().split("[testenv:lint]", 1)[1].split("\n[", 1)[0]
+    assert [line.strip() for line in lint.splitlines() if line.startswith("    ")] == LINT_STEPS.split(" && ")
 
 
 def test_constraints_pin_the_cpu_torch_and_pyproject_keeps_a_range():
@@ -36,7 +45,9 @@ def test_floors_file_pins_every_floor_of_pyproject():
     assert set(floors) == set(pins)
     for name, floor in floors.items():
         if name != "torch":  # torch's floor is read from its API documentation (see constraints-floors.txt)
-            assert pins[name].startswith(floor), f"{name}: pyproject floor {floor}, constraints-floors pins {pins[name]}"
+            assert pins[name].startswith(floor), (
+                f"{name}: pyproject floor {floor}, constraints-floors pins {pins[name]}"
+            )
 
 
 def test_nothing_points_outside_the_repository():
@@ -44,8 +55,20 @@ def test_nothing_points_outside_the_repository():
     appears only where old results are migrated (report/references.py) and in the tests of that migration."""
     needle = "../" + "shared"
     allowed = {ROOT / "benchsuite" / "report" / "references.py", ROOT / "tests" / "test_report.py"}
-    patterns = ["README.md", "*.toml", "*.ini", "*.txt", ".ci/*", ".github/**/*.y*ml", "scenarios/*", "benchsuite/**/*.py",
-                "benchsuite/**/*.j2", "tests/*.py", "results/README.md", "reports/*.html"]  # fmt: skip
+    patterns = [
+        "README.md",
+        "*.toml",
+        "*.ini",
+        "*.txt",
+        ".ci/*",
+        ".github/**/*.y*ml",
+        "scenarios/*",
+        "benchsuite/**/*.py",
+        "benchsuite/**/*.j2",
+        "tests/*.py",
+        "results/README.md",
+        "reports/*.html",
+    ]
     files = {p for pattern in patterns for p in ROOT.glob(pattern) if p.is_file()} - allowed
     assert len(files) > 50
     offenders = [str(p.relative_to(ROOT)) for p in sorted(files) if needle in p.read_text(errors="replace")]

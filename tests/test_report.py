@@ -8,9 +8,9 @@ import math
 import pytest
 from results_factory import results_data
 
-from benchsuite.telemetry.machine import machine_id, slug
-from benchsuite.report.html import render_report, write_report
 from benchsuite.report import filters as f
+from benchsuite.report.html import render_report, write_report
+from benchsuite.telemetry.machine import machine_id, slug
 
 
 @pytest.mark.parametrize(
@@ -97,11 +97,16 @@ def test_batch_size_scenarios_get_time_to_target_and_throughput_against_batch():
 
     from benchsuite.report import figures
 
-    summary = pd.DataFrame({
-        "axis_batch_size": ["32", "128", "4096"] * 2, "axis_lr_scaling": ["linear"] * 3 + ["sqrt"] * 3,
-        "ttt_median_s": [3.0, 1.2, 0.9, 2.0, 1.2, 1.1], "ttt_min_s": [2.5, 1.0, 0.8, 1.8, 1.0, 1.0],
-        "ttt_max_s": [3.5, 1.4, 1.0, 2.2, 1.4, 1.3], "throughput_median": [2e4, 5e4, 1.8e5] * 2,
-    })  # fmt: skip
+    summary = pd.DataFrame(
+        {
+            "axis_batch_size": ["32", "128", "4096"] * 2,
+            "axis_lr_scaling": ["linear"] * 3 + ["sqrt"] * 3,
+            "ttt_median_s": [3.0, 1.2, 0.9, 2.0, 1.2, 1.1],
+            "ttt_min_s": [2.5, 1.0, 0.8, 1.8, 1.0, 1.0],
+            "ttt_max_s": [3.5, 1.4, 1.0, 2.2, 1.4, 1.3],
+            "throughput_median": [2e4, 5e4, 1.8e5] * 2,
+        }
+    )
     svg = figures.batch_figure(summary, "ttt_median_s", "time-to-target (s)", "t", band=("ttt_min_s", "ttt_max_s"))
     assert svg.startswith("<svg") and "lr_scaling" not in svg.split("<svg", 1)[0]
     assert ">4096<" in svg and ">lr_scaling=linear<" in svg and ">lr_scaling=sqrt<" in svg  # ticks and legend as text
@@ -112,12 +117,20 @@ def test_cases_on_two_axes_get_one_panel_per_value_of_the_smaller_axis_and_the_l
 
     from benchsuite.report import figures
 
-    axes_of = {f"batch_size={b}-lr_scaling={r}": {"batch_size": str(b), "lr_scaling": r}
-               for r in ("linear", "sqrt") for b in (32, 128, 4096)}  # fmt: skip
+    axes_of = {
+        f"batch_size={b}-lr_scaling={r}": {"batch_size": str(b), "lr_scaling": r}
+        for r in ("linear", "sqrt")
+        for b in (32, 128, 4096)
+    }
     assert figures.facet_axis(axes_of) == "lr_scaling"
     assert figures.facet_axis({"init=a": {"init": "a"}, "init=b": {"init": "b"}}) is None
-    bands = pd.DataFrame([{"case_id": c, "timed_s": t, "mean": 0.1 * t, "low": 0.0, "high": 0.2 * t}
-                          for c in axes_of for t in (0.0, 1.0, 2.0)])  # fmt: skip
+    bands = pd.DataFrame(
+        [
+            {"case_id": c, "timed_s": t, "mean": 0.1 * t, "low": 0.0, "high": 0.2 * t}
+            for c in axes_of
+            for t in (0.0, 1.0, 2.0)
+        ]
+    )
     svg = figures.curve_figure(bands, "val_accuracy", 0.6, "bs", axes_of)
     assert svg.count(">lr_scaling=linear<") == 1 and svg.count(">lr_scaling=sqrt<") == 1  # panel titles
     assert svg.count(">batch_size=4096<") == 1  # one legend entry per line, shared by the panels
@@ -126,7 +139,7 @@ def test_cases_on_two_axes_get_one_panel_per_value_of_the_smaller_axis_and_the_l
 
 def test_cpu_report_shows_cpu_telemetry_and_hides_gpu_columns():
     html = render_report(results_data())
-    table = html[html.index("Hardware use (median over seeds)"):]
+    table = html[html.index("Hardware use (median over seeds)") :]
     table = table[: table.index("</table>")]
     assert "<th>process CPU % mean</th>" in table and "<th>achieved GFLOP/s</th>" in table
     assert "<td>181.5</td>" in table  # median of 180..183 over the four seeds
@@ -138,17 +151,31 @@ def test_cpu_report_shows_cpu_telemetry_and_hides_gpu_columns():
 def test_gpu_report_tells_device_memory_from_the_runs_own_memory_and_names_the_stall_clock():
     data = results_data()
     for bench in data["benchmarks"]:
-        bench["extra_info"].update({
-            "device": "cuda:0", "mfu": 0.41, "kernel_busy_pct_mean": 97.0, "power_w_mean": 512.0,
-            "telemetry_samples_timed": 12, "mem_used_mib_peak": 30_000.0, "torch_peak_allocated_mib": 900.0,
-            "torch_peak_reserved_mib": 1024.0, "input_stall_fraction": 0.02, "input_stall_clock": "cuda-events",
-        })  # fmt: skip
+        bench["extra_info"].update(
+            {
+                "device": "cuda:0",
+                "mfu": 0.41,
+                "kernel_busy_pct_mean": 97.0,
+                "power_w_mean": 512.0,
+                "telemetry_samples_timed": 12,
+                "mem_used_mib_peak": 30_000.0,
+                "torch_peak_allocated_mib": 900.0,
+                "torch_peak_reserved_mib": 1024.0,
+                "input_stall_fraction": 0.02,
+                "input_stall_clock": "cuda-events",
+            }
+        )
     html = render_report(data)
-    table = html[html.index("Hardware use (median over seeds)"):]
+    table = html[html.index("Hardware use (median over seeds)") :]
     table = table[: table.index("</table>")]
-    for header in ("device memory in use MiB peak (all processes)", "torch peak allocated MiB (this run)",
-                   "torch peak reserved MiB (this run)", "telemetry samples in timed region",
-                   "input stall % of timed (GPU idle for data; CPU: host wait)", "MFU %"):  # fmt: skip
+    for header in (
+        "device memory in use MiB peak (all processes)",
+        "torch peak allocated MiB (this run)",
+        "torch peak reserved MiB (this run)",
+        "telemetry samples in timed region",
+        "input stall % of timed (GPU idle for data; CPU: host wait)",
+        "MFU %",
+    ):
         assert f"<th>{header}</th>" in table
     assert "<td>30,000</td><td>900.0</td><td>1,024</td>" in table and "<td>41.0</td>" in table
 
@@ -185,15 +212,18 @@ def test_report_cli_prints_markdown_or_appends_it_to_the_job_summary(tmp_path, c
 
 def test_first_screen_is_hardware_then_every_claim_then_contents():
     html = render_report(results_data())
-    order = [html.index(mark) for mark in ('id="hardware"', 'id="claims"', 'id="contents"', '<h2 id="tiny">',
-                                           'id="method"')]  # fmt: skip
+    order = [
+        html.index(mark) for mark in ('id="hardware"', 'id="claims"', 'id="contents"', '<h2 id="tiny">', 'id="method"')
+    ]
     assert order == sorted(order)
-    overview = html[html.index('id="claims"'):html.index('id="contents"')]
+    overview = html[html.index('id="claims"') : html.index('id="contents"')]
     assert '<a href="#tiny">tiny</a>' in overview and "Xavier is faster" in overview and "<td>4 vs 4</td>" in overview
     assert "init=xavier_uniform vs init=default: 2× [1.54×, ∞]" in overview
-    contents = html[html.index('id="contents"'):html.index('<h2 id="tiny">')]
-    assert ('<a href="#tiny">tiny</a> — MLP 8-16-10 on random tensors of shape 1×8, 64 samples, SGD with momentum 0.9 '
-            'lr 0.05, batch 16, up to 2 epochs, target validation accuracy ≥ 0.99 (1 claim)') in contents
+    contents = html[html.index('id="contents"') : html.index('<h2 id="tiny">')]
+    assert (
+        '<a href="#tiny">tiny</a> — MLP 8-16-10 on random tensors of shape 1×8, 64 samples, SGD with momentum 0.9 '
+        "lr 0.05, batch 16, up to 2 epochs, target validation accuracy ≥ 0.99 (1 claim)"
+    ) in contents
 
 
 def test_sources_of_old_results_are_cited_and_linked_never_a_private_path():
@@ -201,5 +231,7 @@ def test_sources_of_old_results_are_cited_and_linked_never_a_private_path():
     data["benchsuite"]["scenarios"]["tiny"]["source"] = "../shared/references/000_3b263d6e4a991302.txt (10x faster)"
     html = render_report(data)
     assert "shared/references" not in html
-    assert ('Piotr Skalski, Featurespace, 2022, <a href="https://www.featurespace.com/newsroom/accelerating-neural-'
-            'network-training-with-large-and-precise-gradient-steps/">') in html
+    assert (
+        'Piotr Skalski, Featurespace, 2022, <a href="https://www.featurespace.com/newsroom/accelerating-neural-'
+        'network-training-with-large-and-precise-gradient-steps/">'
+    ) in html

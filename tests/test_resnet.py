@@ -8,11 +8,11 @@ import torch
 from conftest import tiny_spec
 
 from benchsuite.scenario.matrix import expand_runs
-from benchsuite.training.build import build_model
 from benchsuite.specs.scenario import ScenarioSpec
 from benchsuite.specs.workload import ResNetSpec
-from benchsuite.training.techniques import NORM_LAYERS
+from benchsuite.training.build import build_model
 from benchsuite.training.run import train_run
+from benchsuite.training.techniques import NORM_LAYERS
 from benchsuite.workloads.models import ChannelsLast, ResidualBlock, build_resnet
 
 IMAGES = {"name": "synthetic", "shape": [3, 32, 32], "num_samples": 64, "val_samples": 32, "num_classes": 10}
@@ -39,9 +39,13 @@ def test_channels_last_computes_the_same_function():
 
 
 def test_a_scenario_trains_the_resnet_on_image_shaped_data():
-    spec = ScenarioSpec.model_validate(tiny_spec(
-        workload={"dataset": IMAGES, "model": {"name": "resnet", "widths": [8, 16]}}, target=None,
-        matrix={"norm": ["none", "batchnorm"]}))  # fmt: skip
+    spec = ScenarioSpec.model_validate(
+        tiny_spec(
+            workload={"dataset": IMAGES, "model": {"name": "resnet", "widths": [8, 16]}},
+            target=None,
+            matrix={"norm": ["none", "batchnorm"]},
+        )
+    )
     for run in expand_runs(spec)[:2]:
         result = train_run(run, torch.device("cpu"), telemetry_interval_s=None)
         assert result.status == "ok" and result.steps == 8 and all(p.val_loss > 0 for p in result.curve)
@@ -55,10 +59,12 @@ def test_a_resnet_on_one_dimensional_samples_is_refused():
 def test_resnet_training_step_throughput(benchmark):
     """Images per second of one training step (forward, backward, SGD) at batch 128 on 3×32×32 inputs, default
     widths: the CPU figure of the closing note. Group ``resnet-throughput``."""
-    spec = ScenarioSpec.model_validate(tiny_spec(workload={"dataset": IMAGES, "model": {"name": "resnet"}},
-                                                 target=None, matrix={}))  # fmt: skip
-    model = build_model(expand_runs(spec)[0].case.config, type("D", (), {"input_shape": (3, 32, 32),
-                                                                          "num_classes": 10})())  # fmt: skip
+    spec = ScenarioSpec.model_validate(
+        tiny_spec(workload={"dataset": IMAGES, "model": {"name": "resnet"}}, target=None, matrix={})
+    )
+    model = build_model(
+        expand_runs(spec)[0].case.config, type("D", (), {"input_shape": (3, 32, 32), "num_classes": 10})()
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     x, y = torch.randn(128, 3, 32, 32), torch.randint(0, 10, (128,))
 

@@ -57,8 +57,11 @@ def _error(tmp_path, data) -> str:
         (tiny_spec(matrix={"learning_rate": [0.1]}), "matrix.learning_rate", "[0.1]"),
         (tiny_spec(matrix={"dropout": [1.5]}), "matrix.dropout.0", "1.5"),
         (tiny_spec(matrix={"optimizer": [{"name": "lion"}]}), "matrix.optimizer.0", "'lion'"),
-        (tiny_spec(train={**TINY["train"], "optimizer": {"name": "sgd", "betas": [0.9, 0.9]}}),
-         "train.optimizer.sgd.betas", "[0.9, 0.9]"),
+        (
+            tiny_spec(train={**TINY["train"], "optimizer": {"name": "sgd", "betas": [0.9, 0.9]}}),
+            "train.optimizer.sgd.betas",
+            "[0.9, 0.9]",
+        ),
         (tiny_spec(train={**TINY["train"], "lr_scaling": "linear"}), "train", "needs base_batch_size"),
         (tiny_spec(matrix={"precision": ["fp8"]}), "matrix.precision.0", "'fp8'"),
         (tiny_spec(seeds=[1, 1]), "seeds", "[1, 1]"),
@@ -102,12 +105,16 @@ def test_models_in_one_axis_need_distinct_labels(tmp_path):
 
 
 def test_a_check_across_fields_gives_one_line_without_a_dump_of_the_file(tmp_path):
-    data = tiny_spec(matrix={"model": [{"name": "mlp"}, {"name": "cnn1d"}]},
-                     per_device={"cuda": {"matrix": {"model": [{"name": "mlp", "label": "big"}, {"name": "cnn1d"}]}}})
+    data = tiny_spec(
+        matrix={"model": [{"name": "mlp"}, {"name": "cnn1d"}]},
+        per_device={"cuda": {"matrix": {"model": [{"name": "mlp", "label": "big"}, {"name": "cnn1d"}]}}},
+    )
     message = _error(tmp_path, data)
-    assert message == (f"{tmp_path / 'bad.yaml'}: per_device.cuda.matrix.model has the labels ['big', 'cnn1d'] where "
-                       "the matrix has ['mlp', 'cnn1d']: a device may resize a case, not rename, add or drop one (give "
-                       "the values the same 'label's, in the same order)")  # fmt: skip
+    assert message == (
+        f"{tmp_path / 'bad.yaml'}: per_device.cuda.matrix.model has the labels ['big', 'cnn1d'] where "
+        "the matrix has ['mlp', 'cnn1d']: a device may resize a case, not rename, add or drop one (give "
+        "the values the same 'label's, in the same order)"
+    )
 
 
 def test_claim_on_time_to_target_needs_a_target(tmp_path):
@@ -181,11 +188,15 @@ def test_final_quality_claims_need_a_fixed_budget(tmp_path):
 def test_step_timing_must_select_matrix_values(tmp_path):
     message = _error(tmp_path, tiny_spec(step_timing={"against": {"init": "glorot"}}))
     assert "step_timing.against.init = 'glorot' is not a value" in message
-    assert "field 'step_timing.blocks'" in _error(tmp_path, tiny_spec(step_timing={"against": {"init": "default"},
-                                                                                      "blocks": 0}))
+    assert "field 'step_timing.blocks'" in _error(
+        tmp_path, tiny_spec(step_timing={"against": {"init": "default"}, "blocks": 0})
+    )
 
 
 def test_a_matrix_case_that_does_not_fit_the_base_is_refused_at_load(tmp_path):
     data = tiny_spec(matrix={"world_size": [1, 64]})  # a global batch of 16 cannot feed 64 ranks
     message = _error(tmp_path, data)
-    assert "field 'matrix': matrix case 'world_size=64' on cpu: a global batch of 16 cannot give each of 64 ranks" in message
+    assert (
+        "field 'matrix': matrix case 'world_size=64' on cpu: a global batch of 16 cannot give each of 64 ranks"
+        in message
+    )

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from benchsuite.training.schedules import build_scheduler, lr_factor, scaled_lr, warmup_length
 from benchsuite.specs.training import ConstantSchedule, CosineSchedule, OneCycleSchedule, StepSchedule
+from benchsuite.training.schedules import build_scheduler, lr_factor, scaled_lr, warmup_length
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ import json
 from results_factory import synthetic_results
 
 from benchsuite.compare.sides import compare, load_side
-from benchsuite.report.html import render_report
 from benchsuite.report.compare import render_comparison
+from benchsuite.report.html import render_report
 
 
 def test_report_of_500_cases(benchmark):

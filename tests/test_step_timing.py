@@ -8,8 +8,8 @@ from conftest import tiny_spec
 
 from benchsuite.scenario.matrix import timing_pairs
 from benchsuite.specs.scenario import ScenarioSpec
-from benchsuite.training.step_timing import time_pair
 from benchsuite.training.run import UnsupportedCase
+from benchsuite.training.step_timing import time_pair
 
 CPU = torch.device("cpu")
 
@@ -27,14 +27,26 @@ def test_blocks_alternate_abba_and_last_at_least_the_minimum():
         assert block.case_steps == timing.block_steps["case"] >= 1 and block.against_steps >= 1
         assert block.case_s > 0 and block.against_s > 0
     info = timing.extra_info()
-    assert info["kind"] == "step_timing" and info["case_id"] == "init=xavier_uniform" and info["against_id"] == "init=default"
-    assert len(info["blocks"]) == 4 and set(info["blocks"][0]) == {"first", "case_s", "case_steps", "against_s", "against_steps"}
+    assert (
+        info["kind"] == "step_timing"
+        and info["case_id"] == "init=xavier_uniform"
+        and info["against_id"] == "init=default"
+    )
+    assert len(info["blocks"]) == 4 and set(info["blocks"][0]) == {
+        "first",
+        "case_s",
+        "case_steps",
+        "against_s",
+        "against_steps",
+    }
 
 
 def test_worker_loaders_get_fresh_workers_each_block():
     loader = {"name": "dataloader", "num_workers": 1, "prefetch_factor": 2}
-    pair = _pair(matrix={"loader": ["preloaded", {**loader, "label": "workers"}]},
-                 step_timing={"against": {"loader": "preloaded"}})  # fmt: skip
+    pair = _pair(
+        matrix={"loader": ["preloaded", {**loader, "label": "workers"}]},
+        step_timing={"against": {"loader": "preloaded"}},
+    )
     timing = time_pair(pair, CPU, blocks=2, min_block_s=0.0)
     assert timing.status == "ok" and len(timing.blocks) == 2
 

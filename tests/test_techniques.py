@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from benchsuite.specs.workload import Cnn1dSpec, Cnn2dSpec, MlpSpec
 from benchsuite.specs.training import TrainSpec
+from benchsuite.specs.workload import Cnn1dSpec, Cnn2dSpec, MlpSpec
 from benchsuite.training.techniques import INIT_FILLS, NORM_LAYERS, apply_init, build_optimizer
 from benchsuite.workloads.models import MODEL_BUILDERS
 
@@ -77,10 +77,13 @@ SPECS = {
     "cnn2d": (Cnn2dSpec(name="cnn2d", channels=(4, 6)), (1, 28, 28)),
 }
 EXPECTED_NORM_CLASSES = {
-    ("mlp", "batchnorm"): nn.BatchNorm1d, ("mlp", "layernorm"): nn.LayerNorm,
-    ("cnn1d", "batchnorm"): nn.BatchNorm1d, ("cnn1d", "layernorm"): nn.GroupNorm,
-    ("cnn2d", "batchnorm"): nn.BatchNorm2d, ("cnn2d", "layernorm"): nn.GroupNorm,
-}  # fmt: skip
+    ("mlp", "batchnorm"): nn.BatchNorm1d,
+    ("mlp", "layernorm"): nn.LayerNorm,
+    ("cnn1d", "batchnorm"): nn.BatchNorm1d,
+    ("cnn1d", "layernorm"): nn.GroupNorm,
+    ("cnn2d", "batchnorm"): nn.BatchNorm2d,
+    ("cnn2d", "layernorm"): nn.GroupNorm,
+}
 
 
 @pytest.mark.parametrize("norm", list(NORM_LAYERS))
@@ -101,7 +104,9 @@ def test_every_norm_in_every_model(model_name, norm):
 
 
 def test_mlp_layers_and_dropout():
-    model = MODEL_BUILDERS["mlp"](MlpSpec(name="mlp", hidden=(32,), dropout=0.5, activation="tanh"), (40,), 3, NORM_LAYERS["none"])
+    model = MODEL_BUILDERS["mlp"](
+        MlpSpec(name="mlp", hidden=(32,), dropout=0.5, activation="tanh"), (40,), 3, NORM_LAYERS["none"]
+    )
     kinds = [type(m).__name__ for m in model]
     assert kinds == ["Flatten", "Linear", "Identity", "Tanh", "Dropout", "Linear"]
     assert model[1].in_features == 40 and model[5].out_features == 3

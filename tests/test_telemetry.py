@@ -78,8 +78,14 @@ def test_probe_converts_units_and_drops_unsupported_metrics_once():
     nvml = FakeNVML()
     probe = nvml_mod.GpuProbe(nvml, "handle")
     first, second = probe.read(), probe.read()
-    assert first == {"kernel_busy_pct": 87.0, "mem_busy_pct": 40.0, "mem_used_mib": 3072.0, "power_w": 250.5,
-                     "sm_clock_mhz": 1980.0, "temperature_c": 61.0}  # fmt: skip
+    assert first == {
+        "kernel_busy_pct": 87.0,
+        "mem_busy_pct": 40.0,
+        "mem_used_mib": 3072.0,
+        "power_w": 250.5,
+        "sm_clock_mhz": 1980.0,
+        "temperature_c": 61.0,
+    }
     assert second == first
     assert nvml.calls["reasons"] == 1 and probe.dropped == ["clock_event_reasons"]  # not retried every tick
     assert probe.energy_j() == pytest.approx(1005.0)  # mJ → J
@@ -120,7 +126,9 @@ def test_energy_over_timed_intervals_by_hand():
     # timed region: [0, 1] and [2, 4]; power 100 W then 200 W → 100 J + 400 J
     assert summary_mod.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)]) == pytest.approx(500.0)
     # to a target reached after 2 timed seconds: all of [0, 1] and [2, 3]
-    assert summary_mod.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)], until_s=2.0) == pytest.approx(300.0)
+    assert summary_mod.energy_over_intervals(times, power, [(0.0, 1.0), (2.0, 4.0)], until_s=2.0) == pytest.approx(
+        300.0
+    )
     assert summary_mod.energy_over_intervals(times[:1], power[:1], [(0.0, 1.0)]) is None
 
 
@@ -165,7 +173,9 @@ def _tiny_run(**train):
     from benchsuite.scenario.matrix import expand_runs
     from benchsuite.specs.scenario import ScenarioSpec
 
-    return expand_runs(ScenarioSpec.model_validate(tiny_spec(seeds=[0], matrix={}, train={**TINY["train"], **train})))[0]
+    return expand_runs(ScenarioSpec.model_validate(tiny_spec(seeds=[0], matrix={}, train={**TINY["train"], **train})))[
+        0
+    ]
 
 
 def test_a_run_reports_how_many_samples_fell_inside_its_timed_region():
@@ -206,7 +216,9 @@ def test_cpu_of_child_processes_is_measured():
 
     probe = sampler_mod.CpuProbe(children=True)
     probe.CHILD_REFRESH_S = 0.0
-    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"])
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"]
+    )
     try:
         time.sleep(0.3)
         probe.read()  # primes the new child

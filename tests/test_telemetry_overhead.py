@@ -14,17 +14,22 @@ import numpy as np
 import pytest
 import torch
 
-from benchsuite.telemetry.clock import Stopwatch
-from benchsuite.training.build import build_trainer, train_step
 from benchsuite.specs.case import CaseConfig
+from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S, Sampler
+from benchsuite.training.build import build_trainer, train_step
 from benchsuite.workloads.datasets import build_synthetic
 
 STEPS = 300
-CONFIG = CaseConfig.model_validate({
-    "workload": {"dataset": {"name": "synthetic", "shape": [64], "num_samples": 1024}, "model": {"name": "mlp", "hidden": [256, 256]}},
-    "train": {"optimizer": "adam", "batch_size": 128, "max_steps": STEPS},
-})  # fmt: skip
+CONFIG = CaseConfig.model_validate(
+    {
+        "workload": {
+            "dataset": {"name": "synthetic", "shape": [64], "num_samples": 1024},
+            "model": {"name": "mlp", "hidden": [256, 256]},
+        },
+        "train": {"optimizer": "adam", "batch_size": 128, "max_steps": STEPS},
+    }
+)
 
 
 def _train_steps(data, trainer, sampler_on: bool) -> None:
@@ -74,8 +79,13 @@ def test_sampler_overhead_paired(benchmark):
     benchmark.group = "telemetry-overhead"
     ratios = np.array(benchmark.pedantic(paired, rounds=1, iterations=1))
     quartiles = np.percentile(ratios, [25, 50, 75])
-    benchmark.extra_info.update(pairs=PAIRS, overhead_ratio_median=float(quartiles[1]),
-                                overhead_ratio_iqr=[float(quartiles[0]), float(quartiles[2])],
-                                ratios=[float(r) for r in ratios])  # fmt: skip
-    print(f"\ntelemetry overhead (paired, n={PAIRS}): on/off median {quartiles[1]:.4f}, "
-          f"IQR [{quartiles[0]:.4f}, {quartiles[2]:.4f}]")  # fmt: skip
+    benchmark.extra_info.update(
+        pairs=PAIRS,
+        overhead_ratio_median=float(quartiles[1]),
+        overhead_ratio_iqr=[float(quartiles[0]), float(quartiles[2])],
+        ratios=[float(r) for r in ratios],
+    )
+    print(
+        f"\ntelemetry overhead (paired, n={PAIRS}): on/off median {quartiles[1]:.4f}, "
+        f"IQR [{quartiles[0]:.4f}, {quartiles[2]:.4f}]"
+    )

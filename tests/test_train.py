@@ -6,12 +6,12 @@ import pytest
 import torch
 from conftest import tiny_spec
 
-from benchsuite.telemetry import clock
-from benchsuite.training import loop
-from benchsuite.training import run as training_run
 from benchsuite.scenario.matrix import expand_runs
 from benchsuite.specs.scenario import ScenarioSpec
 from benchsuite.specs.training import TrainSpec
+from benchsuite.telemetry import clock
+from benchsuite.training import loop
+from benchsuite.training import run as training_run
 from benchsuite.training.loop import Budget
 from benchsuite.training.run import train_run
 
@@ -107,10 +107,16 @@ def _oom(*args, **kwargs):
     raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated)\nmore detail")
 
 
-@pytest.mark.parametrize(("module", "function", "stage"), [
-    (training_run, "load_dataset", "data load"), (training_run, "train_step", "warm-up"), (training_run, "build_trainer", "model build"),
-    (training_run.mfu, "flops_per_sample", "FLOP count"), (training_run, "compile_model", "compile"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("module", "function", "stage"),
+    [
+        (training_run, "load_dataset", "data load"),
+        (training_run, "train_step", "warm-up"),
+        (training_run, "build_trainer", "model build"),
+        (training_run.mfu, "flops_per_sample", "FLOP count"),
+        (training_run, "compile_model", "compile"),
+    ],
+)
 def test_cuda_oom_before_the_loop_is_recorded_with_its_stage(monkeypatch, module, function, stage):
     monkeypatch.setattr(module, function, _oom)
     result = train_run(_run(matrix={"compile": [True]}), CPU, warmup_steps=int(stage == "warm-up"))
@@ -141,8 +147,14 @@ def test_runs_on_cuda():
 
 
 def test_curve_records_the_lr_and_the_run_its_effective_lr():
-    train_spec = {**tiny_spec()["train"], "lr": 0.04, "batch_size": 32, "lr_scaling": "linear",
-                  "base_batch_size": 16, "lr_schedule": {"name": "step", "milestones_epochs": [1]}}  # fmt: skip
+    train_spec = {
+        **tiny_spec()["train"],
+        "lr": 0.04,
+        "batch_size": 32,
+        "lr_scaling": "linear",
+        "base_batch_size": 16,
+        "lr_schedule": {"name": "step", "milestones_epochs": [1]},
+    }
     result = train_run(_run(train=train_spec), CPU)  # 64 / 32 = 2 steps per epoch
     assert result.effective_lr == pytest.approx(0.08)  # linear rule: 0.04 × 32 / 16
     assert [p.lr for p in result.curve] == pytest.approx([0.08, 0.008, 0.008])
@@ -199,7 +211,9 @@ def test_input_stall_fraction_by_hand(monkeypatch):
     assert info["input_stall_clock"] == "host-clock" and info["input_wait_host_s"] == 4.0
 
 
-@pytest.mark.parametrize("loader", [{"name": "dataloader"}, {"name": "dataloader", "num_workers": 1, "prefetch_factor": 2}])
+@pytest.mark.parametrize(
+    "loader", [{"name": "dataloader"}, {"name": "dataloader", "num_workers": 1, "prefetch_factor": 2}]
+)
 def test_dataloader_runs_are_reproducible(loader):
     runs = [_run(train={**tiny_spec()["train"], "loader": loader}) for _ in range(2)]
     a, b = (train_run(r, CPU, telemetry_interval_s=None) for r in runs)
@@ -209,7 +223,9 @@ def test_dataloader_runs_are_reproducible(loader):
 
 
 def test_loader_axis_and_validation():
-    spec = ScenarioSpec.model_validate(tiny_spec(matrix={"loader": ["preloaded", {"name": "dataloader", "pin_memory": True}]}))
+    spec = ScenarioSpec.model_validate(
+        tiny_spec(matrix={"loader": ["preloaded", {"name": "dataloader", "pin_memory": True}]})
+    )
     assert [r.case.case_id for r in expand_runs(spec)[:2]] == ["loader=preloaded", "loader=dataloader"]
     with pytest.raises(ValueError, match="prefetch_factor needs num_workers"):
         TrainSpec(max_steps=1, loader={"name": "dataloader", "prefetch_factor": 4})
@@ -217,22 +233,25 @@ def test_loader_axis_and_validation():
 
 def test_timed_segments_add_up_to_the_timed_region():
     result = train_run(_run(train={**tiny_spec()["train"], "eval_every_steps": 3}), CPU, telemetry_interval_s=None)
-    seconds, steps = zip(*result.segments)
+    seconds, steps = zip(*result.segments, strict=True)
     assert sum(steps) == result.steps == 8 and steps == (3, 1, 2, 2)  # evaluations at 3, 4 (epoch end), 6, 8
     assert sum(seconds) == pytest.approx(result.timed_s) and len(result.segments) == len(result.curve) - 1
     assert result.extra_info()["step_time_s_median"] > 0
 
 
 def test_every_loader_serves_the_same_batches_for_a_seed():
-    from benchsuite.training.batches import batch_stream
     from benchsuite.specs.training import DataLoaderSpec, PreloadedLoader
     from benchsuite.specs.workload import SyntheticSpec
+    from benchsuite.training.batches import batch_stream
     from benchsuite.workloads.datasets import build_synthetic
 
     data = build_synthetic(SyntheticSpec(name="synthetic", shape=[4], num_samples=50))
-    loaders = [PreloadedLoader(name="preloaded"), DataLoaderSpec(name="dataloader"),
-               DataLoaderSpec(name="dataloader", num_workers=1, prefetch_factor=2)]  # fmt: skip
+    loaders = [
+        PreloadedLoader(name="preloaded"),
+        DataLoaderSpec(name="dataloader"),
+        DataLoaderSpec(name="dataloader", num_workers=1, prefetch_factor=2),
+    ]
     streams = [list(batch_stream(s, data, data, 16, 9, torch.Generator().manual_seed(3), CPU)) for s in loaders]
     assert [len(s) for s in streams] == [9, 9, 9]  # 4 batches an epoch (16, 16, 16, 2), across epoch ends
     for other in streams[1:]:
-        assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(streams[0], other))
+        assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(streams[0], other, strict=True))

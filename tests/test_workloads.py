@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from benchsuite.specs.workload import Mnist1dSpec, MnistSpec, SyntheticSpec
-from benchsuite.workloads.datasets import load_dataset
-from benchsuite.workloads.datasets import build_mnist1d, build_synthetic
+from benchsuite.workloads.datasets import build_mnist1d, build_synthetic, load_dataset
 
 CPU = torch.device("cpu")
 

@@ -1,7 +1,7 @@
 """Seeds → statistics: per-case medians and spreads, effects against the baseline, curve bands, noise flags.
 
-Statistics are derived here (per case) and in :mod:`benchsuite.analysis.verdicts` (per claim), from the raw per-run rows and
-curves of :mod:`benchsuite.results.frames`, with the interval methods of :mod:`benchsuite.analysis.effects`.
+Statistics are derived here (per case) and in :mod:`benchsuite.analysis.verdicts` (per claim), from the raw per-run rows
+and curves of :mod:`benchsuite.results.frames`, with the interval methods of :mod:`benchsuite.analysis.effects`.
 
 - Time-to-target: median over the runs that reached the target, with min–max spread; reach rate k/n with a Wilson
   interval (a run that never reaches the target has no time-to-target: it is censored, never dropped).
@@ -22,10 +22,10 @@ from scipy import stats
 
 from benchsuite.analysis import effects
 from benchsuite.analysis.contrast import by_seed, contrast, oriented
-from benchsuite.telemetry.step_times import UNSTABLE_CV
 from benchsuite.analysis.pairing import common_seeds, same_except
-from benchsuite.specs.scenario import ScenarioSpec
 from benchsuite.results.stored import StoredScenario
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.telemetry.step_times import UNSTABLE_CV
 
 
 def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -40,7 +40,9 @@ def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[float, float, 
     return mean, float(low), float(high)
 
 
-def case_summary(runs: pd.DataFrame, specs: dict[str, StoredScenario | ScenarioSpec], blocked: bool = True) -> pd.DataFrame:
+def case_summary(
+    runs: pd.DataFrame, specs: dict[str, StoredScenario | ScenarioSpec], blocked: bool = True
+) -> pd.DataFrame:
     """One row per (scenario, case_id): n, reach rate with its Wilson interval, time-to-target median/min/max,
     steps, step time, quality mean ± CI, and the speedup against the baseline with its interval.
 
@@ -63,20 +65,33 @@ def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
     e1_mean, e1_low, e1_high = mean_ci(g["val_metric_epoch1"])
     step = g["step_time_s_median"] if "step_time_s_median" in g else pd.Series(dtype=float)
     return {
-        "scenario": scenario, "case_id": case_id, "is_baseline": bool(g["is_baseline"].any()),
-        "n": len(g), "n_reached": len(ttt), "reach_low": reach_low, "reach_high": reach_high,
-        "n_faulted": int((g["status"] != "ok").sum()), "n_unstable": int(_flags(g).sum()),
+        "scenario": scenario,
+        "case_id": case_id,
+        "is_baseline": bool(g["is_baseline"].any()),
+        "n": len(g),
+        "n_reached": len(ttt),
+        "reach_low": reach_low,
+        "reach_high": reach_high,
+        "n_faulted": int((g["status"] != "ok").sum()),
+        "n_unstable": int(_flags(g).sum()),
         "ttt_median_s": ttt.median() if len(ttt) else math.nan,
-        "ttt_min_s": ttt.min() if len(ttt) else math.nan, "ttt_max_s": ttt.max() if len(ttt) else math.nan,
+        "ttt_min_s": ttt.min() if len(ttt) else math.nan,
+        "ttt_max_s": ttt.max() if len(ttt) else math.nan,
         "steps_to_target_median": g["steps_to_target"].dropna().median(),
         "epochs_to_target_median": g["epochs_to_target"].dropna().median(),
-        "step_time_median_s": step.median(), "step_time_p25_s": step.quantile(0.25), "step_time_p75_s": step.quantile(0.75),
-        "final_mean": final_mean, "final_ci_low": final_low, "final_ci_high": final_high,
-        "epoch1_mean": e1_mean, "epoch1_ci_low": e1_low, "epoch1_ci_high": e1_high,
+        "step_time_median_s": step.median(),
+        "step_time_p25_s": step.quantile(0.25),
+        "step_time_p75_s": step.quantile(0.75),
+        "final_mean": final_mean,
+        "final_ci_low": final_low,
+        "final_ci_high": final_high,
+        "epoch1_mean": e1_mean,
+        "epoch1_ci_low": e1_low,
+        "epoch1_ci_high": e1_high,
         "throughput_median": g["throughput_samples_per_s"].median(),
         "timed_median_s": g["timed_s"].median(),
         **{c: g[c].iloc[0] for c in g.columns if c.startswith("axis_")},
-    }  # fmt: skip
+    }
 
 
 def _flags(runs: pd.DataFrame) -> pd.Series:
@@ -86,8 +101,13 @@ def _flags(runs: pd.DataFrame) -> pd.Series:
     return runs["unstable"].fillna(False).astype(bool)
 
 
-def _speedup(groups: dict[tuple[str, str], pd.DataFrame], summary: pd.DataFrame, row: pd.Series,
-             specs: dict[str, StoredScenario | ScenarioSpec], blocked: bool) -> dict[str, float]:  # fmt: skip
+def _speedup(
+    groups: dict[tuple[str, str], pd.DataFrame],
+    summary: pd.DataFrame,
+    row: pd.Series,
+    specs: dict[str, StoredScenario | ScenarioSpec],
+    blocked: bool,
+) -> dict[str, float]:
     """Hodges-Lehmann ratio baseline/case of time-to-target with its 95 % interval (misses ranked last), paired by
     seed where the runs pair and are enough for a bounded interval; NaN without a unique baseline or when half or
     more of a side missed. ``groups`` holds each case's runs, ``summary`` one row per case (its axis columns)."""
@@ -102,8 +122,11 @@ def _speedup(groups: dict[tuple[str, str], pd.DataFrame], summary: pd.DataFrame,
     case, base = groups[(row["scenario"], row["case_id"])], groups[(row["scenario"], baselines["case_id"].iloc[0])]
     x, y = (_oriented_ttt(g) for g in (case, base))
     runs = contrast(x, y, paired=by_seed(common_seeds(case, base), blocked, 0.95), confidence=0.95)
-    return {"speedup_vs_baseline": math.nan if runs.half_missed else math.exp(runs.shift.estimate),
-            "speedup_low": math.exp(runs.shift.low), "speedup_high": math.exp(runs.shift.high)}  # fmt: skip
+    return {
+        "speedup_vs_baseline": math.nan if runs.half_missed else math.exp(runs.shift.estimate),
+        "speedup_low": math.exp(runs.shift.low),
+        "speedup_high": math.exp(runs.shift.high),
+    }
 
 
 def _oriented_ttt(runs: pd.DataFrame) -> np.ndarray:
@@ -121,8 +144,13 @@ def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["scenario", "case_id", "step", "timed_s", "mean", "low", "high", "n"])
     seeds = curves.groupby(["scenario", "case_id"])["seed"].nunique().rename("n_seeds")
     g = curves.groupby(["scenario", "case_id", "step"], sort=False)
-    bands = g.agg(timed_s=("timed_s", "mean"), mean=(metric, "mean"), low=(metric, "min"), high=(metric, "max"),
-                  n=("seed", "nunique")).reset_index()  # fmt: skip
+    bands = g.agg(
+        timed_s=("timed_s", "mean"),
+        mean=(metric, "mean"),
+        low=(metric, "min"),
+        high=(metric, "max"),
+        n=("seed", "nunique"),
+    ).reset_index()
     bands = bands.join(seeds, on=["scenario", "case_id"])
     bands = bands[bands["n"] == bands["n_seeds"]].drop(columns="n_seeds")
     return bands.sort_values("step", kind="stable")  # cases keep their matrix order (stable), steps ascend
@@ -135,10 +163,20 @@ def step_time_ratios(blocks: pd.DataFrame) -> pd.DataFrame:
     for (scenario, case_id, against_id), g in blocks.groupby(["scenario", "case_id", "against_id"], sort=False):
         case_step, ref_step = g["case_s"] / g["case_steps"], g["against_s"] / g["against_steps"]
         shift = effects.paired_shift_interval(np.log(ref_step.to_numpy(float) / case_step.to_numpy(float)))
-        rows.append({"scenario": scenario, "case_id": case_id, "against_id": against_id, "n_blocks": len(g),
-                     "ratio": math.exp(shift.estimate), "low": math.exp(shift.low), "high": math.exp(shift.high),
-                     "case_step_s": case_step.median(), "against_step_s": ref_step.median(),
-                     **{c: g[c].iloc[0] for c in g.columns if c.startswith("axis_")}})  # fmt: skip
+        rows.append(
+            {
+                "scenario": scenario,
+                "case_id": case_id,
+                "against_id": against_id,
+                "n_blocks": len(g),
+                "ratio": math.exp(shift.estimate),
+                "low": math.exp(shift.low),
+                "high": math.exp(shift.high),
+                "case_step_s": case_step.median(),
+                "against_step_s": ref_step.median(),
+                **{c: g[c].iloc[0] for c in g.columns if c.startswith("axis_")},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -155,11 +193,19 @@ def scaling_table(cases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         single = group[group["world_size"] == 1]["throughput_median"]
         base = float(single.iloc[0]) if len(single) else math.nan
         for row in group.to_dict("records"):
-            rows.append({"case_id": row["case_id"], "world_size": row["world_size"], "throughput": row["throughput_median"],
-                         "efficiency": row["throughput_median"] / (row["world_size"] * base) if base else math.nan,
-                         "ideal_throughput": row["world_size"] * base, "speedup": row["speedup_vs_baseline"],
-                         "speedup_low": row["speedup_low"], "speedup_high": row["speedup_high"],
-                         "comm_share": comm.get(row["case_id"], math.nan)})  # fmt: skip
+            rows.append(
+                {
+                    "case_id": row["case_id"],
+                    "world_size": row["world_size"],
+                    "throughput": row["throughput_median"],
+                    "efficiency": row["throughput_median"] / (row["world_size"] * base) if base else math.nan,
+                    "ideal_throughput": row["world_size"] * base,
+                    "speedup": row["speedup_vs_baseline"],
+                    "speedup_low": row["speedup_low"],
+                    "speedup_high": row["speedup_high"],
+                    "comm_share": comm.get(row["case_id"], math.nan),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -167,8 +213,12 @@ def noise_summary(runs: pd.DataFrame) -> dict[str, float | int]:
     """How steady the machine was: runs flagged unstable (segment step-time CV above
     :data:`benchsuite.telemetry.step_times.UNSTABLE_CV`) and the median CV, over the runs that have segments."""
     cv = runs["step_time_cv"].dropna() if "step_time_cv" in runs else pd.Series(dtype=float)
-    return {"n_runs": len(cv), "n_unstable": int(_flags(runs).sum()), "median_cv": float(cv.median()) if len(cv) else math.nan,
-            "threshold_cv": UNSTABLE_CV}  # fmt: skip
+    return {
+        "n_runs": len(cv),
+        "n_unstable": int(_flags(runs).sum()),
+        "median_cv": float(cv.median()) if len(cv) else math.nan,
+        "threshold_cv": UNSTABLE_CV,
+    }
 
 
 #: Share of unstable runs above which the session says the machine was too noisy to judge time claims.
@@ -182,9 +232,11 @@ def too_noisy(noise: dict[str, float | int]) -> bool:
 
 def apart_times(runs: pd.DataFrame) -> dict[str, float]:
     """Median seconds per run of what is measured apart from the timed region: warm-up, evaluation, compile."""
-    return {name: float(runs[column].median()) for name, column in
-            (("warm-up", "warmup_s"), ("evaluation", "eval_s"), ("compile", "compile_s"))
-            if column in runs and runs[column].notna().any() and runs[column].median() > 0}  # fmt: skip
+    return {
+        name: float(runs[column].median())
+        for name, column in (("warm-up", "warmup_s"), ("evaluation", "eval_s"), ("compile", "compile_s"))
+        if column in runs and runs[column].notna().any() and runs[column].median() > 0
+    }
 
 
 def hardware_use_medians(runs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -152,10 +152,23 @@ def shift_interval(x, y, confidence: float = 1 - ALPHA) -> Shift:
     if min(len(x), len(y)) <= EXACT_MAX_N or not (np.isfinite(x).all() and np.isfinite(y).all()):
         low, high = _between(d, order_statistic_index(mann_whitney_cdf(len(x), len(y)), confidence))
         return Shift(estimate, low, high, confidence, "exact")
-    result = stats.bootstrap((x, y), hodges_lehmann, vectorized=False, method="BCa", confidence_level=confidence,
-                             n_resamples=BOOTSTRAP_RESAMPLES, rng=np.random.default_rng(BOOTSTRAP_SEED))  # fmt: skip
-    return Shift(estimate, float(result.confidence_interval.low), float(result.confidence_interval.high), confidence,
-                 "bootstrap")  # fmt: skip
+    return _bootstrapped((x, y), hodges_lehmann, estimate, confidence)
+
+
+def _bootstrapped(samples: tuple[np.ndarray, ...], statistic, estimate: float, confidence: float) -> Shift:
+    """``estimate`` with the BCa bootstrap interval of ``statistic`` over ``samples`` (``scipy.stats.bootstrap``;
+    Efron 1987), from a fixed seed so that the same data always give the same interval."""
+    result = stats.bootstrap(
+        samples,
+        statistic,
+        vectorized=False,
+        method="BCa",
+        confidence_level=confidence,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        rng=np.random.default_rng(BOOTSTRAP_SEED),
+    )
+    interval = result.confidence_interval
+    return Shift(estimate, float(interval.low), float(interval.high), confidence, "bootstrap")
 
 
 def walsh_averages(d: np.ndarray) -> np.ndarray:
@@ -195,11 +208,7 @@ def paired_shift_interval(d, confidence: float = 1 - ALPHA) -> Shift:
     if len(d) <= EXACT_MAX_N or not np.isfinite(d).all():
         low, high = _between(walsh, order_statistic_index(signed_rank_cdf(len(d)), confidence))
         return Shift(estimate, low, high, confidence, "exact")
-    result = stats.bootstrap((d,), lambda s: float(np.median(walsh_averages(s))), vectorized=False, method="BCa",
-                             confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
-                             rng=np.random.default_rng(BOOTSTRAP_SEED))  # fmt: skip
-    return Shift(estimate, float(result.confidence_interval.low), float(result.confidence_interval.high), confidence,
-                 "bootstrap")  # fmt: skip
+    return _bootstrapped((d,), lambda s: float(np.median(walsh_averages(s))), estimate, confidence)
 
 
 def p_better(x, y, delta: float = 0.0) -> float:

@@ -208,21 +208,42 @@ def _design(claim: ClaimSpec, pairs: list[ComparedPair], blocked: bool) -> _Desi
     return _Design(use_blocks=claim.metric == "step_time_s", by_seed=paired)
 
 
-def _effect(claim: ClaimSpec, pair: ComparedPair, metric: str, level: float, design: _Design,
-            confidence: float | None = None) -> PairEffect:  # fmt: skip
+def _effect(
+    claim: ClaimSpec, pair: ComparedPair, metric: str, level: float, design: _Design, confidence: float | None = None
+) -> PairEffect:
     """The effect of one pair on ``metric``, judged at Holm ``level``; its interval at ``confidence`` (default: the
     level's, see :func:`_confidence`)."""
     case_id, against_id = pair.ids
     confidence = _confidence(claim, level) if confidence is None else confidence
     if design.use_blocks and pair.blocks is not None:
         shift = effects.paired_shift_interval(pair.blocks, confidence)
-        return PairEffect(case_id, against_id, "ratio", shift, _p_value_paired(claim, pair.blocks), level,
-                          len(pair.blocks), len(pair.blocks), source="paired blocks")  # fmt: skip
+        return PairEffect(
+            case_id,
+            against_id,
+            "ratio",
+            shift,
+            _p_value_paired(claim, pair.blocks),
+            level,
+            len(pair.blocks),
+            len(pair.blocks),
+            source="paired blocks",
+        )
     x, y = (_values(g, metric, claim.better) for g in (pair.case, pair.reference))
     runs = contrast(x, y, paired=design.by_seed, confidence=confidence)
     source = "runs paired by seed" if runs.paired else "runs"
-    return PairEffect(case_id, against_id, CLAIM_METRICS[metric].scale, runs.shift, _p_value_runs(claim, runs), level,
-                      runs.n, runs.n_against, runs.n_missed, runs.n_missed_against, source=source)  # fmt: skip
+    return PairEffect(
+        case_id,
+        against_id,
+        CLAIM_METRICS[metric].scale,
+        runs.shift,
+        _p_value_runs(claim, runs),
+        level,
+        runs.n,
+        runs.n_against,
+        runs.n_missed,
+        runs.n_missed_against,
+        source=source,
+    )
 
 
 def _p_value_runs(claim: ClaimSpec, runs: Contrast) -> float:
@@ -255,11 +276,14 @@ def judge(runs: pd.DataFrame, claim: ClaimSpec, blocks: pd.DataFrame | None = No
     first = [_effect(claim, p, claim.metric, effects.ALPHA, design) for p in pairs]
     levels = effects.holm_levels([e.p_value for e in first])
     judged = []
-    for pair, level in zip(pairs, levels):
+    for pair, level in zip(pairs, levels, strict=True):
         effect = _effect(claim, pair, claim.metric, level, design)
         verdict, reversed_ = decide(claim, effect.shift)
         halves = _halves(claim, pair, level, design) if claim.metric in TIME_METRICS else (None, None)
-        timed = claim.metric in (*TIME_METRICS, "step_time_s", "throughput_samples_per_s") and effect.source != "paired blocks"
+        timed = (
+            claim.metric in (*TIME_METRICS, "step_time_s", "throughput_samples_per_s")
+            and effect.source != "paired blocks"
+        )
         judged.append(PairVerdict(effect, verdict, reversed_, *halves, _unstable(pair) if timed else 0))
     overall = next(v for v in _PRECEDENCE if any(p.verdict == v for p in judged))
     return Verdict(claim, overall, tuple(judged))
@@ -275,8 +299,9 @@ def _halves(claim: ClaimSpec, pair: ComparedPair, level: float, design: _Design)
     return steps, step_time
 
 
-def claim_verdicts(runs: pd.DataFrame, spec: StoredScenario | ScenarioSpec, blocks: pd.DataFrame | None = None,
-                   blocked: bool = True) -> list[Verdict]:  # fmt: skip
+def claim_verdicts(
+    runs: pd.DataFrame, spec: StoredScenario | ScenarioSpec, blocks: pd.DataFrame | None = None, blocked: bool = True
+) -> list[Verdict]:
     """Judge each of ``spec``'s claims on this scenario's runs and paired step-timing blocks (``blocked``: the
     session ran its runs in blocks of seeds; see :func:`benchsuite.results.frames.run_order`)."""
     mine = runs[runs["scenario"] == spec.name]

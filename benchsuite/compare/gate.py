@@ -13,8 +13,11 @@ from benchsuite.compare.sides import Comparison, Ratio
 from benchsuite.results.formats import ResultsError
 
 #: Gate metrics: name in ``--fail-on`` → compared column.
-GATE_METRICS = {"time_per_step": "step_time_s_median", "time_to_target": "time_to_target_s",
-                "throughput": "throughput_samples_per_s"}  # fmt: skip
+GATE_METRICS = {
+    "time_per_step": "step_time_s_median",
+    "time_to_target": "time_to_target_s",
+    "throughput": "throughput_samples_per_s",
+}
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,10 @@ class GateRule:
         """
         match = re.fullmatch(r"(\w+):([+-])(\d+(?:\.\d+)?)%", text.strip())
         if not match or match.group(1) not in GATE_METRICS:
-            raise ValueError(f"--fail-on {text!r}: expected <metric>:+<percent>% or <metric>:-<percent>% with metric "
-                             f"one of {', '.join(GATE_METRICS)} (e.g. time_per_step:+10%)")  # fmt: skip
+            raise ValueError(
+                f"--fail-on {text!r}: expected <metric>:+<percent>% or <metric>:-<percent>% with metric "
+                f"one of {', '.join(GATE_METRICS)} (e.g. time_per_step:+10%)"
+            )
         sign = 1.0 if match.group(2) == "+" else -1.0
         return cls(match.group(1), sign * float(match.group(3)) / 100.0)
 
@@ -61,7 +66,9 @@ def gate(comparison: Comparison, rules: list[GateRule]) -> list[str]:
                 ratio = ratios[GATE_METRICS[rule.metric]]
                 if rule.breached(ratio):
                     est = "—" if ratio.estimate is None else f"{ratio.estimate:.3g}×"
-                    breaches.append(f"{row.scenario} / {row.case_id}: {label} {rule.metric} {est} "
-                                    f"[{ratio.low:.3g}×, {ratio.high:.3g}×] of {comparison.reference.label}, "
-                                    f"beyond {rule.limit:+.0%}")  # fmt: skip
+                    breaches.append(
+                        f"{row.scenario} / {row.case_id}: {label} {rule.metric} {est} "
+                        f"[{ratio.low:.3g}×, {ratio.high:.3g}×] of {comparison.reference.label}, "
+                        f"beyond {rule.limit:+.0%}"
+                    )
     return breaches

@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from benchsuite.analysis import verdicts
-from benchsuite.analysis.contrast import by_seed, contrast, oriented
 from benchsuite.analysis.cases import case_summary, hardware_use_medians
-from benchsuite.results import frames
-from benchsuite.results.formats import ResultsError
+from benchsuite.analysis.contrast import by_seed, contrast, oriented
 from benchsuite.analysis.pairing import common_seeds
+from benchsuite.results import frames
 from benchsuite.results.files import read_results
+from benchsuite.results.formats import ResultsError
 from benchsuite.results.stored import StoredScenario
 
 #: Figures compared per case: column of :func:`benchsuite.results.frames.runs_frame` → (words, unit).
@@ -41,7 +41,6 @@ COMPARED: dict[str, tuple[str, str]] = {
     "mfu": ("MFU", ""),
 }
 CENSORED = ("time_to_target_s", "steps_to_target", "energy_to_target_j")
-
 
 
 @dataclass(frozen=True)
@@ -92,10 +91,13 @@ def load_side(path: Path, pool: bool = False) -> Side:
     hardware = frames.hardware_summary(datas[-1])
     configs = {key: c for d in datas for key, c in _configs(d).items()}
     blocked = len(datas) == 1 and frames.blocked_by_seed(datas[0])
-    narrow = runs[[c for c in ("scenario", "case_id", "seed", *COMPARED) if c in runs]].sort_values("seed", kind="stable")
+    narrow = runs[[c for c in ("scenario", "case_id", "seed", *COMPARED) if c in runs]].sort_values(
+        "seed", kind="stable"
+    )
     by_case = dict(list(narrow.groupby(["scenario", "case_id"], sort=False))) if not runs.empty else {}
-    return Side(hardware["machine_id"], tuple(str(f) for f in files), runs, blocks, specs, hardware, blocked, configs,
-                by_case)  # fmt: skip
+    return Side(
+        hardware["machine_id"], tuple(str(f) for f in files), runs, blocks, specs, hardware, blocked, configs, by_case
+    )
 
 
 def _configs(data: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -188,15 +190,25 @@ def _summary(side: Side) -> pd.DataFrame:
     return summary.set_index(["scenario", "case_id"])
 
 
-_SUMMARY_COLUMNS = {"time_to_target_s": "ttt_median_s", "steps_to_target": "steps_to_target_median",
-                    "step_time_s_median": "step_time_median_s", "throughput_samples_per_s": "throughput_median",
-                    "energy_to_target_j": "energy_to_target_j", "mfu": "mfu"}  # fmt: skip
+_SUMMARY_COLUMNS = {
+    "time_to_target_s": "ttt_median_s",
+    "steps_to_target": "steps_to_target_median",
+    "step_time_s_median": "step_time_median_s",
+    "throughput_samples_per_s": "throughput_median",
+    "energy_to_target_j": "energy_to_target_j",
+    "mfu": "mfu",
+}
 
 
 def _row(sides: list[Side], summaries: dict[str, pd.DataFrame], key: tuple[str, str]) -> CaseRow:
     """A case that ran on two sides or more; a side that did not run it has no values (NaN) and no ratio."""
-    values = {s.label: {m: _float(summaries[s.label].loc[key].get(c)) if key in summaries[s.label].index else math.nan
-                        for m, c in _SUMMARY_COLUMNS.items()} for s in sides}  # fmt: skip
+    values = {
+        s.label: {
+            m: _float(summaries[s.label].loc[key].get(c)) if key in summaries[s.label].index else math.nan
+            for m, c in _SUMMARY_COLUMNS.items()
+        }
+        for s in sides
+    }
     reference = sides[0]
     differs = {s.label: _config_differs(reference, s, key) for s in sides[1:]}
     ratios = {s.label: {m: _ratio(reference, s, key, m, differs[s.label]) for m in COMPARED} for s in sides[1:]}
@@ -226,8 +238,10 @@ def _ratio(a: Side, b: Side, key: tuple[str, str], metric: str, differs: bool) -
     if differs or metric not in mine or metric not in theirs:
         return Ratio(None, math.nan, math.nan)
     # oriented as "lower is better" so that a miss ranks as the largest value: B/A = exp(-shift)
-    x, y = (oriented(r[metric].to_numpy(float), scale="ratio", censored=metric in CENSORED, better="lower")
-            for r in (mine, theirs))  # fmt: skip
+    x, y = (
+        oriented(r[metric].to_numpy(float), scale="ratio", censored=metric in CENSORED, better="lower")
+        for r in (mine, theirs)
+    )
     paired = by_seed(common_seeds(mine, theirs), True, 0.95)
     runs = contrast(x, y, paired=paired, confidence=0.95)
     if runs.empty or (np.isinf(runs.x).all() and np.isinf(runs.y).all()):
@@ -239,8 +253,13 @@ def _ratio(a: Side, b: Side, key: tuple[str, str], metric: str, differs: bool) -
 def _claims(sides: list[Side]) -> list[ClaimsMatrixRow]:
     judged: dict[str, dict[tuple[str, str], verdicts.Verdict]] = {}
     for side in sides:
-        judged[side.label] = {(name, v.claim.says): v for name, spec in side.specs.items()
-                              for v in verdicts.claim_verdicts(side.runs, spec, side.blocks, side.blocked)}  # fmt: skip
+        judged[side.label] = {
+            (name, v.claim.says): v
+            for name, spec in side.specs.items()
+            for v in verdicts.claim_verdicts(side.runs, spec, side.blocks, side.blocked)
+        }
     keys = dict.fromkeys(k for side in sides for k in judged[side.label])
-    return [ClaimsMatrixRow(scenario, says, {s.label: judged[s.label].get((scenario, says)) for s in sides})
-            for scenario, says in keys]  # fmt: skip
+    return [
+        ClaimsMatrixRow(scenario, says, {s.label: judged[s.label].get((scenario, says)) for s in sides})
+        for scenario, says in keys
+    ]

@@ -1,2 +1,1 @@
-"""Data parallel: the rank pool started by torchrun (torch.distributed.run) and the rank worker it runs.
-"""
+"""Data parallel: the rank pool started by torchrun (torch.distributed.run) and the rank worker it runs."""

@@ -25,11 +25,11 @@ from typing import Any
 
 import torch
 
-from benchsuite.scenario.matrix import Run
 from benchsuite.results.files import atomic_write_text
+from benchsuite.scenario.matrix import Run
 from benchsuite.telemetry.clock import now
-from benchsuite.training.record import unfinished
 from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S
+from benchsuite.training.record import unfinished
 from benchsuite.workloads.datasets import hand_over
 
 DEFAULT_TIMEOUT_S = 900.0
@@ -60,15 +60,26 @@ class Launcher:
         """
         if world_size % self.nnodes:
             raise ValueError(f"world size {world_size} does not split over {self.nnodes} nodes")
-        argv = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={world_size // self.nnodes}",
-                "--max-restarts=0", "--monitor-interval=0.5"]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            f"--nproc-per-node={world_size // self.nnodes}",
+            "--max-restarts=0",
+            "--monitor-interval=0.5",
+        ]
         if self.nnodes == 1 and self.rdzv_endpoint is None:
             argv.append("--standalone")
         elif self.rdzv_endpoint is None:
             raise ValueError(f"{self.nnodes} nodes need a rendezvous endpoint (host:port)")
         else:
-            argv += [f"--nnodes={self.nnodes}", f"--node-rank={self.node_rank}", "--rdzv-backend=c10d",
-                     f"--rdzv-endpoint={self.rdzv_endpoint}", f"--rdzv-id=benchsuite-{world_size}"]  # fmt: skip
+            argv += [
+                f"--nnodes={self.nnodes}",
+                f"--node-rank={self.node_rank}",
+                "--rdzv-backend=c10d",
+                f"--rdzv-endpoint={self.rdzv_endpoint}",
+                f"--rdzv-id=benchsuite-{world_size}",
+            ]
         return [*argv, "-m", "benchsuite.distributed.worker", f"--serve={folder}"]
 
 
@@ -80,7 +91,10 @@ def world_size_unsupported(world_size: int, device: torch.device, gpus: int, cor
     """
     local = world_size // max(nnodes, 1)
     if device.type == "cuda" and local > gpus:
-        return f"world size {world_size} needs {local} GPUs on this node, it has {gpus} (NCCL refuses two ranks on one GPU)"
+        return (
+            f"world size {world_size} needs {local} GPUs on this node, it has {gpus} "
+            "(NCCL refuses two ranks on one GPU)"
+        )
     if device.type == "cpu" and local > cores:
         return f"world size {world_size} needs {local} cores on this node (one per rank), it has {cores}"
     return None
@@ -116,15 +130,26 @@ class RankPool:
         self.folder = Path(tempfile.mkdtemp(prefix=f"benchsuite-ranks{self.world_size}-"))
         self.jobs, self.datasets = 0, {}
         threads = threads_per_rank(self.world_size, os.cpu_count() or 1, self.launcher.nnodes)
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "BENCHSUITE_PARENT_PID": str(os.getpid()),
-               "BENCHSUITE_DEVICE": self.device.type, **self.env}  # fmt: skip
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": str(threads),
+            "BENCHSUITE_PARENT_PID": str(os.getpid()),
+            "BENCHSUITE_DEVICE": self.device.type,
+            **self.env,
+        }
         log = (self.folder / "torchrun.log").open("w")
         command = self.launcher.command(self.world_size, self.folder)
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         log.close()
 
-    def run(self, run: Run, *, max_steps: int | None = None, warmup_steps: int | None = None,
-            telemetry_interval_s: float | None = DEFAULT_INTERVAL_S) -> dict[str, Any] | None:  # fmt: skip
+    def run(
+        self,
+        run: Run,
+        *,
+        max_steps: int | None = None,
+        warmup_steps: int | None = None,
+        telemetry_interval_s: float | None = DEFAULT_INTERVAL_S,
+    ) -> dict[str, Any] | None:
         """Train ``run`` on the ranks; its ``extra_info``, or None on a node where rank 0 is not (the node that has
         it records the run). A crashed or hung rank gives a ``crashed``/``timeout`` record, and a new pool for the
         next run."""
@@ -133,9 +158,12 @@ class RankPool:
             self._start()
         self.jobs += 1
         n, folder = self.jobs, self.folder
-        job = {"run": _job(run, self.device, max_steps, warmup_steps, telemetry_interval_s),
-               "out": str(folder / f"result{n}.json"), "done": str(folder / f"done{n}"),
-               "dataset_file": self._dataset(run)}  # fmt: skip
+        job = {
+            "run": _job(run, self.device, max_steps, warmup_steps, telemetry_interval_s),
+            "out": str(folder / f"result{n}.json"),
+            "done": str(folder / f"done{n}"),
+            "dataset_file": self._dataset(run),
+        }
         atomic_write_text(folder / f"job{n}.json", json.dumps(job))
         status = self._wait(n)
         out = folder / f"result{n}.json"
@@ -184,10 +212,16 @@ class RankPool:
 
 def _job(run: Run, device: torch.device, max_steps, warmup_steps, interval) -> dict[str, Any]:
     return {
-        "scenario": run.case.scenario, "axes": [list(a) for a in run.case.axes], "is_baseline": run.case.is_baseline,
-        "config": run.case.config.model_dump(mode="json"), "seed": run.seed, "device": device.type,
-        "max_steps": max_steps, "warmup_steps": warmup_steps, "telemetry_interval_s": interval,
-    }  # fmt: skip
+        "scenario": run.case.scenario,
+        "axes": [list(a) for a in run.case.axes],
+        "is_baseline": run.case.is_baseline,
+        "config": run.case.config.model_dump(mode="json"),
+        "seed": run.seed,
+        "device": device.type,
+        "max_steps": max_steps,
+        "warmup_steps": warmup_steps,
+        "telemetry_interval_s": interval,
+    }
 
 
 def kill_tree(process: subprocess.Popen) -> None:
@@ -222,7 +256,11 @@ def _error(folder: Path, n: int, status: str, timeout_s: float) -> str:
     if status == "timeout":
         return f"no result within {timeout_s:g} s (a rank hung); its processes were killed"
     log = folder / "torchrun.log"
-    lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()] if log.exists() else []
+    lines = (
+        [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+        if log.exists()
+        else []
+    )
     return " | ".join(lines[-3:]) or "torchrun failed without output"
 
 

@@ -2,11 +2,11 @@
 
 ``python -m torch.distributed.run --nproc-per-node N ... -m benchsuite.distributed.worker --serve FOLDER`` (see
 :class:`benchsuite.distributed.pool.RankPool`). Each rank joins the process group once (nccl on CUDA with rank r on
-``cuda:LOCAL_RANK``, gloo on a CPU with its share of the cores as torch threads) and then serves the jobs the
-launching process writes into FOLDER, ``job1.json``, ``job2.json``, … until a ``stop`` job: it trains each run with
-its team (:class:`benchsuite.training.ranks.Ranks`); rank 0 writes the run's result, and local rank 0 of every node marks the
-job done. A rank whose run fails writes its error beside the result (``result<N>.json.rank<R>.error``) and exits,
-which takes the pool down (``--max-restarts 0``); torchrun's ``@record`` keeps its own error file as well (the
+``cuda:LOCAL_RANK``, gloo on a CPU with its share of the cores as torch threads) and then serves the jobs the launching
+process writes into FOLDER, ``job1.json``, ``job2.json``, … until a ``stop`` job: it trains each run with its team
+(:class:`benchsuite.training.ranks.Ranks`); rank 0 writes the run's result, and local rank 0 of every node marks the job
+done. A rank whose run fails writes its error beside the result (``result<N>.json.rank<R>.error``) and exits, which
+takes the pool down (``--max-restarts 0``); torchrun's ``@record`` keeps its own error file as well (the
 torch.distributed.elastic documentation, "Error Propagation"). Ranks stop when the launching process is gone.
 """
 
@@ -81,8 +81,14 @@ def train_job(job: dict, device: torch.device, team) -> dict | None:
         adopt(config.workload.dataset, Path(job["dataset_file"]))  # built once by the launching process
     _inject_fault(team.rank)
     case = Case(spec["scenario"], tuple(tuple(a) for a in spec["axes"]), config, spec["is_baseline"])
-    result = train_run(Run(case, spec["seed"]), device, max_steps=spec["max_steps"], warmup_steps=spec["warmup_steps"],
-                       telemetry_interval_s=spec["telemetry_interval_s"], team=team)  # fmt: skip
+    result = train_run(
+        Run(case, spec["seed"]),
+        device,
+        max_steps=spec["max_steps"],
+        warmup_steps=spec["warmup_steps"],
+        telemetry_interval_s=spec["telemetry_interval_s"],
+        team=team,
+    )
     return result.extra_info() if team.is_leader else None
 
 
@@ -102,7 +108,8 @@ def serve(folder: Path) -> None:
                 info = train_job(job, device, team)
             except BaseException as exc:
                 Path(f"{job['out']}.rank{team.rank}.error").write_text(
-                    f"rank {team.rank}: {type(exc).__name__}: {exc}", encoding="utf-8")  # fmt: skip
+                    f"rank {team.rank}: {type(exc).__name__}: {exc}", encoding="utf-8"
+                )
                 raise
             if info is not None:
                 atomic_write_json(Path(job["out"]), info)

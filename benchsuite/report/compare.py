@@ -1,6 +1,7 @@
 """The HTML comparison of several results files: hardware of each, the claims matrix (table and heat map), and per
 scenario the matched cases with their ratios against the first file and figures of the step-time and
-time-to-target ratios. Figures are inlined, so the file stands alone."""
+time-to-target ratios. Its two figures (the heat map, the ratios) are drawn here with the helpers of
+:mod:`benchsuite.report.figures`; figures are inlined, so the file stands alone."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
 
 from benchsuite.compare.sides import COMPARED, Comparison
+from benchsuite.report.figures import STYLE, palette, to_svg
 from benchsuite.report.html import _ENV
-from benchsuite.report import figures
 from benchsuite.results.files import atomic_write_text
 
 _FIGURES = {"step_time_s_median": "time per step", "time_to_target_s": "time-to-target"}
@@ -28,13 +31,17 @@ def _scenarios(comparison: Comparison) -> list[dict[str, Any]]:
 
 
 def _ratio_svg(comparison: Comparison, rows: list, metric: str, words: str) -> str | None:
-    data = pd.DataFrame([{"case_id": r.case_id, "machine": label, "ratio": ratio.estimate, "low": ratio.low,
-                          "high": ratio.high}
-                         for r in rows for label, ratios in r.ratios.items()
-                         if (ratio := ratios[metric]).estimate is not None])  # fmt: skip
+    data = pd.DataFrame(
+        [
+            {"case_id": r.case_id, "machine": label, "ratio": ratio.estimate, "low": ratio.low, "high": ratio.high}
+            for r in rows
+            for label, ratios in r.ratios.items()
+            if (ratio := ratios[metric]).estimate is not None
+        ]
+    )
     if data.empty:
         return None
-    return figures.ratio_figure(data, words, comparison.reference.label, f"{rows[0].scenario}: {words}")
+    return ratio_figure(data, words, comparison.reference.label, f"{rows[0].scenario}: {words}")
 
 
 def _heatmap(comparison: Comparison) -> str | None:
@@ -42,18 +49,93 @@ def _heatmap(comparison: Comparison) -> str | None:
         return None
     labels = [s.label for s in comparison.sides]
     names = [f"{c.scenario}: {c.says[:60]}" for c in comparison.claims]
-    cells = [[v.label if v is not None else "not run" for v in (c.verdicts[m] for m in labels)] for c in comparison.claims]
-    return figures.verdict_heatmap(names, labels, cells)
+    cells = [
+        [v.label if v is not None else "not run" for v in (c.verdicts[m] for m in labels)] for c in comparison.claims
+    ]
+    return verdict_heatmap(names, labels, cells)
 
 
 def render_comparison(comparison: Comparison) -> str:
     """The whole self-contained HTML comparison."""
     return _ENV.get_template("compare.html.j2").render(
-        comparison=comparison, sides=comparison.sides, scenarios=_scenarios(comparison), compared=COMPARED,
+        comparison=comparison,
+        sides=comparison.sides,
+        scenarios=_scenarios(comparison),
+        compared=COMPARED,
         heatmap=_heatmap(comparison),
-    )  # fmt: skip
+    )
 
 
 def write_comparison(comparison: Comparison, out: Path) -> Path:
     """Render ``comparison`` to ``out`` (written atomically)."""
     return atomic_write_text(Path(out), render_comparison(comparison))
+
+
+#: Verdict → (rank for the heat map's colours, colour).
+VERDICT_COLOURS = {
+    "held": "#1a7f37",
+    "smaller than claimed": "#d4a72c",
+    "inconclusive": "#bbbbbb",
+    "refuted": "#b42318",
+    "not run": "#ffffff",
+}
+
+
+def verdict_heatmap(claims: list[str], machines: list[str], cells: list[list[str]]) -> str:
+    """Claim × machine → verdict, as a grid of coloured cells with the verdict written in each.
+
+    ``cells[i][j]`` is the verdict of claim ``i`` on machine ``j`` (one of :data:`VERDICT_COLOURS`).
+    """
+    from matplotlib.colors import ListedColormap
+
+    names = list(VERDICT_COLOURS)
+    codes = [[names.index(v) for v in row] for row in cells]
+    with sns.axes_style("white"):
+        fig = Figure(figsize=(2.2 + 1.9 * len(machines), 0.42 * len(claims) + 1.2))
+        ax = fig.subplots()
+        sns.heatmap(
+            codes,
+            ax=ax,
+            cmap=ListedColormap(list(VERDICT_COLOURS.values())),
+            vmin=-0.5,
+            vmax=len(names) - 0.5,
+            cbar=False,
+            linewidths=1,
+            linecolor="white",
+            annot=[[v for v in row] for row in cells],
+            fmt="",
+            annot_kws={"fontsize": 8},
+        )
+        ax.set_xticks([i + 0.5 for i in range(len(machines))], machines, rotation=20, ha="right", fontsize=8)
+        ax.set_yticks([i + 0.5 for i in range(len(claims))], claims, rotation=0, fontsize=8)
+        ax.set_title("claims matrix: verdict per machine")
+    return to_svg(fig)
+
+
+def ratio_figure(rows: pd.DataFrame, metric_words: str, reference: str, title: str) -> str:
+    """Per case, the ratio of each other machine against the reference (log axis, 95 % interval); rows hold
+    case_id, machine, ratio, low, high."""
+    cases = list(dict.fromkeys(rows["case_id"]))
+    with sns.axes_style(STYLE):
+        fig = Figure(figsize=(8, 0.4 * len(cases) + 1.4))
+        ax = fig.subplots()
+        machines = list(dict.fromkeys(rows["machine"]))
+        for offset, (color, machine) in enumerate(zip(palette(len(machines)), machines, strict=True)):
+            g = rows[rows["machine"] == machine]
+            y = [cases.index(c) + 0.15 * (offset - (len(machines) - 1) / 2) for c in g["case_id"]]
+            ax.errorbar(
+                g["ratio"],
+                y,
+                xerr=[g["ratio"] - g["low"], g["high"] - g["ratio"]],
+                fmt="o",
+                color=color,
+                capsize=3,
+                label=machine,
+            )
+        ax.axvline(1.0, color="black", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_yticks(range(len(cases)), cases, fontsize=8)
+        ax.invert_yaxis()
+        ax.set(xlabel=f"{metric_words}: machine ÷ {reference} (95 % interval)", title=title)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return to_svg(fig)

@@ -45,10 +45,16 @@ def legend_outside(fig: Figure, *axes, fontsize: int = 8) -> None:
     by_label: dict = {}
     for ax in axes:
         handles, labels = ax.get_legend_handles_labels()
-        by_label.update(zip(labels, handles))
+        by_label.update(zip(labels, handles, strict=True))
     if by_label and len(by_label) <= MAX_LEGEND:
-        fig.legend(list(by_label.values()), list(by_label), loc="upper left", bbox_to_anchor=(1.0, 0.95),
-                   fontsize=fontsize, frameon=False)  # fmt: skip
+        fig.legend(
+            list(by_label.values()),
+            list(by_label),
+            loc="upper left",
+            bbox_to_anchor=(1.0, 0.95),
+            fontsize=fontsize,
+            frameon=False,
+        )
 
 
 def facet_axis(axes_of: dict[str, dict[str, str]]) -> str | None:
@@ -61,8 +67,9 @@ def facet_axis(axes_of: dict[str, dict[str, str]]) -> str | None:
     return min((a for a in names if counts[a] >= 2), key=lambda a: counts[a], default=None)
 
 
-def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: str,
-                 axes_of: dict[str, dict[str, str]] | None = None) -> str:  # fmt: skip
+def curve_figure(
+    bands: pd.DataFrame, metric: str, target: float | None, title: str, axes_of: dict[str, dict[str, str]] | None = None
+) -> str:
     """Validation ``metric`` against timed training seconds: per case the mean over seeds and a min–max band; with
     cases on two axes or more, one panel per value of :func:`facet_axis` (lines: the other axes), legend outside.
 
@@ -75,13 +82,13 @@ def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: 
     panel_of = {c: axes_of.get(c, {}).get(facet, "") if facet else "" for c in cases}
     line_of = {c: "-".join(f"{a}={v}" for a, v in axes_of.get(c, {}).items() if a != facet) or c for c in cases}
     panels, lines = list(dict.fromkeys(panel_of.values())), list(dict.fromkeys(line_of.values()))
-    colors = dict(zip(lines, palette(len(lines))))
+    colors = dict(zip(lines, palette(len(lines)), strict=True))
     ncols = min(len(panels), 3)
     nrows = -(-len(panels) // ncols)
     with sns.axes_style(STYLE):
         fig = Figure(figsize=(8 if ncols == 1 else 3.6 * ncols, 3.6 * nrows + 0.6))
         grid = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
-        for ax, panel in zip(grid.flat, panels):
+        for ax, panel in zip(grid.flat, panels, strict=False):  # the grid may have a spare cell
             for case_id, g in bands.groupby("case_id", sort=False):
                 if panel_of[case_id] != panel:
                     continue
@@ -91,12 +98,15 @@ def curve_figure(bands: pd.DataFrame, metric: str, target: float | None, title: 
             if target is not None:
                 ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g}")
             ax.set(xlabel="timed training time (s)", title=f"{facet}={panel}" if facet else "")
-        for ax in grid.flat[len(panels):]:
+        for ax in grid.flat[len(panels) :]:
             ax.set_visible(False)
         for ax in grid[:, 0]:
             ax.set_ylabel(METRIC_LABELS.get(metric, metric))
-        fig.suptitle(f"{title}: {METRIC_LABELS.get(metric, metric).split(' (')[0]} over training "
-                     "(mean over seeds, band min–max; evaluation excluded)", fontsize=10)  # fmt: skip
+        fig.suptitle(
+            f"{title}: {METRIC_LABELS.get(metric, metric).split(' (')[0]} over training "
+            "(mean over seeds, band min–max; evaluation excluded)",
+            fontsize=10,
+        )
         legend_outside(fig, *grid.flat[: len(panels)])
     return to_svg(fig)
 
@@ -122,10 +132,22 @@ def ttt_figure(runs: pd.DataFrame, title: str) -> str:
         order = list(dict.fromkeys(runs["case_id"]))
         with fixed_jitter():
             sns.stripplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, size=5, alpha=0.7)
-        sns.pointplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, estimator="median",
-                      errorbar=None, linestyle="none", marker="|", markersize=18, color="black")  # fmt: skip
-        ax.set(xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="",
-               title=f"{title}: time-to-target per seed")  # fmt: skip
+        sns.pointplot(
+            data=reached,
+            x="time_to_target_s",
+            y="case_id",
+            order=order,
+            ax=ax,
+            estimator="median",
+            errorbar=None,
+            linestyle="none",
+            marker="|",
+            markersize=18,
+            color="black",
+        )
+        ax.set(
+            xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="", title=f"{title}: time-to-target per seed"
+        )
     return to_svg(fig)
 
 
@@ -143,7 +165,7 @@ def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: t
         fig = Figure(figsize=(8, 3.8))
         ax = fig.subplots()
         colors = palette(data["line"].nunique())
-        for color, (line, g) in zip(colors, data.groupby("line", sort=False)):
+        for color, (line, g) in zip(colors, data.groupby("line", sort=False), strict=True):
             g = g.sort_values("batch")
             err = None if band is None else [g[y] - g[band[0]], g[band[1]] - g[y]]
             ax.errorbar(g["batch"], g[y], yerr=err, color=color, marker="o", capsize=3, label=line)
@@ -168,8 +190,8 @@ def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:
         fig = Figure(figsize=(8, 2.4 * len(metrics)))
         axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
         colors = palette(first["case_id"].nunique())
-        for ax, metric in zip(axes, metrics):
-            for color, (case_id, g) in zip(colors, first.groupby("case_id", sort=False)):
+        for ax, metric in zip(axes, metrics, strict=True):
+            for color, (case_id, g) in zip(colors, first.groupby("case_id", sort=False), strict=True):
                 ax.plot(g["t_s"], g[metric], color=color, label=case_id, linewidth=1.2)
             ax.set(ylabel=TIMELINE_METRICS[metric])
         axes[0].set_title(f"{title}: telemetry over the run (first seed of each case)")
@@ -195,56 +217,10 @@ def step_time_figure(ratios: pd.DataFrame, title: str) -> str:
         ax.set_xscale("log")
         ax.set_yticks(y, labels, fontsize=8)
         ax.invert_yaxis()
-        ax.set(xlabel="step-time ratio, reference ÷ case (> 1: the case steps faster); 95 % interval",
-               title=f"{title}: paired step timing")  # fmt: skip
-    return to_svg(fig)
-
-
-#: Verdict → (rank for the heat map's colours, colour).
-VERDICT_COLOURS = {"held": "#1a7f37", "smaller than claimed": "#d4a72c", "inconclusive": "#bbbbbb",
-                   "refuted": "#b42318", "not run": "#ffffff"}  # fmt: skip
-
-
-def verdict_heatmap(claims: list[str], machines: list[str], cells: list[list[str]]) -> str:
-    """Claim × machine → verdict, as a grid of coloured cells with the verdict written in each.
-
-    ``cells[i][j]`` is the verdict of claim ``i`` on machine ``j`` (one of :data:`VERDICT_COLOURS`).
-    """
-    from matplotlib.colors import ListedColormap
-
-    names = list(VERDICT_COLOURS)
-    codes = [[names.index(v) for v in row] for row in cells]
-    with sns.axes_style("white"):
-        fig = Figure(figsize=(2.2 + 1.9 * len(machines), 0.42 * len(claims) + 1.2))
-        ax = fig.subplots()
-        sns.heatmap(codes, ax=ax, cmap=ListedColormap(list(VERDICT_COLOURS.values())), vmin=-0.5,
-                    vmax=len(names) - 0.5, cbar=False, linewidths=1, linecolor="white",
-                    annot=[[v for v in row] for row in cells], fmt="", annot_kws={"fontsize": 8})  # fmt: skip
-        ax.set_xticks([i + 0.5 for i in range(len(machines))], machines, rotation=20, ha="right", fontsize=8)
-        ax.set_yticks([i + 0.5 for i in range(len(claims))], claims, rotation=0, fontsize=8)
-        ax.set_title("claims matrix: verdict per machine")
-    return to_svg(fig)
-
-
-def ratio_figure(rows: pd.DataFrame, metric_words: str, reference: str, title: str) -> str:
-    """Per case, the ratio of each other machine against the reference (log axis, 95 % interval); rows hold
-    case_id, machine, ratio, low, high."""
-    cases = list(dict.fromkeys(rows["case_id"]))
-    with sns.axes_style(STYLE):
-        fig = Figure(figsize=(8, 0.4 * len(cases) + 1.4))
-        ax = fig.subplots()
-        machines = list(dict.fromkeys(rows["machine"]))
-        for offset, (color, machine) in enumerate(zip(palette(len(machines)), machines)):
-            g = rows[rows["machine"] == machine]
-            y = [cases.index(c) + 0.15 * (offset - (len(machines) - 1) / 2) for c in g["case_id"]]
-            ax.errorbar(g["ratio"], y, xerr=[g["ratio"] - g["low"], g["high"] - g["ratio"]], fmt="o", color=color,
-                        capsize=3, label=machine)  # fmt: skip
-        ax.axvline(1.0, color="black", linewidth=1)
-        ax.set_xscale("log")
-        ax.set_yticks(range(len(cases)), cases, fontsize=8)
-        ax.invert_yaxis()
-        ax.set(xlabel=f"{metric_words}: machine ÷ {reference} (95 % interval)", title=title)
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.set(
+            xlabel="step-time ratio, reference ÷ case (> 1: the case steps faster); 95 % interval",
+            title=f"{title}: paired step timing",
+        )
     return to_svg(fig)
 
 
@@ -265,6 +241,9 @@ def scaling_figure(table: pd.DataFrame, title: str, fixed_batch: str) -> str:
             ax.set_xlabel(f"world size (ranks; {fixed_batch} batch fixed)")
             ax.legend(fontsize=8)
         left.set(ylabel="throughput (samples/s)", title=f"{title}: throughput")
-        right.set(ylabel="scaling efficiency", ylim=(0, max(1.2, float(table["efficiency"].max()) * 1.1)),
-                  title=f"{title}: efficiency")  # fmt: skip
+        right.set(
+            ylabel="scaling efficiency",
+            ylim=(0, max(1.2, float(table["efficiency"].max()) * 1.1)),
+            title=f"{title}: efficiency",
+        )
     return to_svg(fig)

@@ -13,13 +13,22 @@ from typing import Any
 import jinja2
 
 from benchsuite.analysis import effects, verdicts
-from benchsuite.analysis.cases import apart_times, case_summary, curve_bands, hardware_use_medians, noise_summary, scaling_table, step_time_ratios, too_noisy
-from benchsuite.results import frames
-from benchsuite.telemetry.metrics import REPORT_TABLE
-from benchsuite.specs.claim_metrics import CLAIM_METRICS
+from benchsuite.analysis.cases import (
+    apart_times,
+    case_summary,
+    curve_bands,
+    hardware_use_medians,
+    noise_summary,
+    scaling_table,
+    step_time_ratios,
+    too_noisy,
+)
 from benchsuite.report import figures, overview, words
 from benchsuite.report.filters import FILTERS
+from benchsuite.results import frames
 from benchsuite.results.files import atomic_write_text, read_results, report_path
+from benchsuite.specs.claim_metrics import CLAIM_METRICS
+from benchsuite.telemetry.metrics import REPORT_TABLE
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("benchsuite.report", "templates"),
@@ -47,25 +56,35 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
         bands = curve_bands(curves[curves["scenario"] == name], metric)
         cases = summary[summary["scenario"] == name]
         timing = ratios[ratios["scenario"] == name] if ratios is not None else None
-        sections.append({
-            "spec": spec, "metric": metric,
-            "workload": words.workload_text(spec.raw, device_type), "varies": words.matrix_text(spec.raw, device_type),
-            "cases": cases.to_dict("records"),
-            "batch_svgs": _batch_figures(cases, name) if "axis_batch_size" in cases and cases["axis_batch_size"].notna().all() else [],
-            **_scaling(cases, mine, spec, name),
-            "statuses": mine.groupby("status").size().to_dict(),
-            "apart": apart_times(mine),
-            "hardware": _hardware_table(mine),
-            "timeline_svg": figures.timeline_figure(timelines[timelines["scenario"] == name], name)
-            if not timelines.empty else None,
-            "precisions": sorted(mine["precision"].dropna().unique()),
-            "verdicts": verdicts.claim_verdicts(runs, spec, blocks, blocked),
-            "step_timing": timing.to_dict("records") if timing is not None and not timing.empty else [],
-            "step_timing_svg": figures.step_time_figure(timing, name) if timing is not None and not timing.empty else None,
-            "curve_svg": figures.curve_figure(bands, metric, spec.target.value if spec.target else None, name,
-                                              _axes_of(cases)),
-            "ttt_svg": figures.ttt_figure(mine, name) if mine["time_to_target_s"].notna().any() else None,
-        })  # fmt: skip
+        sections.append(
+            {
+                "spec": spec,
+                "metric": metric,
+                "workload": words.workload_text(spec.raw, device_type),
+                "varies": words.matrix_text(spec.raw, device_type),
+                "cases": cases.to_dict("records"),
+                "batch_svgs": _batch_figures(cases, name)
+                if "axis_batch_size" in cases and cases["axis_batch_size"].notna().all()
+                else [],
+                **_scaling(cases, mine, spec, name),
+                "statuses": mine.groupby("status").size().to_dict(),
+                "apart": apart_times(mine),
+                "hardware": _hardware_table(mine),
+                "timeline_svg": figures.timeline_figure(timelines[timelines["scenario"] == name], name)
+                if not timelines.empty
+                else None,
+                "precisions": sorted(mine["precision"].dropna().unique()),
+                "verdicts": verdicts.claim_verdicts(runs, spec, blocks, blocked),
+                "step_timing": timing.to_dict("records") if timing is not None and not timing.empty else [],
+                "step_timing_svg": figures.step_time_figure(timing, name)
+                if timing is not None and not timing.empty
+                else None,
+                "curve_svg": figures.curve_figure(
+                    bands, metric, spec.target.value if spec.target else None, name, _axes_of(cases)
+                ),
+                "ttt_svg": figures.ttt_figure(mine, name) if mine["time_to_target_s"].notna().any() else None,
+            }
+        )
     return sections
 
 
@@ -77,8 +96,10 @@ def _hardware_table(runs) -> dict:
     """Headers and rows (median over seeds, scaled) of the hardware-use table; columns with no data are left out."""
     summary = hardware_use_medians(runs, list(HARDWARE_TABLE))
     columns = [c for c in HARDWARE_TABLE if c in summary and summary[c].notna().any()]
-    rows = [{"case_id": r["case_id"], "cells": [r[c] * HARDWARE_TABLE[c][1] for c in columns]}
-            for r in summary.to_dict("records")]  # fmt: skip
+    rows = [
+        {"case_id": r["case_id"], "cells": [r[c] * HARDWARE_TABLE[c][1] for c in columns]}
+        for r in summary.to_dict("records")
+    ]
     return {"headers": [HARDWARE_TABLE[c][0] for c in columns], "rows": rows}
 
 
@@ -88,8 +109,11 @@ def _scaling(cases, runs, spec, name: str) -> dict[str, Any]:
         return {"scaling": [], "scaling_svg": None}
     table = scaling_table(cases, runs)
     fixed = ((spec.raw.get("train") or {}).get("fixed_batch") or "global") if hasattr(spec, "raw") else "global"
-    return {"scaling": table.to_dict("records"), "scaling_fixed": fixed,
-            "scaling_svg": figures.scaling_figure(table, name, fixed)}  # fmt: skip
+    return {
+        "scaling": table.to_dict("records"),
+        "scaling_fixed": fixed,
+        "scaling_svg": figures.scaling_figure(table, name, fixed),
+    }
 
 
 def _axes_of(cases) -> dict[str, dict[str, str]]:
@@ -100,10 +124,16 @@ def _axes_of(cases) -> dict[str, dict[str, str]]:
 
 def _batch_figures(cases, name: str) -> list[str]:
     """Time-to-target and throughput against batch size, for scenarios with a ``batch_size`` axis."""
-    ttt = figures.batch_figure(cases, "ttt_median_s", "time-to-target (s), median [min – max]",
-                               f"{name}: time-to-target", band=("ttt_min_s", "ttt_max_s"))  # fmt: skip
-    throughput = figures.batch_figure(cases, "throughput_median", "throughput (samples/s), median",
-                                      f"{name}: throughput")  # fmt: skip
+    ttt = figures.batch_figure(
+        cases,
+        "ttt_median_s",
+        "time-to-target (s), median [min – max]",
+        f"{name}: time-to-target",
+        band=("ttt_min_s", "ttt_max_s"),
+    )
+    throughput = figures.batch_figure(
+        cases, "throughput_median", "throughput (samples/s), median", f"{name}: throughput"
+    )
     return [ttt, throughput]
 
 
@@ -116,7 +146,8 @@ def render_report(data: dict[str, Any], source: str = "") -> str:
         hardware=frames.hardware_summary(data),
         run_id=data.get("benchsuite", {}).get("run_id", "?"),
         run_order=frames.run_order(data),
-        noise=noise, too_noisy=too_noisy(noise),
+        noise=noise,
+        too_noisy=too_noisy(noise),
         scenario_errors=data.get("benchsuite", {}).get("scenario_errors", []),
         sections=sections,
         overview=[row for s in sections for row in overview.rows_of(s["spec"].name, s["verdicts"])],
@@ -135,5 +166,7 @@ def write_report(results_file: Path, reports_dir: Path | None = None, out: Path 
     data = read_results(results_file)
     if out is None:
         block = data.get("benchsuite", {})
-        out = report_path(reports_dir or Path("reports"), block.get("machine_id", "unknown"), block.get("run_id", "run"))
+        out = report_path(
+            reports_dir or Path("reports"), block.get("machine_id", "unknown"), block.get("run_id", "run")
+        )
     return atomic_write_text(Path(out), render_report(data, source=str(results_file)))

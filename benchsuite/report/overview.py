@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from benchsuite.results import frames
 from benchsuite.analysis import verdicts
-from benchsuite.specs.claim_metrics import CLAIM_METRICS
 from benchsuite.report.filters import fmt_effect
+from benchsuite.results import frames
+from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,12 @@ def overview_rows(data: dict[str, Any]) -> list[OverviewRow]:
     if runs.empty:
         return []
     blocked = frames.blocked_by_seed(data)
-    return [row for name, spec in specs.items() if (runs["scenario"] == name).any()
-            for row in rows_of(name, verdicts.claim_verdicts(runs, spec, blocks, blocked))]  # fmt: skip
+    return [
+        row
+        for name, spec in specs.items()
+        if (runs["scenario"] == name).any()
+        for row in rows_of(name, verdicts.claim_verdicts(runs, spec, blocks, blocked))
+    ]
 
 
 def _cell(text: str) -> str:
@@ -73,9 +77,13 @@ def markdown_summary(data: dict[str, Any]) -> str:
     """The hardware line and the verdict table of a results file's data, as GitHub Flavored Markdown."""
     hw = frames.hardware_summary(data)
     run_id = data.get("benchsuite", {}).get("run_id", "?")
-    lines = [f"### benchsuite: {hw['machine_id']}", "",
-             f"Run `{run_id}` on {hw['device']}: {hw['cpu']}; GPU {hw['gpu']}; torch {hw['torch']}; commit "
-             f"`{hw['commit']}`.", ""]  # fmt: skip
+    lines = [
+        f"### benchsuite: {hw['machine_id']}",
+        "",
+        f"Run `{run_id}` on {hw['device']}: {hw['cpu']}; GPU {hw['gpu']}; torch {hw['torch']}; commit "
+        f"`{hw['commit']}`.",
+        "",
+    ]
     rows = overview_rows(data)
     if not rows:
         return "\n".join([*lines, "No claims were judged (no benchmarked runs)."]) + "\n"
@@ -84,7 +92,10 @@ def markdown_summary(data: dict[str, Any]) -> str:
         effects = "<br>".join(_cell(e) for e in row.effects) or "—"
         lines.append(f"| {row.scenario} | {_cell(row.says)} | **{row.verdict}** | {effects} | {row.n} |")
     counts = {v: sum(r.verdict == v for r in rows) for v in dict.fromkeys(r.verdict for r in rows)}
-    lines += ["", "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" (of {len(rows)} claims). "
-              "Intervals are 95 % after Holm correction (90 % for equivalence and no-loss claims); n is runs per side, "
-              "or seed or block pairs."]  # fmt: skip
+    lines += [
+        "",
+        "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" (of {len(rows)} claims). "
+        "Intervals are 95 % after Holm correction (90 % for equivalence and no-loss claims); n is runs per side, "
+        "or seed or block pairs.",
+    ]
     return "\n".join(lines) + "\n"

@@ -31,7 +31,8 @@ class Reference:
 #: Key (the stem of the private copy's file name) → reference.
 REFERENCES: dict[str, Reference] = {
     "000_3b263d6e4a991302": Reference(
-        "Accelerating neural network training with large and precise gradient steps", "Piotr Skalski, Featurespace",
+        "Accelerating neural network training with large and precise gradient steps",
+        "Piotr Skalski, Featurespace",
         2022,
         "https://www.featurespace.com/newsroom/"
         "accelerating-neural-network-training-with-large-and-precise-gradient-steps/",

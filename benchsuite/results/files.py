@@ -79,8 +79,9 @@ def read_results(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
-                           "truncated or corrupted") from None  # fmt: skip
+        raise ResultsError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): truncated or corrupted"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ResultsError(f"{path}: not a pytest-benchmark results file (no 'benchmarks' list)")
     return migrate(data, str(path))

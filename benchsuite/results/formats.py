@@ -57,8 +57,10 @@ def migrate(data: dict[str, Any], source: str) -> dict[str, Any]:
     """
     version = format_version(data, source)
     if version > CURRENT:
-        raise ResultsError(f"{source}: results format {label(version)} is newer than this benchsuite reads "
-                           f"(up to {label()}); upgrade benchsuite")  # fmt: skip
+        raise ResultsError(
+            f"{source}: results format {label(version)} is newer than this benchsuite reads "
+            f"(up to {label()}); upgrade benchsuite"
+        )
     if version < 1:
         raise ResultsError(f"{source}: unknown results format {label(version)}")
     data = copy.deepcopy(data)

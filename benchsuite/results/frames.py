@@ -15,25 +15,70 @@ from typing import Any
 
 import pandas as pd
 
-from benchsuite.telemetry.metrics import COLUMNS
 from benchsuite.results.stored import StoredScenario, stored_scenario
+from benchsuite.telemetry.metrics import COLUMNS
 
 RUN_COLUMNS = [
-    "scenario", "case_id", "seed", "is_baseline", "status", "device", "steps", "budget_steps", "epochs",
-    "samples", "batch_size", "benchmark_s", "timed_s", "warmup_s", "eval_s", "setup_s", "compile_s", "step_time_s",
-    "step_time_s_median", "step_time_s_p25", "step_time_s_p75", "step_time_cv", "unstable", "order_index", "case_index",
-    "world_size", "error",
-    "throughput_samples_per_s", "reached_target", "time_to_target_s", "steps_to_target", "epochs_to_target",
-    "final_val_metric", "final_val_accuracy", "final_val_loss", "val_metric_epoch1", "target_metric",
-    "target_value", "num_params", "fault_step", "fault_stage", "effective_lr", "precision",
-]  # fmt: skip
+    "scenario",
+    "case_id",
+    "seed",
+    "is_baseline",
+    "status",
+    "device",
+    "steps",
+    "budget_steps",
+    "epochs",
+    "samples",
+    "batch_size",
+    "benchmark_s",
+    "timed_s",
+    "warmup_s",
+    "eval_s",
+    "setup_s",
+    "compile_s",
+    "step_time_s",
+    "step_time_s_median",
+    "step_time_s_p25",
+    "step_time_s_p75",
+    "step_time_cv",
+    "unstable",
+    "order_index",
+    "case_index",
+    "world_size",
+    "error",
+    "throughput_samples_per_s",
+    "reached_target",
+    "time_to_target_s",
+    "steps_to_target",
+    "epochs_to_target",
+    "final_val_metric",
+    "final_val_accuracy",
+    "final_val_loss",
+    "val_metric_epoch1",
+    "target_metric",
+    "target_value",
+    "num_params",
+    "fault_step",
+    "fault_stage",
+    "effective_lr",
+    "precision",
+]
 
 #: Telemetry and utilisation columns (absent ones, e.g. GPU metrics on a CPU run, stay empty).
 HARDWARE_COLUMNS = COLUMNS
 
 
-BLOCK_COLUMNS = ["scenario", "case_id", "against_id", "block", "first", "case_s", "case_steps", "against_s",
-                 "against_steps"]  # fmt: skip
+BLOCK_COLUMNS = [
+    "scenario",
+    "case_id",
+    "against_id",
+    "block",
+    "first",
+    "case_s",
+    "case_steps",
+    "against_s",
+    "against_steps",
+]
 
 
 def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
@@ -50,8 +95,18 @@ def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
         row.update({f"axis_{axis}": value for axis, value in info.get("axes", {}).items()})
         rows.append(row)
     frame = pd.DataFrame(rows, columns=RUN_COLUMNS + HARDWARE_COLUMNS if not rows else None)
-    numeric = {c: "float64" for c in ["time_to_target_s", "steps_to_target", "step_time_s_median", "step_time_s_p25",
-                                      "step_time_s_p75", "step_time_cv", *HARDWARE_COLUMNS]}  # fmt: skip
+    numeric = {
+        c: "float64"
+        for c in [
+            "time_to_target_s",
+            "steps_to_target",
+            "step_time_s_median",
+            "step_time_s_p25",
+            "step_time_s_p75",
+            "step_time_cv",
+            *HARDWARE_COLUMNS,
+        ]
+    }
     return _matrix_order(frame.astype(numeric)) if rows else frame
 
 
@@ -128,6 +183,12 @@ def _cpu_kind(info: dict[str, Any]) -> str:
     return f"{info['cpu_microarchitecture']}, " + (f"native bf16 ({', '.join(bf16)}); " if bf16 else "bf16 emulated; ")
 
 
+def _gpu_text(gpu: dict[str, Any]) -> str:
+    """``NVIDIA H100 80GB HBM3 (81559 MiB), ...`` of the GPUs a file names, or ``none``."""
+    names, memory = gpu.get("names", []), gpu.get("memory_mib", [])
+    return ", ".join(f"{n} ({m} MiB)" for n, m in zip(names, memory, strict=False)) or "none"
+
+
 def hardware_summary(data: dict[str, Any]) -> dict[str, Any]:
     """Machine id, device, CPU, GPU, torch: the hardware every figure of the file came from."""
     info = data.get("machine_info", {}).get("benchsuite", {})
@@ -136,7 +197,7 @@ def hardware_summary(data: dict[str, Any]) -> dict[str, Any]:
         "machine_id": info.get("machine_id", "unknown"),
         "device": info.get("device", "unknown"),
         "cpu": f"{info.get('cpu_model', '?')} ({_cpu_kind(info)}{info.get('cpu_logical_cores', '?')} logical cores)",
-        "gpu": ", ".join(f"{n} ({m} MiB)" for n, m in zip(gpu.get("names", []), gpu.get("memory_mib", []))) or "none",
+        "gpu": _gpu_text(gpu),
         "gpu_driver": gpu.get("driver_version") or "n/a",
         "cuda": gpu.get("cuda_version") or "n/a",
         "torch": info.get("torch_version", "?"),

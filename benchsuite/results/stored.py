@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from benchsuite.specs.scenario import ScenarioSpec
-from benchsuite.specs.errors import format_validation_error
-from benchsuite.specs.claims import ClaimSpec
-from benchsuite.specs.case import TargetSpec
 from benchsuite.specs.base import axis_label, selection_labels
+from benchsuite.specs.case import TargetSpec
+from benchsuite.specs.claims import ClaimSpec
+from benchsuite.specs.errors import format_validation_error
+from benchsuite.specs.scenario import ScenarioSpec
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,17 @@ def stored_scenario(key: str, raw: Any) -> StoredScenario:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         return _part_by_part(key, raw, exc)
-    return StoredScenario(spec.name, spec.description, spec.source, spec.seeds, spec.target, spec.claims,
-                          dict(spec.baseline), spec.matrix.labels(), raw)  # fmt: skip
+    return StoredScenario(
+        spec.name,
+        spec.description,
+        spec.source,
+        spec.seeds,
+        spec.target,
+        spec.claims,
+        dict(spec.baseline),
+        spec.matrix.labels(),
+        raw,
+    )
 
 
 def _part_by_part(key: str, raw: dict[str, Any], exc: ValidationError) -> StoredScenario:
@@ -71,9 +80,18 @@ def _part_by_part(key: str, raw: dict[str, Any], exc: ValidationError) -> Stored
     axes = {axis: tuple(_label(v) for v in values) for axis, values in matrix.items() if isinstance(values, list)}
     baseline = selection_labels(raw.get("baseline") or {})
     seeds = tuple(s for s in raw.get("seeds") or [] if isinstance(s, int))
-    return StoredScenario(str(raw.get("name", key)), str(raw.get("description", "")), str(raw.get("source", "")),
-                          seeds, target, claims, baseline if isinstance(baseline, dict) else {}, axes, raw,
-                          tuple(problems))  # fmt: skip
+    return StoredScenario(
+        str(raw.get("name", key)),
+        str(raw.get("description", "")),
+        str(raw.get("source", "")),
+        seeds,
+        target,
+        claims,
+        baseline if isinstance(baseline, dict) else {},
+        axes,
+        raw,
+        tuple(problems),
+    )
 
 
 def _read(model: Any, value: Any, where: str, problems: list[str]) -> Any:

@@ -69,9 +69,12 @@ def resolve_local_paths(raw: Any, folder: Path) -> Any:
         return raw
     out = {**raw, "workload": _resolved(raw.get("workload"), folder)}
     if isinstance(raw.get("per_device"), dict):
-        out["per_device"] = {device: {**o, "workload": _resolved(o.get("workload"), folder)}
-                             if isinstance(o, dict) and "workload" in o else o
-                             for device, o in raw["per_device"].items()}  # fmt: skip
+        out["per_device"] = {
+            device: {**o, "workload": _resolved(o.get("workload"), folder)}
+            if isinstance(o, dict) and "workload" in o
+            else o
+            for device, o in raw["per_device"].items()
+        }
     return out
 
 

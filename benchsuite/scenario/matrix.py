@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import itertools
 import random
-
-from pydantic import ValidationError
 from dataclasses import dataclass
 from typing import Any
 
-from benchsuite.specs.scenario import AXES, ScenarioSpec
-from benchsuite.specs.case import CaseConfig
+from pydantic import ValidationError
+
 from benchsuite.specs.base import axis_label
+from benchsuite.specs.case import CaseConfig
+from benchsuite.specs.scenario import AXES, ScenarioSpec
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
     baseline = spec.baseline_labels()
     cases = []
     for combo in itertools.product(*axes.values()):
-        settings = dict(zip(axes, combo))
+        settings = dict(zip(axes, combo, strict=True))
         labels = tuple((axis, axis_label(value)) for axis, value in settings.items())
         try:
             config = apply_axes(base, settings)
@@ -89,7 +89,9 @@ def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
 RUN_ORDERS = ("seed-major", "random", "case-major")
 
 
-def expand_runs(spec: ScenarioSpec, device_type: str = "cpu", order: str = "seed-major", order_seed: int = 0) -> list[Run]:
+def expand_runs(
+    spec: ScenarioSpec, device_type: str = "cpu", order: str = "seed-major", order_seed: int = 0
+) -> list[Run]:
     """Every case of ``spec`` on ``device_type`` with every seed, in ``order`` (one of :data:`RUN_ORDERS`).
 
     ``order_seed`` seeds the shuffle of ``random`` order, per scenario (the same seed and scenario give the same

@@ -54,4 +54,6 @@ def selection_labels(selection: Any) -> Any:
     as ``{batch_size: [4096]}`` or ``{init: default}``; anything else is returned for validation to refuse."""
     if not isinstance(selection, dict):
         return selection
-    return {k: [axis_label(x) for x in v] if isinstance(v, (list, tuple)) else axis_label(v) for k, v in selection.items()}
+    return {
+        k: [axis_label(x) for x in v] if isinstance(v, (list, tuple)) else axis_label(v) for k, v in selection.items()
+    }

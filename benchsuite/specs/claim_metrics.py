@@ -51,12 +51,12 @@ CLAIM_METRICS: dict[str, Metric] = {
     "time_to_target_s": Metric("time_to_target_s", "ratio", "lower", "s", True, "time-to-target"),
     "steps_to_target": Metric("steps_to_target", "ratio", "lower", "steps", True, "steps-to-target"),
     "step_time_s": Metric("step_time_s_median", "ratio", "lower", "s", False, "step time"),
-    "throughput_samples_per_s": Metric("throughput_samples_per_s", "ratio", "higher", "samples/s", False,
-                                       "throughput"),
+    "throughput_samples_per_s": Metric("throughput_samples_per_s", "ratio", "higher", "samples/s", False, "throughput"),
     "final_val_metric": Metric("final_val_metric", "difference", "higher", "", False, "final validation metric"),
-    "val_metric_epoch1": Metric("val_metric_epoch1", "difference", "higher", "", False,
-                                "validation metric after epoch 1"),
-}  # fmt: skip
+    "val_metric_epoch1": Metric(
+        "val_metric_epoch1", "difference", "higher", "", False, "validation metric after epoch 1"
+    ),
+}
 
 #: Metrics whose claims split into an algorithm half (steps) and a hardware half (time per step).
 TIME_METRICS = ("time_to_target_s",)

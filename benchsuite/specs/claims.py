@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
-from benchsuite.specs.claim_metrics import CLAIM_METRICS
 from benchsuite.specs.base import ClaimMetric, Spec, selection_labels
+from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
 ClaimKind = Literal["better", "no_worse", "equivalent"]
 

@@ -54,7 +54,9 @@ def resized_matrix(matrix: BaseModel, override: Any, device_type: str) -> BaseMo
         raise ValueError(f"{where} gives '{field_path(err)}': {err['msg'].removeprefix('Value error, ')}") from None
     for axis in override:
         if resized.labels()[axis] != labels[axis]:
-            raise ValueError(f"{where}.{axis} has the labels {list(resized.labels()[axis])} where the matrix has "
-                             f"{list(labels[axis])}: a device may resize a case, not rename, add or drop one "
-                             "(give the values the same 'label's, in the same order)")  # fmt: skip
+            raise ValueError(
+                f"{where}.{axis} has the labels {list(resized.labels()[axis])} where the matrix has "
+                f"{list(labels[axis])}: a device may resize a case, not rename, add or drop one "
+                "(give the values the same 'label's, in the same order)"
+            )
     return resized

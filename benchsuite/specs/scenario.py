@@ -9,7 +9,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
 
-from benchsuite.specs.base import SLUG, InitName, NormName, PrecisionName, Spec, axis_label, name_shorthand, selection_labels
+from benchsuite.specs.base import (
+    SLUG,
+    InitName,
+    NormName,
+    PrecisionName,
+    Spec,
+    axis_label,
+    name_shorthand,
+    selection_labels,
+)
 from benchsuite.specs.case import CaseConfig
 from benchsuite.specs.claims import ClaimSpec, StepTimingSpec
 from benchsuite.specs.errors import field_path, short
@@ -109,8 +118,8 @@ class ScenarioSpec(CaseConfig):
     step_timing: StepTimingSpec | None = None
     """Paired, interleaved step-timing blocks of selected cases against a reference (timed apart from the runs)."""
     per_device: dict[Literal["cpu", "cuda"], dict[str, Any]] = {}
-    """Sizes by device type (:mod:`benchsuite.specs.per_device`): overrides of the base configuration, merged key by key,
-    e.g. ``{cuda: {workload: {dataset: {num_samples: 200000}}, train: {max_epochs: 40}}}``, and an optional
+    """Sizes by device type (:mod:`benchsuite.specs.per_device`): overrides of the base configuration, merged key by
+    key, e.g. ``{cuda: {workload: {dataset: {num_samples: 200000}}, train: {max_epochs: 40}}}``, and an optional
     ``matrix`` that resizes axis values on that device, keeping their labels (``{cuda: {matrix: {model: [...]}}}``)."""
 
     _baseline_labels = field_validator("baseline", mode="before")(selection_labels)
@@ -188,5 +197,7 @@ def _check_fixed_budget(where: str, claim: ClaimSpec, stop_at_target: bool) -> N
     """Final quality means something only when every run trains the same budget: runs that stop at the target
     all end near it."""
     if claim.metric == "final_val_metric" and stop_at_target:
-        raise ValueError(f"{where} judges final_val_metric, which needs a fixed budget: set train.stop_at_target: "
-                         "false (runs that stop at the target all end near it)")
+        raise ValueError(
+            f"{where} judges final_val_metric, which needs a fixed budget: set train.stop_at_target: "
+            "false (runs that stop at the target all end near it)"
+        )

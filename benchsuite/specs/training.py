@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 from benchsuite.specs.base import Labelled, Spec, name_shorthand
 
@@ -89,9 +97,7 @@ class AdamwSpec(_Optimizer):
     """Decoupled weight decay (torch's default 0.01)."""
 
 
-OptimizerSpec = Annotated[
-    Union[SgdSpec, AdagradSpec, RmspropSpec, AdamSpec, AdamwSpec], Field(discriminator="name")
-]
+OptimizerSpec = Annotated[SgdSpec | AdagradSpec | RmspropSpec | AdamSpec | AdamwSpec, Field(discriminator="name")]
 
 # ---------------------------------------------------------------- learning-rate schedules
 
@@ -160,7 +166,7 @@ class OneCycleSchedule(Labelled):
 
 
 ScheduleSpec = Annotated[
-    Union[ConstantSchedule, StepSchedule, CosineSchedule, OneCycleSchedule], Field(discriminator="name")
+    ConstantSchedule | StepSchedule | CosineSchedule | OneCycleSchedule, Field(discriminator="name")
 ]
 
 LrScaling = Literal["none", "linear", "sqrt"]
@@ -194,7 +200,7 @@ class DataLoaderSpec(Labelled):
         return self
 
 
-LoaderSpec = Annotated[Union[PreloadedLoader, DataLoaderSpec], Field(discriminator="name")]
+LoaderSpec = Annotated[PreloadedLoader | DataLoaderSpec, Field(discriminator="name")]
 
 
 class TrainSpec(Spec):
@@ -246,11 +252,14 @@ class TrainSpec(Spec):
         if self.lr_scaling != "none" and self.base_batch_size is None:
             raise ValueError(f"lr_scaling '{self.lr_scaling}' needs base_batch_size")
         if self.world_size > 1 and not isinstance(self.loader, PreloadedLoader):
-            raise ValueError(f"world_size {self.world_size} needs the preloaded loader (each rank takes its shard of "
-                             "every global batch)")  # fmt: skip
+            raise ValueError(
+                f"world_size {self.world_size} needs the preloaded loader (each rank takes its shard of "
+                "every global batch)"
+            )
         if self.global_batch_size < self.world_size:
-            raise ValueError(f"a global batch of {self.global_batch_size} cannot give each of {self.world_size} ranks "
-                             "a sample")  # fmt: skip
+            raise ValueError(
+                f"a global batch of {self.global_batch_size} cannot give each of {self.world_size} ranks a sample"
+            )
         return self
 
     @property

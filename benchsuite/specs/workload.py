@@ -6,8 +6,8 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from benchsuite.specs.registry import DATASET_GROUP, MODEL_GROUP, registered_specs
 from benchsuite.specs.base import ActivationName, Labelled, Spec, name_shorthand
+from benchsuite.specs.registry import DATASET_GROUP, MODEL_GROUP, registered_specs
 
 # ---------------------------------------------------------------- datasets
 
@@ -90,7 +90,8 @@ class NpzSpec(BuiltinDataset):
 
 BUILTIN_DATASETS = (MnistSpec, Mnist1dSpec, SyntheticSpec, NpzSpec)
 #: Every dataset spec, benchsuite's and those other packages register (:mod:`benchsuite.specs.registry`).
-DatasetSpec = Annotated[Union[registered_specs(DATASET_GROUP, BUILTIN_DATASETS)], Field(discriminator="name")]
+# Union of a tuple found at import time (benchsuite's specs and the plugins'): it has no ``A | B`` spelling.
+DatasetSpec = Annotated[Union[registered_specs(DATASET_GROUP, BUILTIN_DATASETS)], Field(discriminator="name")]  # noqa: UP007
 
 # ---------------------------------------------------------------- models
 
@@ -165,7 +166,8 @@ class ResNetSpec(BuiltinModel):
 
 BUILTIN_MODELS = (MlpSpec, Cnn1dSpec, Cnn2dSpec, ResNetSpec)
 #: Every model spec, benchsuite's and those other packages register (:mod:`benchsuite.specs.registry`).
-ModelSpec = Annotated[Union[registered_specs(MODEL_GROUP, BUILTIN_MODELS)], Field(discriminator="name")]
+ModelSpec = Annotated[Union[registered_specs(MODEL_GROUP, BUILTIN_MODELS)], Field(discriminator="name")]  # noqa: UP007
+
 
 def model_input_rank(model: Any) -> int | None:
     """Rank of one sample ``model`` needs: its class's ``input_rank`` (None: any, or not declared)."""
@@ -220,5 +222,3 @@ def check_model_fits(model: MlpSpec | Cnn1dSpec | Cnn2dSpec, dataset: Any) -> No
         raise ValueError(
             f"model '{model.name}' needs samples of rank {need} but dataset '{dataset.name}' gives rank {have}"
         )
-
-

@@ -1,6 +1,7 @@
 """The one place that reads a clock of elapsed time: :func:`now` (``time.perf_counter``, monotonic) serves the
 stopwatches of timed regions, the telemetry sampler's timestamps, the input stall's host wait and the rank pool's
-deadlines alike. (Results files are stamped with the calendar date instead: :func:`benchsuite.results.files.new_run_id`.)
+deadlines alike. (Results files are stamped with the calendar date instead:
+:func:`benchsuite.results.files.new_run_id`.)
 
 :class:`Stopwatch` accumulates wall seconds over start/stop intervals and synchronises CUDA before every read,
 so queued kernels are counted in the interval that launched them. Training code starts it before a segment of

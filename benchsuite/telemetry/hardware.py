@@ -56,8 +56,10 @@ def gpu_info(device: torch.device | None = None, world_size: int = 1) -> dict[st
     if device is not None and device.type == "cuda":
         first = device.index if device.index is not None else torch.cuda.current_device()
         indices = range(min(world_size, len(props))) if world_size > 1 else [first]
-        used = [{"index": i, "name": props[i].name, "uuid": str(u) if (u := getattr(props[i], "uuid", None)) else None}
-                for i in indices]  # fmt: skip
+        used = [
+            {"index": i, "name": props[i].name, "uuid": str(u) if (u := getattr(props[i], "uuid", None)) else None}
+            for i in indices
+        ]
     return {
         "count": len(props),
         "used": used,

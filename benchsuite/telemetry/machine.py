@@ -15,7 +15,8 @@ from typing import Any
 
 
 def slug(text: str) -> str:
-    """Lower-case, drop trademark marks and clock speeds, join words with ``-``: ``AMD EPYC 7B13`` → ``amd-epyc-7b13``."""
+    """Lower-case, drop trademark marks and clock speeds, join words with ``-``: ``AMD EPYC 7B13`` →
+    ``amd-epyc-7b13``."""
     text = re.sub(r"\((r|tm)\)|@.*$|\bcpu\b|\bprocessor\b", " ", text.lower())
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "unknown"
 
@@ -27,12 +28,22 @@ MICROARCHITECTURES: dict[tuple[str, int], tuple[tuple[int, int, str], ...]] = {
     ("amd", 0x17): ((0x00, 0x2F, "zen"), (0x30, 0xFF, "zen2")),
     ("amd", 0x19): ((0x00, 0x0F, "zen3"), (0x10, 0x1F, "zen4"), (0x20, 0x5F, "zen3"), (0x60, 0xAF, "zen4")),
     ("amd", 0x1A): ((0x00, 0xFF, "zen5"),),
-    ("intel", 6): ((0x3F, 0x3F, "haswell"), (0x4F, 0x4F, "broadwell"), (0x55, 0x55, "skylakex"),
-                   (0x6A, 0x6C, "icelake"), (0x7D, 0x7E, "icelake"), (0x8C, 0x8D, "tigerlake"),
-                   (0x8E, 0x8E, "kabylake"), (0x9E, 0x9E, "coffeelake"), (0x8F, 0x8F, "sapphirerapids"),
-                   (0x97, 0x9A, "alderlake"), (0xAD, 0xAE, "graniterapids"), (0xB7, 0xBF, "raptorlake"),
-                   (0xCF, 0xCF, "emeraldrapids")),
-}  # fmt: skip
+    ("intel", 6): (
+        (0x3F, 0x3F, "haswell"),
+        (0x4F, 0x4F, "broadwell"),
+        (0x55, 0x55, "skylakex"),
+        (0x6A, 0x6C, "icelake"),
+        (0x7D, 0x7E, "icelake"),
+        (0x8C, 0x8D, "tigerlake"),
+        (0x8E, 0x8E, "kabylake"),
+        (0x9E, 0x9E, "coffeelake"),
+        (0x8F, 0x8F, "sapphirerapids"),
+        (0x97, 0x9A, "alderlake"),
+        (0xAD, 0xAE, "graniterapids"),
+        (0xB7, 0xBF, "raptorlake"),
+        (0xCF, 0xCF, "emeraldrapids"),
+    ),
+}
 
 #: CPU flags (as Linux names them) that give native bf16 matrix instructions, and their tag in the machine id.
 BF16_FLAGS = {"amx_bf16": "amx", "avx512_bf16": "avx512bf16"}
@@ -47,10 +58,13 @@ def identity_from_cpuinfo(info: dict[str, Any]) -> dict[str, Any]:
     family, model = info.get("family"), info.get("model")
     flags = set(info.get("flags", []))
     return {
-        "cpu_vendor": vendor, "cpu_family": family, "cpu_model_number": model, "cpu_stepping": info.get("stepping"),
+        "cpu_vendor": vendor,
+        "cpu_family": family,
+        "cpu_model_number": model,
+        "cpu_stepping": info.get("stepping"),
         "cpu_microarchitecture": microarchitecture(vendor, family, model),
         "cpu_bf16": sorted(tag for flag, tag in BF16_FLAGS.items() if flag in flags),
-    }  # fmt: skip
+    }
 
 
 def microarchitecture(vendor: str, family: int | None, model: int | None) -> str | None:

@@ -149,11 +149,13 @@ def series(samples: list[tuple[float, dict[str, float]]], metric: str) -> tuple[
     points = [(t, v[metric]) for t, v in samples if metric in v]
     if not points:
         return np.empty(0), np.empty(0)
-    t, v = zip(*points)
+    t, v = zip(*points, strict=True)
     return np.asarray(t), np.asarray(v, dtype=float)
 
 
-def downsample(samples: list[tuple[float, dict[str, float]]], start: float, max_points: int = MAX_TIMELINE_POINTS) -> list[dict[str, float]]:
+def downsample(
+    samples: list[tuple[float, dict[str, float]]], start: float, max_points: int = MAX_TIMELINE_POINTS
+) -> list[dict[str, float]]:
     """At most ``max_points`` samples, evenly spaced, as dicts with ``t_s`` seconds since ``start``."""
     if len(samples) > max_points:
         keep = np.unique(np.linspace(0, len(samples) - 1, max_points).round().astype(int))

@@ -24,7 +24,9 @@ MIN_TIMED_SAMPLES = 3
 _STATS = {m.name: m.stats for m in SAMPLED}
 
 
-def energy_over_intervals(times: np.ndarray, power_w: np.ndarray, intervals: list[tuple[float, float]], until_s: float | None = None) -> float | None:
+def energy_over_intervals(
+    times: np.ndarray, power_w: np.ndarray, intervals: list[tuple[float, float]], until_s: float | None = None
+) -> float | None:
     """Energy (J) = ∫ power dt over the clock ``intervals`` (the timed region), stopping after ``until_s`` timed
     seconds; power is interpolated linearly between samples. None without at least two power samples."""
     if len(times) < 2:
@@ -45,8 +47,12 @@ def inside(samples: list, intervals: list[tuple[float, float]]) -> list:
     return [(t, v) for t, v in samples if any(a <= t <= b for a, b in intervals)]
 
 
-def run_summary(sampler: Sampler, intervals: list[tuple[float, float]], until_s: float | None,
-                extension: list[tuple[float, float]] = ()) -> dict[str, Any]:  # fmt: skip
+def run_summary(
+    sampler: Sampler,
+    intervals: list[tuple[float, float]],
+    until_s: float | None,
+    extension: list[tuple[float, float]] = (),
+) -> dict[str, Any]:
     """Per-run telemetry figures over the samples inside the timed ``intervals`` (and the ``extension`` segments
     trained after the run to lengthen the window, when the scenario asks for a minimum timed duration).
 
@@ -58,16 +64,20 @@ def run_summary(sampler: Sampler, intervals: list[tuple[float, float]], until_s:
     window = [*intervals, *extension]
     timed = inside(sampler.samples, window)
     out: dict[str, Any] = {
-        "telemetry_samples": len(sampler.samples), "telemetry_samples_timed": len(timed),
-        "telemetry_interval_s": sampler.interval_s, "telemetry_window_s": round(sum(b - a for a, b in window), 6),
+        "telemetry_samples": len(sampler.samples),
+        "telemetry_samples_timed": len(timed),
+        "telemetry_interval_s": sampler.interval_s,
+        "telemetry_window_s": round(sum(b - a for a, b in window), 6),
         "gpu_telemetry": sampler.gpu.description if sampler.gpu else sampler.gpu_unavailable,
         "dropped_metrics": sampler.gpu.dropped if sampler.gpu else [],
         "dropped_reasons": dict(sampler.gpu.reasons) if sampler.gpu else {},
-    }  # fmt: skip
+    }
     if len(timed) < MIN_TIMED_SAMPLES:
-        out["telemetry_coverage"] = (f"{len(timed)} of {len(sampler.samples)} samples fell inside the timed region "
-                                     f"(at least {MIN_TIMED_SAMPLES} are needed): no timed-region telemetry; "
-                                     "train.min_timed_s lengthens the window")  # fmt: skip
+        out["telemetry_coverage"] = (
+            f"{len(timed)} of {len(sampler.samples)} samples fell inside the timed region "
+            f"(at least {MIN_TIMED_SAMPLES} are needed): no timed-region telemetry; "
+            "train.min_timed_s lengthens the window"
+        )
     else:
         out.update(_statistics(timed))
     out.update(_energy(sampler, intervals, until_s, extension, enough=len(timed) >= MIN_TIMED_SAMPLES))
@@ -89,18 +99,29 @@ def _energy(sampler: Sampler, intervals, until_s, extension, enough: bool) -> di
     if sampler.energy_start_j is not None and sampler.energy_end_j is not None:
         energy, method = sampler.energy_end_j - sampler.energy_start_j, "counter"
     else:
-        energy, method = energy_over_intervals(times, power, [(times[0], times[-1])] if len(times) else []), "integrated_power"
-    out = {"energy_j": None if energy is None else round(energy, 3), "energy_method": method if energy is not None else None,
-           "energy_to_target_j": None, "energy_to_target_method": None}  # fmt: skip
+        energy, method = (
+            energy_over_intervals(times, power, [(times[0], times[-1])] if len(times) else []),
+            "integrated_power",
+        )
+    out = {
+        "energy_j": None if energy is None else round(energy, 3),
+        "energy_method": method if energy is not None else None,
+        "energy_to_target_j": None,
+        "energy_to_target_method": None,
+    }
     if energy is None or until_s is None or not enough:
         return out
     if extension:
         _, window_power = series(inside(sampler.samples, [*intervals, *extension]), "power_w")
         if len(window_power):
-            out.update(energy_to_target_j=round(float(np.mean(window_power)) * until_s, 3),
-                       energy_to_target_method="mean power of the lengthened window × time-to-target")
+            out.update(
+                energy_to_target_j=round(float(np.mean(window_power)) * until_s, 3),
+                energy_to_target_method="mean power of the lengthened window × time-to-target",
+            )
         return out
     to_target = energy_over_intervals(times, power, intervals, until_s)
-    out.update(energy_to_target_j=None if to_target is None else round(to_target, 3),
-               energy_to_target_method="power integrated over the timed region")
+    out.update(
+        energy_to_target_j=None if to_target is None else round(to_target, 3),
+        energy_to_target_method="power integrated over the timed region",
+    )
     return out

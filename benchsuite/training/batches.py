@@ -44,7 +44,9 @@ def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generato
             yield idx.to(device)
 
 
-def preloaded_stream(data: Dataset, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[Batch]:
+def preloaded_stream(
+    data: Dataset, batch_size: int, total_steps: int, generator: torch.Generator, device
+) -> Iterator[Batch]:
     """Batches x (B, *input_shape), y (B,) gathered on ``device`` from the preloaded tensors."""
     for idx in batches(len(data.train_y), batch_size, total_steps, generator, device):
         yield data.train_x[idx], data.train_y[idx]
@@ -59,8 +61,13 @@ def dataloader_stream(
     dataset = TensorDataset(data.train_x, data.train_y)
     step = 0
     for epoch in epoch_batches(len(data.train_y), batch_size, generator):
-        loader = DataLoader(dataset, batch_sampler=[idx.tolist() for idx in epoch], num_workers=spec.num_workers,
-                            pin_memory=pin, prefetch_factor=spec.prefetch_factor)  # fmt: skip
+        loader = DataLoader(
+            dataset,
+            batch_sampler=[idx.tolist() for idx in epoch],
+            num_workers=spec.num_workers,
+            pin_memory=pin,
+            prefetch_factor=spec.prefetch_factor,
+        )
         for x, y in loader:
             if step == total_steps:
                 return
@@ -69,9 +76,14 @@ def dataloader_stream(
 
 
 def batch_stream(
-    spec: LoaderSpec, on_device: Dataset, on_cpu: Dataset, batch_size: int, total_steps: int,
-    generator: torch.Generator, device,
-) -> Iterator[Batch]:  # fmt: skip
+    spec: LoaderSpec,
+    on_device: Dataset,
+    on_cpu: Dataset,
+    batch_size: int,
+    total_steps: int,
+    generator: torch.Generator,
+    device,
+) -> Iterator[Batch]:
     """The stream the case's ``loader`` asks for."""
     if isinstance(spec, PreloadedLoader):
         return preloaded_stream(on_device, batch_size, total_steps, generator, device)

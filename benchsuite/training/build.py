@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchsuite.training import precision
-from benchsuite.telemetry.clock import Stopwatch
-from benchsuite.training.schedules import build_scheduler, scaled_lr
 from benchsuite.specs.case import CaseConfig
+from benchsuite.telemetry.clock import Stopwatch
+from benchsuite.training import precision
+from benchsuite.training.schedules import build_scheduler, scaled_lr
 from benchsuite.training.techniques import NORM_LAYERS, apply_init, apply_prior_bias, build_optimizer
 from benchsuite.workloads.datasets import Dataset
 from benchsuite.workloads.models import model_from_spec
@@ -57,9 +57,9 @@ class Trainer:
 def train_step(trainer: Trainer, x: torch.Tensor, y: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
     """One optimizer step on x (B, *input_shape), y (B,); returns the mean loss tensor (not synchronised).
 
-    Autocast covers the forward pass and the loss; GradScaler (fp16 only, else a pass-through) scales the
-    backward pass and skips steps with inf/nan gradients; the scheduler steps once per optimizer step. ``scale``
-    multiplies the loss that is back-propagated (a data-parallel rank's share, see :class:`benchsuite.training.ranks.Ranks`).
+    Autocast covers the forward pass and the loss; GradScaler (fp16 only, else a pass-through) scales the backward pass
+    and skips steps with inf/nan gradients; the scheduler steps once per optimizer step. ``scale`` multiplies the loss
+    that is back-propagated (a data-parallel rank's share, see :class:`benchsuite.training.ranks.Ranks`).
     """
     trainer.optimizer.zero_grad(set_to_none=True)
     with trainer.autocast():

@@ -17,13 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchsuite.telemetry.clock import Stopwatch
-from benchsuite.telemetry.input_stall import InputStall
-from benchsuite.training.outcome import CurvePoint, Status, reaches
-from benchsuite.training.build import Trainer, train_step
-from benchsuite.training.batches import Batch, batch_stream
 from benchsuite.specs.case import CaseConfig
 from benchsuite.specs.training import TrainSpec
+from benchsuite.telemetry.clock import Stopwatch
+from benchsuite.telemetry.input_stall import InputStall
+from benchsuite.training.batches import Batch, batch_stream
+from benchsuite.training.build import Trainer, train_step
+from benchsuite.training.outcome import CurvePoint, Status, reaches
 from benchsuite.training.ranks import Solo
 from benchsuite.workloads.datasets import Dataset, load_dataset
 
@@ -190,8 +190,13 @@ class TrainingLoop:
             val_loss, val_accuracy = evaluate(unwrapped(trainer.model), self.data.val_x, self.data.val_y)
         self._evaluating = False
         point = CurvePoint(
-            step=step, epoch=step / self.budget.steps_per_epoch, timed_s=self.train_watch.elapsed_s,
-            train_loss=train_loss, val_loss=val_loss, val_accuracy=val_accuracy, lr=trainer.lr,
-        )  # fmt: skip
+            step=step,
+            epoch=step / self.budget.steps_per_epoch,
+            timed_s=self.train_watch.elapsed_s,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            val_accuracy=val_accuracy,
+            lr=trainer.lr,
+        )
         self.curve.append(point)
         return point

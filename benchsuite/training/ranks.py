@@ -1,10 +1,10 @@
 """The ranks a run trains on: one process (:class:`Solo`) or N data-parallel processes (:class:`Ranks`).
 
-The training loop (:mod:`benchsuite.training.run`) is written once and asks its team to shard each global batch, to bound
-timed segments with barriers, to let rank 0 evaluate and broadcast its decision, and to average the training loss.
+The training loop (:mod:`benchsuite.training.run`) is written once and asks its team to shard each global batch, to
+bound timed segments with barriers, to let rank 0 evaluate and broadcast its decision, and to average the training loss.
 Data parallelism follows PyTorch's DistributedDataParallel documentation ("Getting Started with Distributed Data
-Parallel"): the same initial weights on every rank (DDP broadcasts rank 0's), each rank a shard of the batch,
-gradients averaged by all-reduce in the backward pass.
+Parallel"): the same initial weights on every rank (DDP broadcasts rank 0's), each rank a shard of the batch, gradients
+averaged by all-reduce in the backward pass.
 """
 
 from __future__ import annotations
@@ -103,14 +103,14 @@ def communication_share(trainer, data, config, device: torch.device, team: Solo,
     import contextlib
 
     from benchsuite.telemetry.clock import Stopwatch
-    from benchsuite.training.build import train_step
     from benchsuite.training.batches import batches
+    from benchsuite.training.build import train_step
 
     indices = batches(len(data.train_y), config.train.global_batch_size, 4 * steps, torch.Generator(), device)
     seconds = {True: 0.0, False: 0.0}
     for synced in (True, False, False, True):
         watch = Stopwatch(device, barrier=team.barrier)
-        with watch, (contextlib.nullcontext() if synced else trainer.model.no_sync()):
+        with watch, contextlib.nullcontext() if synced else trainer.model.no_sync():
             for _ in range(steps):
                 idx = next(indices)
                 train_step(trainer, *team.shard(data.train_x[idx], data.train_y[idx]))

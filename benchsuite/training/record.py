@@ -8,16 +8,16 @@ from typing import Any
 
 import torch
 
-from benchsuite.telemetry import mfu
-from benchsuite.training import precision
-from benchsuite.training.loop import Budget, TrainingLoop
 from benchsuite.scenario.matrix import Run
-from benchsuite.training.outcome import RunResult, Status, target_hit
-from benchsuite.telemetry.step_times import step_times
-from benchsuite.training.build import Trainer, effective_lr
 from benchsuite.specs.case import CaseConfig
+from benchsuite.telemetry import mfu
 from benchsuite.telemetry.sampler import Sampler, downsample
+from benchsuite.telemetry.step_times import step_times
 from benchsuite.telemetry.summary import run_summary
+from benchsuite.training import precision
+from benchsuite.training.build import Trainer, effective_lr
+from benchsuite.training.loop import Budget, TrainingLoop
+from benchsuite.training.outcome import RunResult, Status, target_hit
 from benchsuite.workloads.datasets import Dataset
 
 
@@ -59,48 +59,85 @@ class Measured:
     comm_share: float | None
 
 
-def assemble(run: Run, device: torch.device, prepared: Prepared, trained: Trained, measured: Measured,
-             world_size: int) -> RunResult:  # fmt: skip
+def assemble(
+    run: Run, device: torch.device, prepared: Prepared, trained: Trained, measured: Measured, world_size: int
+) -> RunResult:
     """The run's :class:`RunResult`: the one place where a finished run's fields are filled in."""
     config, loop, budget = run.case.config, trained.loop, prepared.budget
     timed_s = loop.train_watch.elapsed_s
     peak = mfu.peak_flops(device, config.techniques.precision)
     return RunResult(
-        **run_identity(run, device), status=trained.status, steps=trained.steps, budget_steps=budget.total_steps,
-        samples=loop.samples, steps_per_epoch=budget.steps_per_epoch, timed_s=timed_s,
-        warmup_steps=prepared.warmup_steps, warmup_s=prepared.warmup_s, eval_s=loop.eval_watch.elapsed_s,
-        setup_s=prepared.setup_s, compile_s=prepared.compile_s,
+        **run_identity(run, device),
+        status=trained.status,
+        steps=trained.steps,
+        budget_steps=budget.total_steps,
+        samples=loop.samples,
+        steps_per_epoch=budget.steps_per_epoch,
+        timed_s=timed_s,
+        warmup_steps=prepared.warmup_steps,
+        warmup_s=prepared.warmup_s,
+        eval_s=loop.eval_watch.elapsed_s,
+        setup_s=prepared.setup_s,
+        compile_s=prepared.compile_s,
         num_params=sum(p.numel() for p in prepared.trainer.optimizer.param_groups[0]["params"]),
-        effective_lr=effective_lr(config), curve=loop.curve, segments=loop.segments, fault_step=loop.fault_step,
-        fault_stage=loop.fault_stage, telemetry=measured.telemetry, timeline=measured.timeline,
-        world_size=world_size, ranks=measured.ranks,
-        utilisation={**mfu.utilisation(prepared.flops_per_sample, loop.samples, timed_s, peak),
-                     "comm_share": measured.comm_share, **loop.stall.figures(timed_s)},
-    )  # fmt: skip
+        effective_lr=effective_lr(config),
+        curve=loop.curve,
+        segments=loop.segments,
+        fault_step=loop.fault_step,
+        fault_stage=loop.fault_stage,
+        telemetry=measured.telemetry,
+        timeline=measured.timeline,
+        world_size=world_size,
+        ranks=measured.ranks,
+        utilisation={
+            **mfu.utilisation(prepared.flops_per_sample, loop.samples, timed_s, peak),
+            "comm_share": measured.comm_share,
+            **loop.stall.figures(timed_s),
+        },
+    )
 
 
 def run_identity(run: Run, device: torch.device) -> dict[str, Any]:
     """The fields every record has, finished or not: which run, where, with what configuration and precision."""
     config = run.case.config
     return {
-        "run_id": run.run_id, "scenario": run.case.scenario, "case_id": run.case.case_id, "seed": run.seed,
-        "axes": dict(run.case.axes), "is_baseline": run.case.is_baseline, "device": str(device),
+        "run_id": run.run_id,
+        "scenario": run.case.scenario,
+        "case_id": run.case.case_id,
+        "seed": run.seed,
+        "axes": dict(run.case.axes),
+        "is_baseline": run.case.is_baseline,
+        "device": str(device),
         "batch_size": config.train.global_batch_size,
         "precision": precision.in_effect(config.techniques.precision, device),
         "target_metric": config.target.metric if config.target else None,
-        "target_value": config.target.value if config.target else None, "config": config.model_dump(mode="json"),
-    }  # fmt: skip
+        "target_value": config.target.value if config.target else None,
+        "config": config.model_dump(mode="json"),
+    }
 
 
-def unfinished(run: Run, device: torch.device, status: Status, error: str, *, stage: str | None = None,
-               world_size: int = 1) -> RunResult:  # fmt: skip
+def unfinished(
+    run: Run, device: torch.device, status: Status, error: str, *, stage: str | None = None, world_size: int = 1
+) -> RunResult:
     """The record of a run that never finished its loop, with no figures: status ``oom`` (out of device memory before
     the loop, in ``stage``), ``crashed`` or ``timeout`` (its data-parallel ranks failed or hung), and the error."""
     return RunResult(
-        **run_identity(run, device), status=status, steps=0, budget_steps=0, samples=0, steps_per_epoch=1,
-        timed_s=0.0, warmup_steps=run.case.config.train.warmup_steps, warmup_s=0.0, eval_s=0.0, setup_s=0.0,
-        num_params=0, world_size=world_size, fault_stage=stage, error=error,
-    )  # fmt: skip
+        **run_identity(run, device),
+        status=status,
+        steps=0,
+        budget_steps=0,
+        samples=0,
+        steps_per_epoch=1,
+        timed_s=0.0,
+        warmup_steps=run.case.config.train.warmup_steps,
+        warmup_s=0.0,
+        eval_s=0.0,
+        setup_s=0.0,
+        num_params=0,
+        world_size=world_size,
+        fault_stage=stage,
+        error=error,
+    )
 
 
 def out_of_memory(run: Run, device: torch.device, stage: str, error: str, world_size: int = 1) -> RunResult:
@@ -111,13 +148,23 @@ def out_of_memory(run: Run, device: torch.device, stage: str, error: str, world_
 def rank_info(team, device: torch.device, loop: TrainingLoop, telemetry: dict) -> dict:
     """What each rank reports to rank 0: its device, threads, timed seconds, median step time and telemetry."""
     keep = ("kernel_busy_pct_mean", "power_w_mean", "mem_used_mib_peak", "process_cpu_pct_mean")
-    return {"rank": team.rank, "device": str(device), "torch_threads": torch.get_num_threads(),
-            "timed_s": loop.train_watch.elapsed_s, "step_time_s_median": step_times(loop.segments).median_s,
-            **{k: telemetry[k] for k in keep if telemetry.get(k) is not None}}  # fmt: skip
+    return {
+        "rank": team.rank,
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "timed_s": loop.train_watch.elapsed_s,
+        "step_time_s_median": step_times(loop.segments).median_s,
+        **{k: telemetry[k] for k in keep if telemetry.get(k) is not None},
+    }
 
 
-def telemetry_of(sampler: Sampler | None, loop: TrainingLoop, config: CaseConfig, device: torch.device,
-                 extension: list[tuple[float, float]]) -> tuple[dict, list]:  # fmt: skip
+def telemetry_of(
+    sampler: Sampler | None,
+    loop: TrainingLoop,
+    config: CaseConfig,
+    device: torch.device,
+    extension: list[tuple[float, float]],
+) -> tuple[dict, list]:
     """Telemetry summary (with energy-to-target and torch's per-run peak memory) and the bounded timeline."""
     memory = torch_memory(device)
     if sampler is None:
@@ -135,5 +182,7 @@ def torch_memory(device: torch.device) -> dict[str, float | None]:
     context, the cached datasets of earlier runs)."""
     if device.type != "cuda":
         return {"torch_peak_allocated_mib": None, "torch_peak_reserved_mib": None}
-    return {"torch_peak_allocated_mib": torch.cuda.max_memory_allocated(device) / 2**20,
-            "torch_peak_reserved_mib": torch.cuda.max_memory_reserved(device) / 2**20}  # fmt: skip
+    return {
+        "torch_peak_allocated_mib": torch.cuda.max_memory_allocated(device) / 2**20,
+        "torch_peak_reserved_mib": torch.cuda.max_memory_reserved(device) / 2**20,
+    }

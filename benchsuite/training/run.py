@@ -1,9 +1,9 @@
 """One run, one plain function: :func:`train_run`.
 
-Timing rules (the AlgoPerf and MLPerf Training convention; airbench's and nanoGPT's timing of the training steps): data preload, model build, FLOP counting, compile and warm-up
-happen before the timed region and are reported apart; the loop (:mod:`benchsuite.training.loop`) times segments of training
-steps between untimed evaluations. A data-parallel run calls this on every rank with its team
-(:mod:`benchsuite.training.ranks`); rank 0's result is the run's.
+Timing rules (the AlgoPerf and MLPerf Training convention; airbench's and nanoGPT's timing of the training steps): data
+preload, model build, FLOP counting, compile and warm-up happen before the timed region and are reported apart; the loop
+(:mod:`benchsuite.training.loop`) times segments of training steps between untimed evaluations. A data-parallel run
+calls this on every rank with its team (:mod:`benchsuite.training.ranks`); rank 0's result is the run's.
 """
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ import contextlib
 
 import torch
 
-from benchsuite.telemetry import mfu
-from benchsuite.training import precision
-from benchsuite.telemetry.clock import Stopwatch
-from benchsuite.training.loop import Budget, TrainingLoop
 from benchsuite.scenario.matrix import Run
-from benchsuite.training.outcome import RunResult
-from benchsuite.training.record import Measured, Prepared, Trained, assemble, out_of_memory, rank_info, telemetry_of
-from benchsuite.training.build import build_trainer, compile_model, train_step
-from benchsuite.training.batches import batches
 from benchsuite.specs.case import CaseConfig
 from benchsuite.specs.training import DataLoaderSpec
-from benchsuite.training.ranks import Solo, communication_share
+from benchsuite.telemetry import mfu
+from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S, Sampler
+from benchsuite.training import precision
+from benchsuite.training.batches import batches
+from benchsuite.training.build import build_trainer, compile_model, train_step
+from benchsuite.training.loop import Budget, TrainingLoop
+from benchsuite.training.outcome import RunResult
+from benchsuite.training.ranks import Solo, communication_share
+from benchsuite.training.record import Measured, Prepared, Trained, assemble, out_of_memory, rank_info, telemetry_of
 from benchsuite.workloads.datasets import Dataset, load_dataset
 
 
@@ -98,8 +98,16 @@ def release_cached_memory(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
-def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None,
-           interval_s: float | None, team, stage: Stage) -> RunResult:  # fmt: skip
+def _train(
+    run: Run,
+    config: CaseConfig,
+    device: torch.device,
+    max_steps: int | None,
+    warmup: int | None,
+    interval_s: float | None,
+    team,
+    stage: Stage,
+) -> RunResult:
     """The run's steps in order, each named for its job; the result is assembled in one place
     (:func:`benchsuite.training.record.assemble`)."""
     prepared = _prepare(run, config, device, max_steps, warmup, team, stage)
@@ -112,8 +120,9 @@ def _train(run: Run, config: CaseConfig, device: torch.device, max_steps: int | 
     return assemble(run, device, prepared, trained, Measured(telemetry, timeline, ranks, comm), team.world_size)
 
 
-def _prepare(run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None, team,
-             stage: Stage) -> Prepared:  # fmt: skip
+def _prepare(
+    run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None, team, stage: Stage
+) -> Prepared:
     """Everything before the timed region, each part timed apart: data load, warm-up, model build, FLOP count,
     compile; the model is wrapped for the team's ranks."""
     setup = Stopwatch(device)
@@ -129,15 +138,18 @@ def _prepare(run: Run, config: CaseConfig, device: torch.device, max_steps: int 
         trainer = build_trainer(config, data, device, budget.total_steps, budget.steps_per_epoch)
     stage.name = "FLOP count"
     first = slice(0, min(config.train.global_batch_size, len(data.train_y)))
-    flops_sample = mfu.flops_per_sample(trainer.model, data.train_x[first], data.train_y[first], config.model_dump_json())
+    flops_sample = mfu.flops_per_sample(
+        trainer.model, data.train_x[first], data.train_y[first], config.model_dump_json()
+    )
     stage.name = "compile"
     compile_s = compile_model(trainer, config, data) if config.techniques.compile else 0.0
     trainer.model = team.wrap(trainer.model, device)
     return Prepared(data, budget, trainer, warmup_n, warmup_s, setup.elapsed_s, compile_s, flops_sample)
 
 
-def _train_and_sample(run: Run, config: CaseConfig, device: torch.device, prepared: Prepared, interval_s: float | None,
-                      team, stage: Stage) -> Trained:  # fmt: skip
+def _train_and_sample(
+    run: Run, config: CaseConfig, device: torch.device, prepared: Prepared, interval_s: float | None, team, stage: Stage
+) -> Trained:
     """The timed loop under the telemetry sampler, then (when the scenario asks for a minimum timed duration) the
     extension that lengthens the telemetry window."""
     stage.name = "training"  # the loop records its own faults (first evaluation included)

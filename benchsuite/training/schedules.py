@@ -67,9 +67,14 @@ def build_scheduler(
         defaults = optimizer.defaults
         cycle_momentum = "betas" in defaults or defaults.get("momentum", 0) > 0
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=defaults["lr"], total_steps=total_steps, pct_start=schedule.pct_start,
-            anneal_strategy=schedule.anneal_strategy, div_factor=schedule.div_factor,
-            final_div_factor=schedule.final_div_factor, cycle_momentum=cycle_momentum,
-        )  # fmt: skip
+            optimizer,
+            max_lr=defaults["lr"],
+            total_steps=total_steps,
+            pct_start=schedule.pct_start,
+            anneal_strategy=schedule.anneal_strategy,
+            div_factor=schedule.div_factor,
+            final_div_factor=schedule.final_div_factor,
+            cycle_momentum=cycle_momentum,
+        )
     factor = partial(lr_factor, schedule, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: factor(step))

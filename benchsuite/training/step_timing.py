@@ -16,12 +16,12 @@ from typing import Any
 
 import torch
 
-from benchsuite.training import precision
-from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.scenario.matrix import Case, TimingPair
-from benchsuite.training.build import Trainer, build_trainer, compile_model, train_step
-from benchsuite.training.batches import batch_stream
 from benchsuite.specs.training import DataLoaderSpec
+from benchsuite.telemetry.clock import Stopwatch
+from benchsuite.training import precision
+from benchsuite.training.batches import batch_stream
+from benchsuite.training.build import Trainer, build_trainer, compile_model, train_step
 from benchsuite.training.run import UnsupportedCase, release_cached_memory
 from benchsuite.workloads.datasets import load_dataset
 
@@ -61,8 +61,9 @@ class PairTiming:
         """JSON-ready figures for ``benchmark.extra_info``, tagged ``kind: step_timing``."""
         info = asdict(self)
         info["kind"] = "step_timing"
-        info["blocks"] = [{k: round(v, 7) if isinstance(v, float) else v for k, v in asdict(b).items()}
-                          for b in self.blocks]  # fmt: skip
+        info["blocks"] = [
+            {k: round(v, 7) if isinstance(v, float) else v for k, v in asdict(b).items()} for b in self.blocks
+        ]
         return info
 
 
@@ -72,7 +73,9 @@ class TimedCase:
     def __init__(self, case: Case, device: torch.device, seed: int) -> None:
         self.config, self.device = case.config, device
         self.data = load_dataset(self.config.workload.dataset, device)
-        self.on_cpu = self.data if device.type == "cpu" else load_dataset(self.config.workload.dataset, torch.device("cpu"))
+        self.on_cpu = (
+            self.data if device.type == "cpu" else load_dataset(self.config.workload.dataset, torch.device("cpu"))
+        )
         torch.manual_seed(seed)
         per_epoch = math.ceil(len(self.data.train_y) / self.config.train.global_batch_size)
         self.trainer: Trainer = build_trainer(self.config, self.data, device, _ENDLESS, per_epoch)
@@ -87,8 +90,9 @@ class TimedCase:
     def _batches(self):
         if self.stream is None:
             train = self.config.train
-            self.stream = batch_stream(train.loader, self.data, self.on_cpu, train.global_batch_size, _ENDLESS,
-                                       self.generator, self.device)  # fmt: skip
+            self.stream = batch_stream(
+                train.loader, self.data, self.on_cpu, train.global_batch_size, _ENDLESS, self.generator, self.device
+            )
             if self.fresh:
                 next(self.stream)  # start the workers before the clock
         return self.stream
@@ -106,8 +110,14 @@ class TimedCase:
         return watch.elapsed_s
 
 
-def time_pair(pair: TimingPair, device: torch.device, *, blocks: int | None = None,
-              min_block_s: float | None = None, seed: int = 0) -> PairTiming:  # fmt: skip
+def time_pair(
+    pair: TimingPair,
+    device: torch.device,
+    *,
+    blocks: int | None = None,
+    min_block_s: float | None = None,
+    seed: int = 0,
+) -> PairTiming:
     """Time ``pair`` in ``blocks`` pairs of interleaved blocks (defaults from the scenario's ``step_timing``).
 
     Each side first runs :data:`WARMUP_STEPS` untimed-for-the-result steps, whose mean sets its steps per block
@@ -124,12 +134,18 @@ def time_pair(pair: TimingPair, device: torch.device, *, blocks: int | None = No
     blocks = pair.blocks if blocks is None else blocks
     min_block_s = pair.min_block_s if min_block_s is None else min_block_s
     result = {
-        "run_id": pair.run_id, "scenario": pair.case.scenario, "case_id": pair.case.case_id,
-        "against_id": pair.reference.case_id, "axes": dict(pair.case.axes), "against_axes": dict(pair.reference.axes),
+        "run_id": pair.run_id,
+        "scenario": pair.case.scenario,
+        "case_id": pair.case.case_id,
+        "against_id": pair.reference.case_id,
+        "axes": dict(pair.case.axes),
+        "against_axes": dict(pair.reference.axes),
         "device": str(device),
-        "precision": {"case": precision.in_effect(pair.case.config.techniques.precision, device),
-                      "against": precision.in_effect(pair.reference.config.techniques.precision, device)},
-    }  # fmt: skip
+        "precision": {
+            "case": precision.in_effect(pair.case.config.techniques.precision, device),
+            "against": precision.in_effect(pair.reference.config.techniques.precision, device),
+        },
+    }
     timed: list[Block] = []
     status, steps, warm = "ok", {}, {}
     sides: dict[str, TimedCase] = {}

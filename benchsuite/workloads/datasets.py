@@ -101,16 +101,20 @@ def build_npz(spec: NpzSpec) -> Dataset:
 
 
 #: Dataset registry: spec ``name`` → builder.
-DATASET_BUILDERS: dict[str, Callable] = {"mnist": build_mnist, "mnist1d": build_mnist1d, "synthetic": build_synthetic,
-                                 "npz": build_npz}  # fmt: skip
+DATASET_BUILDERS: dict[str, Callable] = {
+    "mnist": build_mnist,
+    "mnist1d": build_mnist1d,
+    "synthetic": build_synthetic,
+    "npz": build_npz,
+}
 
 
 _HANDED_OVER: dict[Any, Dataset] = {}
 
 
 def dataset_from_spec(spec: Any) -> Dataset:
-    """The dataset of ``spec``: a built-in one from :data:`DATASET_BUILDERS` under its ``name``, another package's from the
-    spec's own ``build`` (:mod:`benchsuite.specs.registry`), as a :class:`Dataset` on the CPU."""
+    """The dataset of ``spec``: a built-in one from :data:`DATASET_BUILDERS` under its ``name``, another package's from
+    the spec's own ``build`` (:mod:`benchsuite.specs.registry`), as a :class:`Dataset` on the CPU."""
     builder = DATASET_BUILDERS.get(spec.name)
     return builder(spec) if builder else as_dataset(spec.build())
 
@@ -130,8 +134,10 @@ def as_dataset(built: Any) -> Dataset:
     if isinstance(built, Dataset):
         return built
     if not (isinstance(built, tuple) and len(built) == 5):
-        raise ValueError(f"a dataset plugin's build() must return (x_train, y_train, x_val, y_val, num_classes), got "
-                         f"{type(built).__name__}")  # fmt: skip
+        raise ValueError(
+            f"a dataset plugin's build() must return (x_train, y_train, x_val, y_val, num_classes), got "
+            f"{type(built).__name__}"
+        )
     *arrays, num_classes = built
     return _from_numpy(*(a.numpy() if isinstance(a, torch.Tensor) else np.asarray(a) for a in arrays), int(num_classes))
 

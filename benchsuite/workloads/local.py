@@ -32,8 +32,10 @@ def check_local_data(spec: ScenarioSpec) -> str | None:
         for model in models:
             need = model_input_rank(model)
             if need is not None and need != len(shape):
-                return (f"field 'workload.model': model '{model.name}' needs samples of rank {need} but "
-                        f"{dataset.path} has samples of shape {shape}")  # fmt: skip
+                return (
+                    f"field 'workload.model': model '{model.name}' needs samples of rank {need} but "
+                    f"{dataset.path} has samples of shape {shape}"
+                )
     return None
 
 
@@ -42,7 +44,8 @@ class LocalDataError(ValueError):
 
 
 def read_npz(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """(x_train, y_train, x_val, y_val, num_classes) from ``spec.path`` (made absolute by the scenario loader, :func:`benchsuite.scenario.load.resolve_local_paths`).
+    """(x_train, y_train, x_val, y_val, num_classes) from ``spec.path`` (made absolute by the scenario loader,
+    :func:`benchsuite.scenario.load.resolve_local_paths`).
 
     Samples keep their shape: x (N, *sample_shape) as float32, labels (N,) as int64.
 
@@ -55,20 +58,24 @@ def read_npz(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     if spec.val_keys is not None:
         x_val, y_val = _pair(arrays, path, *spec.val_keys)
         if x_val.shape[1:] != x.shape[1:]:
-            raise LocalDataError(f"{path}: validation samples have shape {x_val.shape[1:]}, training samples "
-                                 f"{x.shape[1:]}")  # fmt: skip
+            raise LocalDataError(
+                f"{path}: validation samples have shape {x_val.shape[1:]}, training samples {x.shape[1:]}"
+            )
     else:
         order = np.random.default_rng(spec.split_seed).permutation(len(y))
         n_val = round(len(y) * spec.val_fraction)
         if not 0 < n_val < len(y):
-            raise LocalDataError(f"{path}: val_fraction {spec.val_fraction} of {len(y)} samples leaves no "
-                                 "training or no validation sample")  # fmt: skip
+            raise LocalDataError(
+                f"{path}: val_fraction {spec.val_fraction} of {len(y)} samples leaves no "
+                "training or no validation sample"
+            )
         x, y, x_val, y_val = x[order[n_val:]], y[order[n_val:]], x[order[:n_val]], y[order[:n_val]]
     num_classes = spec.num_classes or int(max(y.max(), y_val.max())) + 1
     for labels, key in ((y, spec.y_key), (y_val, spec.val_keys[1] if spec.val_keys else spec.y_key)):
         if labels.min() < 0 or labels.max() >= num_classes:
-            raise LocalDataError(f"{path}: labels '{key}' must lie in [0, {num_classes}), found {labels.min()} to "
-                                 f"{labels.max()}")  # fmt: skip
+            raise LocalDataError(
+                f"{path}: labels '{key}' must lie in [0, {num_classes}), found {labels.min()} to {labels.max()}"
+            )
     return x, y, x_val, y_val, num_classes
 
 
@@ -85,8 +92,10 @@ def _open(path: Path) -> dict[str, np.ndarray]:
 def _pair(arrays: dict[str, np.ndarray], path: Path, x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
     missing = [key for key in (x_key, y_key) if key not in arrays]
     if missing:
-        raise LocalDataError(f"{path}: has no array {', '.join(repr(k) for k in missing)} (it has "
-                             f"{', '.join(repr(k) for k in sorted(arrays)) or 'none'})")  # fmt: skip
+        raise LocalDataError(
+            f"{path}: has no array {', '.join(repr(k) for k in missing)} (it has "
+            f"{', '.join(repr(k) for k in sorted(arrays)) or 'none'})"
+        )
     x, y = arrays[x_key], arrays[y_key]
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number):
         raise LocalDataError(f"{path}: samples '{x_key}' must be numbers of shape (N, ...), got {x.dtype} {x.shape}")

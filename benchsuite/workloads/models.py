@@ -1,8 +1,8 @@
 """Model builders: an MLP, a 1-D CNN (MNIST-1D), a small 2-D CNN (MNIST) and a ResNet-style CNN (image-shaped data).
 
 Every builder takes the model spec, the sample shape, the class count and a ``norm_layer`` factory from
-:mod:`benchsuite.training.techniques` (called with the feature count and the layer kind), so normalisation is applied the
-same way to every model. Weight init is applied afterwards by :func:`benchsuite.training.techniques.apply_init`.
+:mod:`benchsuite.training.techniques` (called with the feature count and the layer kind), so normalisation is applied
+the same way to every model. Weight init is applied afterwards by :func:`benchsuite.training.techniques.apply_init`.
 """
 
 from __future__ import annotations
@@ -77,9 +77,13 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, width: int, norm: NormFactory, activation: str) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(width, width, 3, padding=1, bias=False), norm(width, "conv2d"),
-                                  ACTIVATION_LAYERS[activation](), nn.Conv2d(width, width, 3, padding=1, bias=False),
-                                  norm(width, "conv2d"))  # fmt: skip
+        self.body = nn.Sequential(
+            nn.Conv2d(width, width, 3, padding=1, bias=False),
+            norm(width, "conv2d"),
+            ACTIVATION_LAYERS[activation](),
+            nn.Conv2d(width, width, 3, padding=1, bias=False),
+            norm(width, "conv2d"),
+        )
         self.act = ACTIVATION_LAYERS[activation]()
 
     def forward(self, x):
@@ -104,8 +108,11 @@ def build_resnet(spec: ResNetSpec, input_shape: tuple[int, ...], num_classes: in
     Input (N, C, H, W) → logits (N, num_classes); H and W must allow a 2× pool per stage after the first.
     """
     channels = input_shape[0]
-    layers: list[nn.Module] = [nn.Conv2d(channels, spec.widths[0], 3, padding=1, bias=False),
-                               norm(spec.widths[0], "conv2d"), ACTIVATION_LAYERS[spec.activation]()]  # fmt: skip
+    layers: list[nn.Module] = [
+        nn.Conv2d(channels, spec.widths[0], 3, padding=1, bias=False),
+        norm(spec.widths[0], "conv2d"),
+        ACTIVATION_LAYERS[spec.activation](),
+    ]
     channels = spec.widths[0]
     for stage, width in enumerate(spec.widths):
         if stage > 0:
@@ -120,8 +127,12 @@ def build_resnet(spec: ResNetSpec, input_shape: tuple[int, ...], num_classes: in
 
 
 #: Model registry: spec ``name`` → builder.
-MODEL_BUILDERS: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn1d": build_cnn1d, "cnn2d": build_cnn2d,
-                                               "resnet": build_resnet}  # fmt: skip
+MODEL_BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    "mlp": build_mlp,
+    "cnn1d": build_cnn1d,
+    "cnn2d": build_cnn2d,
+    "resnet": build_resnet,
+}
 
 
 def model_from_spec(spec, input_shape: tuple[int, ...], num_classes: int, norm: NormFactory) -> nn.Module:
@@ -129,4 +140,3 @@ def model_from_spec(spec, input_shape: tuple[int, ...], num_classes: int, norm: 
     spec's own ``build`` (:mod:`benchsuite.specs.registry`). Input (N, *input_shape) → logits (N, num_classes)."""
     builder = MODEL_BUILDERS.get(spec.name)
     return builder(spec, input_shape, num_classes, norm) if builder else spec.build(input_shape, num_classes, norm)
-

@@ -39,8 +39,13 @@ class ResidualMlpSpec(BaseModel):
             def forward(self, x: torch.Tensor) -> torch.Tensor:
                 return x + self.body(x)
 
-        return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), self.width), nn.ReLU(),
-                             *[Block(self.width) for _ in range(self.depth)], nn.Linear(self.width, num_classes))
+        return nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(math.prod(input_shape), self.width),
+            nn.ReLU(),
+            *[Block(self.width) for _ in range(self.depth)],
+            nn.Linear(self.width, num_classes),
+        )
 
 
 class SpiralsSpec(BaseModel):
