@@ -1,5 +1,6 @@
 """Which runs a claim compares: each selected case with the reference that shares its other axes, their seeds, and
-their paired step-timing blocks. Shared by the per-case summary and the claim verdicts."""
+their paired step-timing blocks. Shared by the per-case summary, the claim verdicts and
+the comparison of results files (which pairs runs by seed)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""HTML reports: results file → pandas (collect) → statistics (analysis) → seaborn SVG + jinja2 → one HTML file.
+"""The HTML report of one results file: results → pandas (:mod:`benchsuite.results.frames`) → statistics
+(:mod:`benchsuite.analysis`) → seaborn SVG (:mod:`benchsuite.report.figures`) + jinja2 templates → one HTML file.
 
 The report is rebuilt from a results file alone (``benchsuite report RESULTS_FILE -o OUT.html``), anywhere,
 without a GPU and without rerunning anything.

@@ -13,8 +13,9 @@ Groups: ``benchsuite.models`` and ``benchsuite.datasets``. An entry point's name
 - datasets: ``build(self) -> (x_train, y_train, x_val, y_val, num_classes)`` with arrays or tensors, samples
   (N, *sample_shape) and integer labels (N,).
 
-A plugin needs nothing from benchsuite at import time. benchsuite's own models and datasets are registered the same
-way, in its pyproject.toml; they are also taken directly when benchsuite runs from a tree that is not installed.
+A plugin needs nothing from benchsuite at import time. benchsuite's own model and dataset specs are registered the same
+way, in its pyproject.toml (and taken directly when benchsuite runs from a tree that is not installed); they carry no
+``build``: the registries of :mod:`benchsuite.workloads` build them by name, so the specs stay free of torch.
 An entry point that cannot be loaded, or whose class breaks the contract, is left out with a warning naming it.
 """
 

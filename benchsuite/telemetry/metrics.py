@@ -3,8 +3,9 @@
 Sampled metrics (:data:`SAMPLED`) come from the sampler (NVML, psutil); a run summarises the samples inside its timed
 region with the statistics listed (``kernel_busy_pct`` → ``kernel_busy_pct_mean``, ``kernel_busy_pct_p95``).
 Per-run figures (:data:`PER_RUN`) are those summaries and the run's own figures (MFU, energy, torch memory, input
-stall); the report shows the median over seeds of each, scaled for display. The telemetry summary, collect (the
-columns of the runs table), the report's hardware table and its timeline figure all read these lists.
+stall); the report shows the median over seeds of each, scaled for display. The telemetry summary, the runs table of
+:mod:`benchsuite.results.frames` (its columns), the report's hardware table and its timeline figure all read these
+lists. No torch: the report reads them too.
 """
 
 from __future__ import annotations

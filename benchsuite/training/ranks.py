@@ -1,6 +1,6 @@
 """The ranks a run trains on: one process (:class:`Solo`) or N data-parallel processes (:class:`Ranks`).
 
-The training loop (:mod:`benchsuite.training.run`) is written once and asks its team to shard each global batch, to
+The training loop (:mod:`benchsuite.training.loop`) is written once and asks its team to shard each global batch, to
 bound timed segments with barriers, to let rank 0 evaluate and broadcast its decision, and to average the training loss.
 Data parallelism follows PyTorch's DistributedDataParallel documentation ("Getting Started with Distributed Data
 Parallel"): the same initial weights on every rank (DDP broadcasts rank 0's), each rank a shard of the batch, gradients
