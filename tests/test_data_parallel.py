@@ -79,6 +79,7 @@ def test_a_failing_rank_fails_its_run_only_and_leaves_no_process(fault, status, 
         folder = pool.folder
         info = pool.run(two_run, telemetry_interval_s=None)
         assert info["status"] == status and message in info["error"] and info["curve"] == []
+        assert info["precision"] == "fp32" and info["case_id"] == two_run.case.case_id  # the run's identity, whole
         assert _workers(folder) == []  # torchrun and both ranks are gone
         pool.env = {}  # the session goes on: the next run gets a new pool
         assert pool.run(two_run, telemetry_interval_s=None)["status"] == "ok"

@@ -6,6 +6,7 @@ through PYTHONPATH by subprocesses, so this test session's environment stays as 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -28,6 +29,7 @@ EXAMPLE = ROOT / "examples" / "benchsuite-example"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
+    source = shutil.copytree(EXAMPLE, tmp_path_factory.mktemp("example") / EXAMPLE.name)  # pip builds in place
     subprocess.run(
         [
             sys.executable,
@@ -39,7 +41,7 @@ def site(tmp_path_factory) -> Path:
             "--no-build-isolation",
             "--target",
             str(target),
-            str(EXAMPLE),
+            str(source),
         ],
         check=True,
         capture_output=True,
