@@ -53,7 +53,7 @@ def test_spec_unions_and_registries_take_the_names_of_one_list(kind, union, regi
 
 @pytest.mark.parametrize("name", names.SCHEDULE_NAMES)
 def test_every_schedule_name_builds_a_scheduler(name):
-    extra = {"milestones_epochs": [1.0]} if name == "step" else {}
+    extra = {"milestones_epochs": [1.0]} if name == "step" else {"warmup_steps": 2} if name == "constant" else {}
     spec = typing.get_args(typing.get_args(training.ScheduleSpec)[0])
     schedule = next(cls for cls in spec if typing.get_args(cls.model_fields["name"].annotation)[0] == name)(
         name=name, **extra

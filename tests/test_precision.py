@@ -40,8 +40,8 @@ def test_bf16_autocast_on_cpu_computes_in_bf16():
 
 
 def test_grad_scaler_only_for_fp16():
-    assert not precision.grad_scaler("bf16", CPU).is_enabled()
-    assert not precision.grad_scaler("fp32", CPU).is_enabled()
+    assert precision.grad_scaler("bf16", CPU) is None
+    assert precision.grad_scaler("fp32", CPU) is None
 
 
 @pytest.fixture

@@ -76,6 +76,12 @@ def _lrs(schedule, optimizer_cls=torch.optim.AdamW, steps=10, lr=0.1):
     return out
 
 
+def test_a_constant_lr_without_warm_up_needs_no_scheduler():
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    assert build_scheduler(optimizer, ConstantSchedule(name="constant"), total_steps=10, steps_per_epoch=5) is None
+    assert _lrs(ConstantSchedule(name="constant", warmup_steps=2))[:3] == pytest.approx([0.05, 0.1, 0.1])
+
+
 def test_lambda_schedules_drive_the_optimizer():
     assert _lrs(StepSchedule(name="step", milestones_epochs=(1,))) == pytest.approx([0.1] * 5 + [0.01] * 5)
 

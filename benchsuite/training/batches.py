@@ -34,22 +34,25 @@ def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterat
 
 
 def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
-    """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short."""
+    """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short (on a
+    CPU the indices are already where they belong and are not moved)."""
+    move = torch.device(device).type != "cpu"
     step = 0
     for epoch in epoch_batches(n, batch_size, generator):
         for idx in epoch:
             if step == total_steps:
                 return
             step += 1
-            yield idx.to(device)
+            yield idx.to(device) if move else idx
 
 
 def preloaded_stream(
     data: Dataset, batch_size: int, total_steps: int, generator: torch.Generator, device
 ) -> Iterator[Batch]:
     """Batches x (B, *input_shape), y (B,) gathered on ``device`` from the preloaded tensors."""
-    for idx in batches(len(data.train_y), batch_size, total_steps, generator, device):
-        yield data.train_x[idx], data.train_y[idx]
+    x, y = data.train_x, data.train_y
+    for idx in batches(len(y), batch_size, total_steps, generator, device):
+        yield x[idx], y[idx]
 
 
 def dataloader_stream(

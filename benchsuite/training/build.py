@@ -3,6 +3,7 @@ torch.compile), the optimizer at the case's effective lr, the lr scheduler, and 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -10,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchsuite.specs.case import CaseConfig
+from benchsuite.telemetry import phases
 from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.training import precision
 from benchsuite.training.schedules import build_scheduler, scaled_lr
@@ -34,6 +36,16 @@ def build_model(config: CaseConfig, data: Dataset) -> nn.Module:
     return model
 
 
+#: The phase marker of a step outside a profiled window: one shared no-op context (a profiled window passes
+#: ``torch.profiler.record_function`` instead; see :mod:`benchsuite.telemetry.phases`).
+_UNMARKED = contextlib.nullcontext()
+
+
+def unmarked(phase: str) -> contextlib.AbstractContextManager:
+    """No phase marker: the step runs as it would without a profiler (a few hundred nanoseconds per phase)."""
+    return _UNMARKED
+
+
 @dataclass
 class Trainer:
     """Everything one optimizer step needs. ``model`` is the module to call (compiled when asked)."""
@@ -41,12 +53,19 @@ class Trainer:
     model: nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler | None
-    scaler: torch.amp.GradScaler
+    """None where the lr never changes (a constant lr without warm-up)."""
+    scaler: torch.amp.GradScaler | None
+    """fp16's GradScaler; None for every other precision."""
     precision: str
     device: torch.device
 
-    def autocast(self) -> torch.autocast:
-        return precision.autocast(self.precision, self.device)
+    def __post_init__(self) -> None:
+        self._autocasts = precision.uses_autocast(self.precision)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Autocast for the precision in effect; a no-op context where the precision has none (fp32, tf32), so that
+        an fp32 step pays nothing for it."""
+        return precision.autocast(self.precision, self.device) if self._autocasts else _UNMARKED
 
     @property
     def lr(self) -> float:
@@ -54,21 +73,33 @@ class Trainer:
         return self.optimizer.param_groups[0]["lr"]
 
 
-def train_step(trainer: Trainer, x: torch.Tensor, y: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+def train_step(trainer: Trainer, x: torch.Tensor, y: torch.Tensor, scale: float = 1.0, phase=unmarked) -> torch.Tensor:
     """One optimizer step on x (B, *input_shape), y (B,); returns the mean loss tensor (not synchronised).
 
-    Autocast covers the forward pass and the loss; GradScaler (fp16 only, else a pass-through) scales the backward pass
-    and skips steps with inf/nan gradients; the scheduler steps once per optimizer step. ``scale`` multiplies the loss
-    that is back-propagated (a data-parallel rank's share, see :class:`benchsuite.training.ranks.Ranks`).
+    Autocast covers the forward pass and the loss; GradScaler (fp16 only) scales the backward pass and skips steps
+    with inf/nan gradients; the scheduler (where the lr changes) steps once per optimizer step.
+    ``scale`` multiplies the loss that is back-propagated (a data-parallel rank's share, see
+    :class:`benchsuite.training.ranks.Ranks`). ``phase(name)`` gives the context that marks each phase of the step
+    (:data:`benchsuite.telemetry.phases.STEP_PHASES`): none outside a profiled window.
     """
-    trainer.optimizer.zero_grad(set_to_none=True)
-    with trainer.autocast():
-        loss = F.cross_entropy(trainer.model(x), y)
-    trainer.scaler.scale(loss * scale if scale != 1.0 else loss).backward()
-    trainer.scaler.step(trainer.optimizer)
-    trainer.scaler.update()
+    with phase(phases.ZERO_GRAD):
+        trainer.optimizer.zero_grad(set_to_none=True)
+    with phase(phases.FORWARD), trainer.autocast():
+        logits = trainer.model(x)
+    with phase(phases.LOSS), trainer.autocast():
+        loss = F.cross_entropy(logits, y)
+    with phase(phases.BACKWARD):
+        share = loss * scale if scale != 1.0 else loss
+        (share if trainer.scaler is None else trainer.scaler.scale(share)).backward()
+    with phase(phases.OPTIMIZER):
+        if trainer.scaler is None:
+            trainer.optimizer.step()
+        else:
+            trainer.scaler.step(trainer.optimizer)
+            trainer.scaler.update()
     if trainer.scheduler is not None:
-        trainer.scheduler.step()
+        with phase(phases.LR_SCHEDULER):
+            trainer.scheduler.step()
     return loss.detach()
 
 

@@ -3,8 +3,9 @@
 Timing rules (the AlgoPerf and MLPerf Training convention of untimed evaluation; airbench's and nanoGPT's timing of
 the training steps alone): the stopwatch runs over segments of training steps and is stopped
 (after a CUDA synchronisation, and on N ranks after a barrier, so a segment ends when the slowest rank ends it) only
-at evaluation boundaries: no per-step host sync. The training loss is summed on the device and read once per
-evaluation. Evaluation is untimed; on N ranks rank 0 evaluates and broadcasts whether to stop.
+at evaluation boundaries: no per-step host sync. The training loss of each step stays on the device and is summed
+and read once per evaluation, after the segment's clock has stopped. Evaluation is untimed; on N ranks rank 0 evaluates
+and broadcasts whether to stop.
 """
 
 from __future__ import annotations
@@ -49,8 +50,14 @@ class Budget:
 
     def evaluates_at(self, step: int) -> bool:
         """Evaluate every ``eval_every_steps``, at every epoch end and at the last step."""
-        every = self.eval_every_steps is not None and step % self.eval_every_steps == 0
-        return every or step % self.steps_per_epoch == 0 or step == self.total_steps
+        return self.next_evaluation(step - 1) == step
+
+    def next_evaluation(self, step: int) -> int:
+        """The first step after ``step`` that is evaluated (the loop compares one integer per step)."""
+        candidates = [(step // self.steps_per_epoch + 1) * self.steps_per_epoch, self.total_steps]
+        if self.eval_every_steps is not None:
+            candidates.append((step // self.eval_every_steps + 1) * self.eval_every_steps)
+        return min(candidates)
 
 
 @torch.no_grad()
@@ -103,27 +110,30 @@ class TrainingLoop:
         step, seg_steps = 0, 0
         try:
             self._evaluate(trainer, step, None)  # step 0: the untrained model, so the curve starts at the origin
-            loss_sum = torch.zeros((), device=self.device)
+            losses: list[torch.Tensor] = []  # summed once per segment, after its clock stops
+            evaluation = self.budget.next_evaluation(step)
             self.train_watch.start()
             stream = self._stream(generator)
             while (batch := self._next_batch(stream)) is not None:
                 step += 1
                 x, y, scale = self.team.shard(*batch)
-                loss_sum += train_step(trainer, x, y, scale)
+                losses.append(train_step(trainer, x, y, scale))
                 self.steps_done = step
                 seg_steps += 1
                 self.samples += len(batch[1])
-                if not self.budget.evaluates_at(step):
+                if step != evaluation:
                     continue
+                evaluation = self.budget.next_evaluation(step)
                 self.segments.append((self.train_watch.stop(), seg_steps))
                 self.stall.settle()
-                diverged, done = self._decide(trainer, step, self.team.mean(loss_sum.item() / seg_steps))
+                train_loss = torch.stack(losses).sum().item() / seg_steps
+                diverged, done = self._decide(trainer, step, self.team.mean(train_loss))
                 if diverged:
                     self.fault_step, self.fault_stage = step, "training"
                     return "diverged", step
                 if done:
                     return "ok", step
-                loss_sum.zero_()
+                losses.clear()
                 seg_steps = 0
                 self.train_watch.start()
         except torch.cuda.OutOfMemoryError:

@@ -87,12 +87,18 @@ def matmul_mode(name: str, device: torch.device) -> Iterator[None]:
             setattr(owner, attribute, value)
 
 
+def uses_autocast(name: str) -> bool:
+    """Whether ``name`` runs under autocast (bf16, fp16); fp32 and tf32 need no autocast context at all."""
+    return PRECISION_POLICIES[name].autocast_dtype is not None
+
+
 def autocast(name: str, device: torch.device) -> torch.autocast:
     """The autocast context of ``name`` (disabled for fp32/tf32)."""
     dtype = PRECISION_POLICIES[name].autocast_dtype
     return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
 
-def grad_scaler(name: str, device: torch.device) -> torch.amp.GradScaler:
-    """A GradScaler, enabled only for fp16 (bf16 has fp32's exponent range and needs none)."""
-    return torch.amp.GradScaler(device.type, enabled=PRECISION_POLICIES[name].grad_scaler)
+def grad_scaler(name: str, device: torch.device) -> torch.amp.GradScaler | None:
+    """A GradScaler for fp16, None for every other precision (bf16 has fp32's exponent range and needs none; a disabled
+    scaler would still cost a step three calls)."""
+    return torch.amp.GradScaler(device.type) if PRECISION_POLICIES[name].grad_scaler else None

@@ -61,8 +61,12 @@ def lr_factor(schedule, step: int, total_steps: int, steps_per_epoch: int) -> fl
 
 def build_scheduler(
     optimizer: torch.optim.Optimizer, schedule, total_steps: int, steps_per_epoch: int
-) -> torch.optim.lr_scheduler.LRScheduler:
-    """A scheduler for ``optimizer`` (whose lr is the case's effective lr), stepped once per optimizer step."""
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """A scheduler for ``optimizer`` (whose lr is the case's effective lr), stepped once per optimizer step; None for a
+    constant lr without warm-up, whose scheduler would multiply the lr by 1 at every step (and cost a step 2 % of a
+    small MLP's time on a CPU)."""
+    if isinstance(schedule, ConstantSchedule) and warmup_length(schedule, steps_per_epoch) == 0:
+        return None
     if isinstance(schedule, OneCycleSchedule):
         defaults = optimizer.defaults
         cycle_momentum = "betas" in defaults or defaults.get("momentum", 0) > 0
