@@ -17,6 +17,7 @@ torch and resolves the device (:mod:`benchsuite.session`) is created only when b
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import pytest
@@ -77,6 +78,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="N",
         help="seed of the random run order (default: drawn, and recorded in the results)",
+    )
+    group.addoption(
+        "--profile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a profiled window per case after its runs (phases, top operators, memory, syncs, a trace); "
+        "--no-profile leaves them out (default: on)",
     )
     group.addoption(
         "--nnodes",

@@ -1,13 +1,12 @@
 """The benchsuite session behind the pytest plugin: scenarios → items, running each item (a smoke check, a full
-benchmarked run in this process or on its data-parallel ranks, or paired step timing), recording the results and
-writing the report. Created by :mod:`benchsuite.plugin` only when a session has benchsuite items, so that pytest
-sessions of other projects in the same environment never import torch or touch CUDA.
+benchmarked run in this process or on its data-parallel ranks, paired step timing, or a case's profiled window),
+recording the results and writing the report. Created by :mod:`benchsuite.plugin` only when a session has
+benchsuite items, so that pytest sessions of other projects in the same environment never import torch or touch
+CUDA.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -16,29 +15,19 @@ import pytest
 
 from benchsuite.results.recorder import ResultsRecorder
 from benchsuite.scenario.load import ScenarioError, load_scenarios
-from benchsuite.scenario.matrix import Run, TimingPair, expand_cases, expand_runs, timing_pairs
+from benchsuite.scenario.matrix import (
+    ProfileItem,
+    Run,
+    TimingPair,
+    expand_cases,
+    expand_runs,
+    profile_items,
+    timing_pairs,
+)
 from benchsuite.telemetry import clock
-from benchsuite.telemetry.hardware import hardware_info, resolve_device
+from benchsuite.telemetry.hardware import cuda_available, hardware_info, resolve_device
 from benchsuite.telemetry.machine import machine_id
-
-
-def smoke_problems(info: dict[str, Any], expected_steps: int) -> list[str]:
-    """What is wrong with a smoke run (its ``extra_info``): wrong status or step count, non-finite or out-of-range
-    figures."""
-    if info["status"] != "ok":
-        where = (
-            f"at step {info['fault_step']}" if info.get("fault_step") is not None else f"in {info.get('fault_stage')}"
-        )
-        return [f"status {info['status']} {where}" + (f": {info['error']}" if info.get("error") else "")]
-    problems = []
-    if info["steps"] != expected_steps:
-        problems.append(f"took {info['steps']} steps, expected {expected_steps}")
-    for p in info["curve"]:
-        if not math.isfinite(p["val_loss"]) or not 0.0 <= p["val_accuracy"] <= 1.0:
-            problems.append(
-                f"bad evaluation at step {p['step']}: val_loss={p['val_loss']}, val_accuracy={p['val_accuracy']}"
-            )
-    return problems
+from benchsuite.training.outcome import smoke_problems
 
 
 class BenchsuiteSession:
@@ -63,16 +52,16 @@ class BenchsuiteSession:
             "seed": seed if seed is not None else secrets.randbelow(2**31),
         }
         self.order_index: dict[str, int] = {}
-        from benchsuite.distributed.pool import Launcher
+        from benchsuite.distributed.pool import Launcher, RankPools
 
-        self.pools: dict[int, Any] = {}
-        """World size → the :class:`benchsuite.distributed.pool.RankPool` serving this session's runs of that size."""
-        self.launcher = Launcher(
+        launcher = Launcher(
             config.getoption("nnodes"),
             config.getoption("node_rank"),
             config.getoption("rdzv_endpoint"),
             config.getoption("rank_timeout"),
         )
+        self.pools = RankPools(self.device, launcher)
+        """The rank pools serving this session's data-parallel runs and profiles, one per world size."""
         self.case_index: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------ collection
@@ -95,10 +84,12 @@ class BenchsuiteSession:
             self._params += [pytest.param(e, id=f"{Path(e.path or 'scenarios').stem}[invalid]") for e in errors]
         return self._params
 
-    def _items(self, spec) -> list[Run | TimingPair]:
-        """A scenario's runs in the session's run order, then its paired step-timing items."""
-        order, seed = self.run_order["mode"], self.run_order["seed"]
-        return [*expand_runs(spec, self.device.type, order, seed), *timing_pairs(spec, self.device.type)]
+    def _items(self, spec) -> list[Run | TimingPair | ProfileItem]:
+        """A scenario's runs in the session's run order, then its paired step-timing items, then a profiled window per
+        case (unless ``--no-profile``)."""
+        order, seed, device = self.run_order["mode"], self.run_order["seed"], self.device.type
+        profiled = profile_items(spec, device) if self.config.getoption("profile") else []
+        return [*expand_runs(spec, device, order, seed), *timing_pairs(spec, device), *profiled]
 
     @staticmethod
     def _param(item: Run | TimingPair) -> Any:
@@ -125,6 +116,8 @@ class BenchsuiteSession:
         self._skip_unrunnable(item)
         if isinstance(item, TimingPair):
             self._time_pair(item, request)
+        elif isinstance(item, ProfileItem):
+            self._profile(item, request)
         elif not self.full:
             self._smoke(item)
         else:
@@ -132,7 +125,7 @@ class BenchsuiteSession:
 
     def _skip_unrunnable(self, item: Run | TimingPair) -> None:
         """Skip, with the reason, an item this device cannot run (no CUDA device; fp16 or TF32 on a CPU)."""
-        if self.device.type == "cuda" and not _cuda_available():
+        if self.device.type == "cuda" and not cuda_available():
             pytest.skip("--device cuda: no CUDA device is visible")
         from benchsuite.training.precision import unsupported_reason
 
@@ -183,22 +176,64 @@ class BenchsuiteSession:
             from benchsuite.training.run import train_run
 
             return lambda **kwargs: train_run(item, self.device, **kwargs).extra_info()
-        from benchsuite.distributed.pool import RankPool, world_size_unsupported
-
-        gpus = torch_cuda_count() if self.device.type == "cuda" else 0
-        reason = world_size_unsupported(world_size, self.device, gpus, os.cpu_count() or 1, self.launcher.nnodes)
-        if reason:
-            pytest.skip(reason)
-        if world_size not in self.pools:
-            self.pools[world_size] = RankPool(world_size, self.device, self.launcher)
+        pool = self._pool(world_size)
 
         def ranks(**kwargs) -> dict[str, Any] | None:
-            info = self.pools[world_size].run(item, **kwargs)
+            info = pool.run(item, **kwargs)
             if info is not None:
                 clock.add_timed_region(info.get("timed_s") or 0.0)  # pytest-benchmark's figure: the ranks' timed region
             return info
 
         return ranks
+
+    def _pool(self, world_size: int):
+        """The session's rank pool of ``world_size`` (skipped where this machine cannot host its ranks)."""
+        from benchsuite.distributed.pool import Unhostable
+
+        try:
+            return self.pools.get(world_size)
+        except Unhostable as why:
+            pytest.skip(str(why))
+
+    def _profile(self, item: ProfileItem, request: pytest.FixtureRequest) -> None:
+        """A case's profiled window: one recorded step as a smoke check; with ``--benchmark`` the scenario's window,
+        its trace kept next to the results file, the profile recorded."""
+        spec = item.spec if self.full else item.spec.model_copy(update={"steps": 1, "wait": 0, "warmup": 1})
+        world_size, trace = item.case.config.train.world_size, self._trace_path(item) if self.full else None
+        if world_size == 1:
+            from benchsuite.profiling.window import profile_case
+
+            profile = lambda: profile_case(item.case, self.device, spec, trace_path=trace)  # noqa: E731
+        else:
+            pool = self._pool(world_size)
+            profile = lambda: pool.profile(item.case, spec, trace)  # noqa: E731
+        if not self.full:
+            info = profile()
+            if info is not None and (info["status"] != "ok" or not info["phases"]):
+                pytest.fail(f"{item.run_id}: status {info['status']}: {info.get('error')}", pytrace=False)
+            return
+        from benchsuite.profiling.window import relative_traces
+
+        benchmark = request.getfixturevalue("benchmark")
+        info = benchmark.pedantic(profile, rounds=1, iterations=1, warmup_rounds=0)
+        if info is None:
+            pytest.skip("rank 0 of this case profiled on another node, which records it")
+        benchmark.extra_info.update(
+            relative_traces(info, trace),
+            kind="profile",
+            run_id=item.run_id,
+            order_index=self.order_index.get(item.run_id),
+        )
+        self._record(benchmark)
+        if info["status"] != "ok":
+            pytest.fail(f"{item.run_id}: status {info['status']}: {info.get('error')}", pytrace=False)
+
+    def _trace_path(self, item: ProfileItem) -> Path:
+        """``results/<machine-id>/<run-id>/traces/<scenario>_<case>.json.gz``, beside the results file."""
+        from benchsuite.results.files import results_path, trace_path
+
+        results = results_path(self.results_dir, self.recorder.machine_id, self.recorder.run_id)
+        return trace_path(results, item.case.scenario, item.case.case_id)
 
     def _time_pair(self, pair: TimingPair, request: pytest.FixtureRequest) -> None:
         """Paired step-timing blocks: one short block each as a smoke check, all of them with ``--benchmark``."""
@@ -222,8 +257,7 @@ class BenchsuiteSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        for pool in self.pools.values():  # the ranks of data-parallel runs leave with the session
-            pool.close()
+        self.pools.close()  # the ranks of data-parallel runs leave with the session
         if not (self.full and self.recorder is not None and self.recorder.write()):
             return
         try:
@@ -260,16 +294,3 @@ class BenchsuiteSession:
     def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: Any, output_json: dict) -> None:
         if self.recorder is not None:
             output_json["benchsuite"] = self.recorder.benchsuite_block()
-
-
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def torch_cuda_count() -> int:
-    """GPUs visible to torch."""
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0

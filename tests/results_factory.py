@@ -84,10 +84,56 @@ def run_entry(case: str, seed: int, ttt: float | None, final: float, timed: floa
     return {"name": f"test_scenario[{info['run_id']}]", "stats": {"median": timed}, "extra_info": info}
 
 
-def results_data(default_ttt=(2.0, 2.2, 2.4, None), xavier_ttt=(1.0, 1.1, 1.2, 1.3)) -> dict:
-    """A results dict: 4 seeds of init=default and init=xavier_uniform."""
+def profile_entry(case: str, forward_ms: float, backward_ms: float, trace: str | None = None) -> dict:
+    """The profiled window of ``init=<case>``: next batch, forward, backward, optimizer and other phases."""
+    table = {"next batch": 0.05, "forward": forward_ms, "backward": backward_ms, "optimizer step": 0.3, "other": 0.02}
+    step = sum(table.values())
+    info = {
+        "kind": "profile",
+        "run_id": f"tiny[profile:init={case}]",
+        "scenario": "tiny",
+        "case_id": f"init={case}",
+        "axes": {"init": case},
+        "device": "cpu",
+        "world_size": 1,
+        "status": "ok",
+        "phases_from": "host",
+        "steps": 4,
+        "step_ms": step,
+        "unprofiled_step_ms": step / 1.2,
+        "profiler_overhead": 1.2,
+        "phases": [{"phase": p, "ms": ms, "share": ms / step, "peak_mib": 1.5} for p, ms in table.items()],
+        "top_ops": [
+            {
+                "name": "aten::addmm",
+                "calls_per_step": 2.0,
+                "self_cpu_ms": forward_ms / 2,
+                "self_device_ms": None,
+                "input_shapes": "16×8, 8×16",
+                "gflop_per_step": 0.001,
+            }
+        ],
+        "syncs": {"checked": False, "per_step": 0.0, "sources": []},
+        "trace": trace,
+        "trace_bytes": 1000,
+        "trace_note": None if trace else "no trace folder was given",
+        "hta": None,
+        "hta_note": "Holistic Trace Analysis reads CUDA traces; this window ran on a CPU",
+        "ranks": [{"rank": 0, "step_ms": step, "trace": trace}],
+    }
+    return {"name": f"test_scenario[{info['run_id']}]", "stats": {"median": 0.0}, "extra_info": info}
+
+
+def results_data(default_ttt=(2.0, 2.2, 2.4, None), xavier_ttt=(1.0, 1.1, 1.2, 1.3), profiles: bool = False) -> dict:
+    """A results dict: 4 seeds of init=default and init=xavier_uniform (and with ``profiles``, a profiled window of
+    each case, default's dearer in forward and backward)."""
     benchmarks = [run_entry("default", s, t, 0.90) for s, t in enumerate(default_ttt)]
     benchmarks += [run_entry("xavier_uniform", s, t, 0.93) for s, t in enumerate(xavier_ttt)]
+    if profiles:
+        benchmarks += [
+            profile_entry("default", 0.4, 0.8, "20261121T000000Z/traces/tiny_init=default.json.gz"),
+            profile_entry("xavier_uniform", 0.2, 0.4),
+        ]
     return {
         "machine_info": {
             "python_version": "3.11.7",
@@ -105,7 +151,7 @@ def results_data(default_ttt=(2.0, 2.2, 2.4, None), xavier_ttt=(1.0, 1.1, 1.2, 1
         "datetime": "2026-11-21T00:00:00+00:00",
         "version": "5.0",
         "benchsuite": {
-            "format": "benchsuite-results/2",
+            "format": "benchsuite-results/3",
             "run_id": "20261121T000000Z",
             "machine_id": "cpu-test-2c",
             "scenarios": {"tiny": SPEC.model_dump(mode="json")},

@@ -62,9 +62,10 @@ def _invisible(boxes: list[dict]) -> list[int]:
 
 
 def test_report_renders_every_figure_and_table_visibly_without_console_errors(tmp_path):
-    html = render_report(results_data())
+    html = render_report(results_data(profiles=True), traces_from="../results/cpu-test-2c")
+    assert "Where the time goes" in html and "tiny: where the time of a step goes" in html
     found, stderr = browse(html, tmp_path, screenshot=True)
-    assert len(found["svg"]) == html.count("<svg") >= 3 and len(found["table"]) == html.count("<table") >= 4
+    assert len(found["svg"]) == html.count("<svg") >= 4 and len(found["table"]) == html.count("<table") >= 6
     assert _invisible(found["svg"]) == [] and _invisible(found["table"]) == []
     assert found["errors"] == [] and "CONSOLE" not in stderr
     shot = tmp_path / "report.png"

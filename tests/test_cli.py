@@ -123,3 +123,34 @@ def test_every_scenario_field_is_documented_in_the_schema_editors_read():
     ]
     assert undocumented == []
     assert schema["$defs"]["TrainSpec"]["properties"]["max_steps"]["description"].startswith("Training budget in")
+
+
+def test_profile_prints_where_a_step_goes_and_writes_the_trace(capsys, tmp_path):
+    path = write_yaml(tmp_path / "tiny.yaml", {**tiny_spec(), "profile": {"steps": 2, "wait": 0, "warmup": 1}})
+    assert (
+        main(
+            [
+                "profile",
+                str(path),
+                "--case",
+                "init=xavier_uniform",
+                "--device",
+                "cpu",
+                "--trace-dir",
+                str(tmp_path / "traces"),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("profile of tiny / init=xavier_uniform on cpu: ok")
+    assert "2 recorded steps, phases from the host timeline" in out and "  forward " in out and "aten::" in out
+    assert (tmp_path / "traces" / "tiny_init=xavier_uniform.json.gz").exists()
+
+
+def test_profile_names_the_cases_when_the_selection_fits_none_or_several(capsys, tmp_path):
+    path = write_yaml(tmp_path / "tiny.yaml", tiny_spec())
+    assert main(["profile", str(path), "--device", "cpu"]) == 1
+    assert "has 2 cases; name one with --case (init=default, init=xavier_uniform)" in capsys.readouterr().err
+    assert main(["profile", str(path), "--case", "init=he", "--device", "cpu"]) == 1
+    assert "--case 'init=he' names no case of scenario 'tiny'" in capsys.readouterr().err

@@ -155,3 +155,19 @@ def test_one_process_team_is_the_identity():
 
     xs, ys, scale = Two().shard(x, y)
     assert ys.tolist() == [3, 4] and scale == pytest.approx(2 * 2 / 5)  # shard of 2 of a batch of 5
+
+
+def test_a_data_parallel_case_is_profiled_on_every_rank(tmp_path):
+    from benchsuite.specs.profile import ProfileSpec
+
+    (two_run,) = _runs(world_sizes=(2,))
+    pool = RankPool(2, CPU, Launcher(timeout_s=120))
+    try:
+        info = pool.profile(two_run.case, ProfileSpec(steps=2, wait=0, warmup=1), tmp_path / "dp.json.gz")
+    finally:
+        pool.close()
+    assert info["status"] == "ok" and info["world_size"] == 2
+    phases = {row["phase"]: row["ms"] for row in info["phases"]}
+    assert phases["communication"] > 0 and phases["backward"] > 0  # DDP's all-reduce call on the training thread
+    assert [r["rank"] for r in info["ranks"]] == [0, 1] and all(r["step_ms"] > 0 for r in info["ranks"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dp.rank0.json.gz", "dp.rank1.json.gz"]

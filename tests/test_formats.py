@@ -80,7 +80,7 @@ def test_a_stored_spec_today_refuses_is_reported_as_stored(tmp_path, capsys):
         ('{"benchmarks": [], "benchsuite": {"format": "asv/2"}}', "unknown results format 'asv/2'"),
         (
             '{"benchmarks": [], "benchsuite": {"format": "benchsuite-results/9"}}',
-            "results format benchsuite-results/9 is newer than this benchsuite reads (up to benchsuite-results/2)",
+            "results format benchsuite-results/9 is newer than this benchsuite reads (up to benchsuite-results/3)",
         ),
     ],
 )
@@ -98,3 +98,27 @@ def test_a_truncated_file_is_refused_not_half_read(tmp_path):
     text = json.dumps(results_data())
     with pytest.raises(ResultsError, match="truncated or corrupted"):
         read_results(_write(tmp_path, text[: len(text) // 2]))
+
+
+def test_a_format_2_file_reads_as_one_without_profiles_and_renders_without_the_section():
+    old = results_data()
+    old["benchsuite"]["format"] = "benchsuite-results/2"
+    old["benchsuite"]["scenarios"]["tiny"].pop("profile")  # format-2 sessions stored no profile block
+    data = migrate(old, "old.json")
+    assert data["benchsuite"]["format"] == "benchsuite-results/3" and frames.profiles(data) == {}
+    assert frames.phases_frame(data).empty
+    html = render_report(data)
+    assert "Where the time goes" not in html and "<svg" in html
+
+
+def test_the_committed_references_of_older_formats_still_render(tmp_path):
+    from pathlib import Path
+
+    from benchsuite.report.html import write_report
+
+    root = Path(__file__).parents[1] / "results"
+    files = sorted(root.glob("*/*.json"))
+    assert files, "the committed reference runs"
+    for path in files:
+        out = write_report(path, out=tmp_path / f"{path.parent.name}.html")
+        assert out.read_text().count("<svg") >= 5

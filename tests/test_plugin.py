@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -20,9 +21,11 @@ MODULE = str(Path(benchsuite.test_scenarios.__file__))
 def run(pytester, scenario_dir, *args):
     """Run pytest on the benchsuite items in a subprocess (in-process runs re-import torch modules and fail).
 
-    On the CPU unless a test asks for another device, so that the same expectations hold on a GPU machine.
+    On the CPU unless a test asks for another device, so that the same expectations hold on a GPU machine; without
+    the profiled windows unless a test asks for them (``--profile``).
     """
     device = [] if any(a.startswith("--device") for a in args) else ["--device=cpu"]
+    device += [] if any(a in ("--profile", "--no-profile") for a in args) else ["--no-profile"]  # profiles: below
     argv = [
         MODULE,
         f"--scenarios={scenario_dir}",
@@ -75,6 +78,40 @@ def test_benchmark_mode_writes_results_and_report(pytester, scenario_dir):
     (report,) = (pytester.path / "reports").glob("*.html")
     assert report.name == f"{path.parent.name}_{path.stem}.html" and "<svg" in report.read_text()
     result.stdout.fnmatch_lines(["*benchsuite*", "*init=xavier_uniform*time-to-target*", f"results: {path}"])
+
+
+def test_each_case_gets_a_profiled_window_after_the_runs_with_its_trace(pytester, tmp_path):
+    claim = {
+        "says": "Xavier is faster",
+        "metric": "step_time_s",
+        "cases": {"init": ["xavier_uniform"]},
+        "against": {"init": "default"},
+    }
+    spec = tiny_spec(step_timing={"against": {"init": "default"}, "blocks": 1, "min_block_s": 0.001}, claims=[claim])
+    write_yaml(tmp_path / "s" / "tiny.yaml", {**spec, "profile": {"steps": 2, "wait": 0, "warmup": 1}})
+    result = run(pytester, tmp_path / "s", "--benchmark", "--profile")
+    result.assert_outcomes(passed=7)
+    (path,) = results_files(pytester)
+    data = json.loads(path.read_text())
+    assert data["benchsuite"]["format"] == "benchsuite-results/3"
+    kinds = [b["extra_info"].get("kind", "run") for b in data["benchmarks"]]
+    assert kinds == ["run"] * 4 + ["step_timing", "profile", "profile"]  # the windows come last, apart from the runs
+    for bench in data["benchmarks"][-2:]:
+        info = bench["extra_info"]
+        assert info["status"] == "ok" and info["steps"] == 2 and info["phases"] and info["top_ops"]
+        assert info["trace"] == f"{path.stem}/traces/tiny_{info['case_id']}.json.gz"
+        assert json.loads(gzip.decompress((path.parent / info["trace"]).read_bytes()))["traceEvents"]
+    (report,) = (pytester.path / "reports").glob("*.html")
+    html = report.read_text()
+    assert "Where the time goes" in html and f'href="../results/{path.parent.name}/{path.stem}/traces/' in html
+    result.stdout.fnmatch_lines(["*per step in the profiled windows: step *"])
+
+
+def test_no_profile_leaves_the_windows_out(pytester, scenario_dir):
+    result = run(pytester, scenario_dir, "--collect-only", "-q", "--no-profile")
+    assert not any("profile:" in line for line in result.stdout.lines)
+    result = run(pytester, scenario_dir, "--collect-only", "-q", "--profile")
+    assert sum("[profile:" in line for line in result.stdout.lines) == 2
 
 
 def test_pytest_benchmark_compare_reads_the_results(pytester, scenario_dir):

@@ -70,7 +70,7 @@ def test_the_example_scenario_validates_and_runs_in_the_smoke_test(site, tmp_pat
         "-q",
         cwd=tmp_path,
     )
-    assert smoke.returncode == 0 and "12 passed" in smoke.stdout, smoke.stdout[-2000:]
+    assert smoke.returncode == 0 and "14 passed" in smoke.stdout, smoke.stdout[-2000:]  # 12 runs, 2 profiled windows
 
 
 def test_a_bad_parameter_to_a_plugin_spec_is_refused_with_file_field_and_value(site, tmp_path):

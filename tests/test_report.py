@@ -235,3 +235,27 @@ def test_sources_of_old_results_are_cited_and_linked_never_a_private_path():
         'Piotr Skalski, Featurespace, 2022, <a href="https://www.featurespace.com/newsroom/accelerating-neural-'
         'network-training-with-large-and-precise-gradient-steps/">'
     ) in html
+
+
+def test_where_the_time_goes_shows_the_phases_operators_and_trace_and_each_time_claim_its_phase_ratios():
+    html = render_report(results_data(profiles=True), traces_from="../results/cpu-test-2c")
+    assert "Where the time goes" in html and "tiny: where the time of a step goes" in html
+    assert '<a href="../results/cpu-test-2c/20261121T000000Z/traces/tiny_init=default.json.gz">' in html
+    assert "no trace folder was given" in html  # the window whose trace was not kept says why
+    assert "Top operators of init=default" in html and "aten::addmm" in html and "16×8, 8×16" in html
+    # default's forward is 0.4 ms and xavier's 0.2 ms: the claim's pair shows xavier ÷ default per phase
+    ratios = "per step in the profiled windows, init=xavier_uniform ÷ init=default: step 0.618×: next batch 1×"
+    assert ratios in html and "forward 0.5×, backward 0.5×, optimizer step 1×" in html
+
+
+def test_terminal_summary_and_compare_show_the_phases(tmp_path):
+    from benchsuite.compare.sides import compare, load_side
+    from benchsuite.report.terminal import compare_lines, summary_lines
+
+    path = tmp_path / "m" / "r.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(results_data(profiles=True)))
+    lines = summary_lines(path)
+    assert any(line.startswith("      per step in the profiled windows: step 0.618×: next batch 1×") for line in lines)
+    text = "\n".join(compare_lines(compare([load_side(path), load_side(path)])))
+    assert "phases per step: next batch 0.05 ms, forward 0.4 ms, backward 0.8 ms" in text

@@ -58,11 +58,11 @@ def test_a_precision_the_device_cannot_run_is_refused():
 
 
 def test_cuda_oom_while_building_a_side_is_recorded(monkeypatch):
-    from benchsuite.training import step_timing
+    from benchsuite.training import standalone
 
     def oom(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
 
-    monkeypatch.setattr(step_timing, "build_trainer", oom)
+    monkeypatch.setattr(standalone, "build_trainer", oom)
     timing = time_pair(_pair(), CPU, blocks=2)
     assert timing.status == "oom" and timing.blocks == [] and timing.extra_info()["kind"] == "step_timing"

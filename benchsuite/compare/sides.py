@@ -26,6 +26,7 @@ from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, hardware_use_medians
 from benchsuite.analysis.contrast import by_seed, contrast, oriented
 from benchsuite.analysis.pairing import common_seeds
+from benchsuite.analysis.profiles import phase_ms
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
 from benchsuite.results.formats import ResultsError
@@ -58,6 +59,8 @@ class Side:
     """(scenario, case id) → the case's configuration as run (JSON), where the file recorded it."""
     by_case: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
     """(scenario, case id) → that case's runs (seed and the compared columns), in seed order."""
+    phases: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    """The phases of each profiled case (:func:`benchsuite.results.frames.phases_frame`; empty without profiles)."""
 
 
 def results_files(path: Path, pool: bool = False) -> list[Path]:
@@ -95,9 +98,9 @@ def load_side(path: Path, pool: bool = False) -> Side:
         "seed", kind="stable"
     )
     by_case = dict(list(narrow.groupby(["scenario", "case_id"], sort=False))) if not runs.empty else {}
-    return Side(
-        hardware["machine_id"], tuple(str(f) for f in files), runs, blocks, specs, hardware, blocked, configs, by_case
-    )
+    phases = pd.concat([frames.phases_frame(d) for d in datas], ignore_index=True)
+    label, sources = hardware["machine_id"], tuple(str(f) for f in files)
+    return Side(label, sources, runs, blocks, specs, hardware, blocked, configs, by_case, phases)
 
 
 def _configs(data: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -141,6 +144,8 @@ class CaseRow:
     values: dict[str, dict[str, float]]
     ratios: dict[str, dict[str, Ratio]]
     config_differs: dict[str, bool]
+    phases: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per side that profiled the case: phase → milliseconds per step of its profiled window."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,8 @@ def _row(sides: list[Side], summaries: dict[str, pd.DataFrame], key: tuple[str, 
     reference = sides[0]
     differs = {s.label: _config_differs(reference, s, key) for s in sides[1:]}
     ratios = {s.label: {m: _ratio(reference, s, key, m, differs[s.label]) for m in COMPARED} for s in sides[1:]}
-    return CaseRow(key[0], key[1], values, ratios, differs)
+    phases = {s.label: ms for s in sides if (ms := phase_ms(s.phases, *key))}
+    return CaseRow(key[0], key[1], values, ratios, differs, phases)
 
 
 def _float(value: Any) -> float:

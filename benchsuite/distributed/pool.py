@@ -26,8 +26,10 @@ from typing import Any
 import torch
 
 from benchsuite.results.files import atomic_write_text
-from benchsuite.scenario.matrix import Run
+from benchsuite.scenario.matrix import Case, Run
+from benchsuite.specs.profile import ProfileSpec
 from benchsuite.telemetry.clock import now
+from benchsuite.telemetry.hardware import cuda_device_count
 from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S
 from benchsuite.training.record import unfinished
 from benchsuite.workloads.datasets import hand_over
@@ -105,6 +107,37 @@ def threads_per_rank(world_size: int, cores: int, nnodes: int = 1) -> int:
     return max(1, cores // max(1, world_size // max(nnodes, 1)))
 
 
+class Unhostable(Exception):
+    """A world size this machine cannot host; the message says why (the item is skipped with it)."""
+
+
+class RankPools:
+    """The rank pools of a session, one per world size, started on first use and closed with the session."""
+
+    def __init__(self, device: torch.device, launcher: Launcher) -> None:
+        self.device, self.launcher = torch.device(device), launcher
+        self.by_size: dict[int, RankPool] = {}
+
+    def get(self, world_size: int) -> RankPool:
+        """The pool of ``world_size``.
+
+        Raises:
+            Unhostable: this node has too few GPUs or cores for its ranks (:func:`world_size_unsupported`).
+        """
+        gpus = cuda_device_count() if self.device.type == "cuda" else 0
+        reason = world_size_unsupported(world_size, self.device, gpus, os.cpu_count() or 1, self.launcher.nnodes)
+        if reason:
+            raise Unhostable(reason)
+        if world_size not in self.by_size:
+            self.by_size[world_size] = RankPool(world_size, self.device, self.launcher)
+        return self.by_size[world_size]
+
+    def close(self) -> None:
+        """Stop every pool (no process of theirs is left behind)."""
+        for pool in self.by_size.values():
+            pool.close()
+
+
 class RankPool:
     """The ranks of one world size on this node, started by torchrun and serving runs until :meth:`close`.
 
@@ -153,29 +186,69 @@ class RankPool:
         """Train ``run`` on the ranks; its ``extra_info``, or None on a node where rank 0 is not (the node that has
         it records the run). A crashed or hung rank gives a ``crashed``/``timeout`` record, and a new pool for the
         next run."""
+        body = {
+            "run": {
+                **_case_job(run.case),
+                "seed": run.seed,
+                "max_steps": max_steps,
+                "warmup_steps": warmup_steps,
+                "telemetry_interval_s": telemetry_interval_s,
+            }
+        }
+        status, info, error = self._submit(body, run.case)
+        return info if status == "ok" else failed_run(run, self.device, status, error)
+
+    def profile(self, case: Case, spec: ProfileSpec, trace_path: Path | None) -> dict[str, Any] | None:
+        """Profile ``case`` on every rank (:func:`benchsuite.profiling.window.profile_case`); rank 0's profile, None
+        on a node where rank 0 is not, or a ``crashed``/``timeout`` record as for a run."""
+        body = {
+            "profile": {
+                **_case_job(case),
+                "spec": spec.model_dump(mode="json"),
+                "trace_path": str(trace_path) if trace_path else None,
+            }
+        }
+        status, info, error = self._submit(body, case)
+        if status == "ok":
+            return info
+        return {
+            "scenario": case.scenario,
+            "case_id": case.case_id,
+            "axes": dict(case.axes),
+            "status": status,
+            "error": error,
+            "world_size": self.world_size,
+            "phases": [],
+            "top_ops": [],
+        }
+
+    def _submit(self, body: dict[str, Any], case: Case) -> tuple[str, dict[str, Any] | None, str | None]:
+        """Hand one job to the ranks (a new pool when the last one is gone) and wait for it: (status, what rank 0
+        wrote, the failing rank's error). A failure takes the pool down."""
         if not self.alive:
             self.close()
             self._start()
         self.jobs += 1
         n, folder = self.jobs, self.folder
         job = {
-            "run": _job(run, self.device, max_steps, warmup_steps, telemetry_interval_s),
+            **body,
+            "device": self.device.type,
             "out": str(folder / f"result{n}.json"),
             "done": str(folder / f"done{n}"),
-            "dataset_file": self._dataset(run),
+            "dataset_file": self._dataset(case),
         }
         atomic_write_text(folder / f"job{n}.json", json.dumps(job))
         status = self._wait(n)
         out = folder / f"result{n}.json"
         if status == "ok":
-            return json.loads(out.read_text(encoding="utf-8")) if out.exists() else None
+            return status, json.loads(out.read_text(encoding="utf-8")) if out.exists() else None, None
         error = _error(folder, n, status, self.launcher.timeout_s)
         self.close()
-        return failed_run(run, self.device, status, error)
+        return status, None, error
 
-    def _dataset(self, run: Run) -> str:
-        """The dataset file of ``run`` (handed over once per pool)."""
-        spec = run.case.config.workload.dataset
+    def _dataset(self, case: Case) -> str:
+        """The dataset file of ``case`` (handed over once per pool)."""
+        spec = case.config.workload.dataset
         if spec not in self.datasets:
             path = self.folder / f"dataset{len(self.datasets)}.pt"
             self.datasets[spec] = str(hand_over(spec, path))
@@ -210,17 +283,13 @@ class RankPool:
             self.folder = None
 
 
-def _job(run: Run, device: torch.device, max_steps, warmup_steps, interval) -> dict[str, Any]:
+def _case_job(case: Case) -> dict[str, Any]:
+    """A case as a job file carries it: scenario, axes, baseline flag and its configuration."""
     return {
-        "scenario": run.case.scenario,
-        "axes": [list(a) for a in run.case.axes],
-        "is_baseline": run.case.is_baseline,
-        "config": run.case.config.model_dump(mode="json"),
-        "seed": run.seed,
-        "device": device.type,
-        "max_steps": max_steps,
-        "warmup_steps": warmup_steps,
-        "telemetry_interval_s": interval,
+        "scenario": case.scenario,
+        "axes": [list(a) for a in case.axes],
+        "is_baseline": case.is_baseline,
+        "config": case.config.model_dump(mode="json"),
     }
 
 

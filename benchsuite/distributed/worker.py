@@ -68,28 +68,43 @@ def _next_job(folder: Path, n: int) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def train_job(job: dict, device: torch.device, team) -> dict | None:
-    """Train one job's run with ``team``; its ``extra_info`` on rank 0, None on the other ranks."""
-    from benchsuite.scenario.matrix import Case, Run
+def do_job(job: dict, device: torch.device, team) -> dict | None:
+    """Train one job's run, or profile its case, with ``team``; what rank 0 reports, None on the other ranks."""
+    from benchsuite.scenario.matrix import Case
     from benchsuite.specs.case import CaseConfig
-    from benchsuite.training.run import train_run
     from benchsuite.workloads.datasets import adopt
 
-    spec = job["run"]
-    config = CaseConfig.model_validate(spec["config"])
+    body = job["profile"] if "profile" in job else job["run"]
+    config = CaseConfig.model_validate(body["config"])
     if job.get("dataset_file"):
         adopt(config.workload.dataset, Path(job["dataset_file"]))  # built once by the launching process
     _inject_fault(team.rank)
-    case = Case(spec["scenario"], tuple(tuple(a) for a in spec["axes"]), config, spec["is_baseline"])
+    case = Case(body["scenario"], tuple(tuple(a) for a in body["axes"]), config, body["is_baseline"])
+    result = _profile(case, body, device, team) if "profile" in job else _train(case, body, device, team)
+    return result if team.is_leader else None
+
+
+def _train(case, body: dict, device: torch.device, team) -> dict:
+    from benchsuite.scenario.matrix import Run
+    from benchsuite.training.run import train_run
+
     result = train_run(
-        Run(case, spec["seed"]),
+        Run(case, body["seed"]),
         device,
-        max_steps=spec["max_steps"],
-        warmup_steps=spec["warmup_steps"],
-        telemetry_interval_s=spec["telemetry_interval_s"],
+        max_steps=body["max_steps"],
+        warmup_steps=body["warmup_steps"],
+        telemetry_interval_s=body["telemetry_interval_s"],
         team=team,
     )
-    return result.extra_info() if team.is_leader else None
+    return result.extra_info()
+
+
+def _profile(case, body: dict, device: torch.device, team) -> dict:
+    from benchsuite.profiling.window import profile_case
+    from benchsuite.specs.profile import ProfileSpec
+
+    trace_path = Path(body["trace_path"]) if body.get("trace_path") else None
+    return profile_case(case, device, ProfileSpec.model_validate(body["spec"]), trace_path=trace_path, team=team)
 
 
 def serve(folder: Path) -> None:
@@ -105,7 +120,7 @@ def serve(folder: Path) -> None:
     try:
         while not (job := _next_job(folder, n)).get("stop"):
             try:
-                info = train_job(job, device, team)
+                info = do_job(job, device, team)
             except BaseException as exc:
                 Path(f"{job['out']}.rank{team.rank}.error").write_text(
                     f"rank {team.rank}: {type(exc).__name__}: {exc}", encoding="utf-8"

@@ -8,6 +8,7 @@ without a GPU and without rerunning anything.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from benchsuite.analysis.cases import (
 )
 from benchsuite.report import figures, overview, words
 from benchsuite.report.filters import FILTERS
+from benchsuite.report.profiles import profile_part
 from benchsuite.results import frames
 from benchsuite.results.files import atomic_write_text, read_results, report_path
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
@@ -40,10 +42,12 @@ _ENV.filters.update(FILTERS)
 _ENV.tests["nan"] = lambda value: isinstance(value, float) and math.isnan(value)
 
 
-def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per scenario: its spec, case table, claim verdicts and figures."""
+def scenario_sections(data: dict[str, Any], traces_from: str | None = None) -> list[dict[str, Any]]:
+    """Per scenario: its spec, case table, claim verdicts, figures and where the time of a step goes (trace links
+    from the report's folder through ``traces_from``, the path to the results file's folder)."""
     runs, curves, specs = frames.runs_frame(data), frames.curves_frame(data), frames.scenario_specs(data)
     timelines, blocks = frames.timelines_frame(data), frames.blocks_frame(data)
+    phase_frame, profiles = frames.phases_frame(data), frames.profiles(data)
     blocked = frames.blocked_by_seed(data)
     summary = case_summary(runs, specs, blocked) if not runs.empty else None
     ratios = step_time_ratios(blocks) if not blocks.empty else None
@@ -57,9 +61,12 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
         bands = curve_bands(curves[curves["scenario"] == name], metric)
         cases = summary[summary["scenario"] == name]
         timing = ratios[ratios["scenario"] == name] if ratios is not None else None
+        judged = verdicts.claim_verdicts(runs, spec, blocks, blocked)
+        where = profile_part(name, phase_frame, profiles, judged, list(cases["case_id"]), traces_from)
         sections.append(
             {
                 "spec": spec,
+                **where,
                 "metric": metric,
                 "workload": words.workload_text(spec.raw, device_type),
                 "varies": words.matrix_text(spec.raw, device_type),
@@ -75,7 +82,7 @@ def scenario_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
                 if not timelines.empty
                 else None,
                 "precisions": sorted(mine["precision"].dropna().unique()),
-                "verdicts": verdicts.claim_verdicts(runs, spec, blocks, blocked),
+                "verdicts": judged,
                 "step_timing": timing.to_dict("records") if timing is not None and not timing.empty else [],
                 "step_timing_svg": figures.step_time_figure(timing, name)
                 if timing is not None and not timing.empty
@@ -138,11 +145,12 @@ def _batch_figures(cases, name: str) -> list[str]:
     return [ttt, throughput]
 
 
-def render_report(data: dict[str, Any], source: str = "") -> str:
-    """The whole self-contained HTML report of one results file's data."""
+def render_report(data: dict[str, Any], source: str = "", traces_from: str | None = None) -> str:
+    """The whole self-contained HTML report of one results file's data (its traces linked through ``traces_from``,
+    the path from the report's folder to the results file's)."""
     runs = frames.runs_frame(data)
     noise = noise_summary(runs) if not runs.empty else {"n_runs": 0}
-    sections = scenario_sections(data)
+    sections = scenario_sections(data, traces_from)
     return _ENV.get_template("report.html.j2").render(
         hardware=frames.hardware_summary(data),
         run_id=data.get("benchsuite", {}).get("run_id", "?"),
@@ -170,4 +178,5 @@ def write_report(results_file: Path, reports_dir: Path | None = None, out: Path 
         out = report_path(
             reports_dir or Path("reports"), block.get("machine_id", "unknown"), block.get("run_id", "run")
         )
-    return atomic_write_text(Path(out), render_report(data, source=str(results_file)))
+    traces_from = os.path.relpath(Path(results_file).resolve().parent, Path(out).resolve().parent)
+    return atomic_write_text(Path(out), render_report(data, source=str(results_file), traces_from=traces_from))

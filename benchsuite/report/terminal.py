@@ -8,10 +8,21 @@ from pathlib import Path
 
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, noise_summary, too_noisy
-from benchsuite.report.filters import fmt_ci, fmt_effect, fmt_num, fmt_ratio, fmt_reach, fmt_seconds, fmt_spread
+from benchsuite.analysis.profiles import phase_ratios, ratio_text
+from benchsuite.report.filters import (
+    fmt_ci,
+    fmt_effect,
+    fmt_factor,
+    fmt_num,
+    fmt_pct,
+    fmt_ratio,
+    fmt_reach,
+    fmt_seconds,
+    fmt_spread,
+)
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
-from benchsuite.specs.claim_metrics import CLAIM_METRICS
+from benchsuite.specs.claim_metrics import CLAIM_METRICS, TIME_METRICS
 
 
 def summary_lines(results_file: Path) -> list[str]:
@@ -27,14 +38,14 @@ def summary_lines(results_file: Path) -> list[str]:
         f"run order: {order['mode']}" + (f" (seed {order['seed']})" if order["mode"] == "random" else ""),
         *noise_lines(runs),
     ]
-    blocked = frames.blocked_by_seed(data)
+    blocked, phase_frame = frames.blocked_by_seed(data), frames.phases_frame(data)
     summary = case_summary(runs, specs, blocked)
     for name, group in summary.groupby("scenario", sort=False):
         lines.append(f"{name}:")
         has_target = name in specs and specs[name].target is not None
         lines += [f"  {c['case_id']:<32} {_case_line(c, has_target)}" for c in group.to_dict("records")]
         for verdict in verdicts.claim_verdicts(runs, specs[name], blocks, blocked) if name in specs else []:
-            lines += claim_lines(verdict)
+            lines += claim_lines(verdict, phase_frame, name)
     return lines
 
 
@@ -52,8 +63,9 @@ def noise_lines(runs) -> list[str]:
     return [line]
 
 
-def claim_lines(verdict: verdicts.Verdict) -> list[str]:
-    """The claim's verdict, then one line per compared pair."""
+def claim_lines(verdict: verdicts.Verdict, phase_frame=None, scenario: str = "") -> list[str]:
+    """The claim's verdict, then one line per compared pair; for time claims, the pair's phase ratios in the profiled
+    windows of ``scenario`` (``phase_frame``: :func:`benchsuite.results.frames.phases_frame`) below it."""
     claim = verdict.claim
     what = CLAIM_METRICS[claim.metric].words
     need = (
@@ -73,6 +85,10 @@ def claim_lines(verdict: verdicts.Verdict) -> list[str]:
                 f" = steps {fmt_effect(pair.steps)} x step time {fmt_effect(pair.step_time)} ({pair.step_time.source})"
             )
         lines.append(text)
+        timed = claim.metric in (*TIME_METRICS, "step_time_s") and phase_frame is not None
+        ratios = phase_ratios(phase_frame, scenario, e.case_id, e.against_id) if timed else []
+        if ratios:
+            lines.append(f"      per step in the profiled windows: {ratio_text(ratios)}")
     return lines
 
 
@@ -111,6 +127,8 @@ def compare_lines(comparison) -> list[str]:
             cells = [_compared(metric, row.values[side.label][metric], ratios.get(metric)) for metric in COMPARED]
             note = " (configuration differs: not compared)" if row.config_differs.get(side.label) else ""
             lines.append(f"  {side.label:<30} " + (" · ".join(c for c in cells if c) or "not run") + note)
+            if side.label in row.phases:
+                lines.append(f"  {'':<30} phases per step: " + phase_text(row.phases[side.label]))
     for label, cases in comparison.only_on.items():
         if cases:
             lines.append(f"only on {label}: " + ", ".join(f"{s}/{c}" for s, c in cases))
@@ -143,4 +161,38 @@ def claims_matrix_lines(comparison) -> list[str]:
                 else f"{verdict.label}: " + "; ".join(fmt_effect(p.effect) for p in verdict.pairs)
             )
             lines.append(f"    {label:<30} {text}")
+    return lines
+
+
+def phase_text(ms: dict[str, float]) -> str:
+    """``forward 0.25 ms, backward 0.55 ms, …`` of a profiled window's phases."""
+    return ", ".join(f"{phase} {fmt_seconds(value / 1000)}" for phase, value in ms.items())
+
+
+def profile_lines(info: dict) -> list[str]:
+    """A profiled window in the terminal: the step against the unprofiled one, the phase table (ms per step and share),
+    the top operators, host syncs and the trace."""
+    head = f"profile of {info.get('scenario')} / {info.get('case_id')} on {info.get('device')}: {info.get('status')}"
+    if info.get("status") != "ok":
+        return [head + (f": {info['error']}" if info.get("error") else "")]
+    unprofiled = (info["unprofiled_step_ms"] or math.nan) / 1000
+    lines = [
+        head,
+        f"  step {fmt_seconds(info['step_ms'] / 1000)} profiled, {fmt_seconds(unprofiled)} unprofiled"
+        f" (profiler overhead {fmt_factor(info['profiler_overhead'])}); {info['steps']} recorded steps,"
+        f" phases from the {info['phases_from']} timeline",
+    ]
+    lines += [f"  {p['phase']:<16} {p['ms']:9.3f} ms  {fmt_pct(p['share'])}" for p in info["phases"]]
+    if info.get("overlapped_communication_ms"):
+        lines.append(f"  (collectives on the process group's threads: {info['overlapped_communication_ms']:.3f} ms)")
+    lines.append("  top operators (self time per step):")
+    for op in info["top_ops"]:
+        device = f", device {op['self_device_ms']:.3f} ms" if op.get("self_device_ms") is not None else ""
+        shapes = f"  [{op['input_shapes']}]" if op.get("input_shapes") else ""
+        lines.append(f"    {op['name']:<40} {op['self_cpu_ms']:.3f} ms{device} × {op['calls_per_step']:g}{shapes}")
+    syncs = info.get("syncs") or {}
+    if syncs.get("checked"):
+        where = "; ".join(f"{s['where']} ({s['per_step']:g}/step)" for s in syncs["sources"]) or "none"
+        lines.append(f"  host syncs per step: {syncs['per_step']:g} ({where})")
+    lines.append(f"  trace: {info.get('trace') or info.get('trace_note')}")
     return lines

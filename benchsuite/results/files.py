@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import tempfile
 from datetime import datetime, timezone
@@ -13,8 +14,8 @@ from typing import Any
 from benchsuite.results.formats import ResultsError, migrate
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, fsync, then ``os.replace``.
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, then ``os.replace``.
 
     A reader sees the old file or the new one, never a half-written one; an interrupted write leaves no partial
     file behind. Parent folders are created.
@@ -24,8 +25,8 @@ def atomic_write_text(path: Path, text: str) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are shared files
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -33,6 +34,11 @@ def atomic_write_text(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: Path, data: Any, *, compact: bool = False) -> Path:
@@ -55,6 +61,13 @@ def new_run_id(now: datetime | None = None, token: str | None = None) -> str:
 def results_path(results_dir: Path, machine: str, run_id: str) -> Path:
     """``results/<machine-id>/<run-id>.json``."""
     return Path(results_dir) / machine / f"{run_id}.json"
+
+
+def trace_path(results_file: Path, scenario: str, case_id: str) -> Path:
+    """``results/<machine-id>/<run-id>/traces/<scenario>_<case-id>.json.gz``: a profiled window's trace, in a folder
+    named after the results file it belongs to (characters a file name should not hold become ``_``)."""
+    name = re.sub(r"[^A-Za-z0-9_.=+-]", "_", f"{scenario}_{case_id}")
+    return Path(results_file).with_suffix("") / "traces" / f"{name}.json.gz"
 
 
 def report_path(reports_dir: Path, machine: str, run_id: str) -> Path:

@@ -12,6 +12,9 @@ Formats:
   machine id named the CPU's marketing name (``cpu-amd-epyc-2c``) and hid its microarchitecture.
 - 2: timed segments and step-time statistics per run, paired step-timing items (``kind: step_timing``), the
   session's run order, the microarchitecture and native bf16 in the machine id.
+- 3: a profiled window per case (``kind: profile``: phases of a step, top operators, peak memory per phase, host
+  syncs, the profiler's overhead), its trace in ``<run-id>/traces/`` beside the file; scenarios stored with their
+  ``profile`` block. A format-2 file has no profile, which reads as none.
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from collections.abc import Callable
 from typing import Any
 
 PREFIX = "benchsuite-results/"
-CURRENT = 2
+CURRENT = 3
 """The format this benchsuite writes (and migrates every older file to)."""
 
 
 def label(version: int = CURRENT) -> str:
-    """The format as a results file names it: ``benchsuite-results/2``."""
+    """The format as a results file names it: ``benchsuite-results/3``."""
     return f"{PREFIX}{version}"
 
 
@@ -112,5 +115,11 @@ def _spec_to_2(spec: Any) -> Any:
     return {**spec, "train": train}
 
 
+def update_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 → 3: nothing to rewrite. A format-2 session profiled nothing, so its file has no ``profile`` items
+    and its stored scenarios no ``profile`` block (today's schema gives the default)."""
+    return data
+
+
 #: Migration to format N, by N.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {2: update_to_2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {2: update_to_2, 3: update_to_3}

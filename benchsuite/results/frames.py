@@ -5,6 +5,7 @@ Tables:
   figure (the timed training region) is the ``benchmark_s`` column.
 - curves: one row per evaluation of every run.
 - blocks: one row per pair of paired step-timing blocks.
+- profiles: a case's profiled window as recorded (:func:`profiles`), and its phases one row each (:func:`phases_frame`).
 
 Results files of older formats reach this module already migrated (:func:`benchsuite.results.files.read_results`).
 """
@@ -134,6 +135,32 @@ def blocks_frame(data: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=None if rows else BLOCK_COLUMNS)
 
 
+PHASE_COLUMNS = ["scenario", "case_id", "phase", "ms", "share", "peak_mib", "phases_from"]
+
+
+def profiles(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(scenario, case id) → the case's profiled window as recorded (``extra_info`` of its ``kind: profile`` item);
+    empty for files written before profiling (format 2 and older)."""
+    out = {}
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if info.get("kind") == "profile":
+            out[(info["scenario"], info["case_id"])] = info
+    return out
+
+
+def phases_frame(data: dict[str, Any]) -> pd.DataFrame:
+    """One row per phase of each profiled case: milliseconds per step, share of the profiled step, peak memory (MiB)
+    and the timeline it was read from (``phases_from``: ``host`` or ``device``), with the case's axes as
+    ``axis_<name>`` columns."""
+    rows = []
+    for (scenario, case_id), info in profiles(data).items():
+        axes = {f"axis_{axis}": value for axis, value in info.get("axes", {}).items()}
+        tag = {"scenario": scenario, "case_id": case_id, "phases_from": info.get("phases_from"), **axes}
+        rows.extend({**tag, **{k: row.get(k) for k in ("phase", "ms", "share", "peak_mib")}} for row in info["phases"])
+    return pd.DataFrame(rows, columns=None if rows else PHASE_COLUMNS)
+
+
 def blocked_by_seed(data: dict[str, Any]) -> bool:
     """Whether the session ran its runs in blocks of seeds (seed-major or random order), so that runs of two cases
     with the same seed ran close in time and pair."""
@@ -151,6 +178,8 @@ def _per_point(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     rows = []
     for bench in data["benchmarks"]:
         info = bench.get("extra_info", {})
+        if info.get("kind", "run") != "run":
+            continue  # paired timings and profiles have no curve or timeline
         tag = {"scenario": info.get("scenario"), "case_id": info.get("case_id"), "seed": info.get("seed")}
         rows.extend({**tag, **point} for point in info.get(key, []))
     return rows

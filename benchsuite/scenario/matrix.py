@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from benchsuite.specs.base import axis_label
 from benchsuite.specs.case import CaseConfig
+from benchsuite.specs.profile import ProfileSpec
 from benchsuite.specs.scenario import AXES, ScenarioSpec
 
 
@@ -161,3 +162,52 @@ def timing_pairs(spec: ScenarioSpec, device_type: str = "cpu") -> list[TimingPai
         if reference is not None and reference is not case and in_one_process:
             pairs.append(TimingPair(case, reference, timing.blocks, timing.min_block_s))
     return pairs
+
+
+@dataclass(frozen=True)
+class ProfileItem:
+    """One case profiled in a window of its own, after the scenario's runs and paired timings: a test item of its own
+    (see :class:`benchsuite.specs.profile.ProfileSpec`)."""
+
+    case: Case
+    spec: ProfileSpec
+
+    @property
+    def run_id(self) -> str:
+        """Readable test id, e.g. ``batch-scaling[profile:batch_size=4096-lr_scaling=linear]``."""
+        return f"{self.case.scenario}[profile:{self.case.case_id}]"
+
+    def __str__(self) -> str:
+        return self.run_id
+
+
+def profile_items(spec: ScenarioSpec, device_type: str = "cpu") -> list[ProfileItem]:
+    """One profiled window per case of ``spec`` on ``device_type``, in matrix order; none when the scenario's
+    ``profile.enabled`` is off."""
+    if not spec.profile.enabled:
+        return []
+    return [ProfileItem(case, spec.profile) for case in expand_cases(spec, device_type)]
+
+
+def find_case(spec: ScenarioSpec, selection: str | None, device_type: str = "cpu") -> Case:
+    """The one case of ``spec`` that ``selection`` names: its case id (``batch_size=4096-lr_scaling=linear``) or
+    comma-separated ``axis=value`` pairs that only it has (``batch_size=4096,lr_scaling=linear``); None names the
+    scenario's only case.
+
+    Raises:
+        ValueError: no case, or more than one, fits (the message lists the case ids).
+    """
+    cases = expand_cases(spec, device_type)
+    ids = ", ".join(c.case_id for c in cases)
+    if not selection:
+        if len(cases) == 1:
+            return cases[0]
+        raise ValueError(f"scenario '{spec.name}' has {len(cases)} cases; name one with --case ({ids})")
+    wanted = dict(part.split("=", 1) for part in selection.split(",") if "=" in part)
+    found = [c for c in cases if c.case_id == selection] or [
+        c for c in cases if wanted and all(dict(c.axes).get(a) == v for a, v in wanted.items())
+    ]
+    if len(found) != 1:
+        what = "no case" if not found else f"{len(found)} cases"
+        raise ValueError(f"--case {selection!r} names {what} of scenario '{spec.name}' (its cases: {ids})")
+    return found[0]

@@ -104,3 +104,13 @@ def hardware_info(device: torch.device, world_size: int = 1) -> dict[str, Any]:
         "torch_version": torch.__version__,
         "gpu": gpu_info(device, world_size),
     }
+
+
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device."""
+    return torch.cuda.is_available()
+
+
+def cuda_device_count() -> int:
+    """GPUs visible to torch (0 without CUDA)."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0

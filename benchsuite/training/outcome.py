@@ -202,3 +202,22 @@ def target_hit(curve: list[CurvePoint], metric: str | None, value: float | None)
     if metric is None or value is None:
         return None
     return time_to_target(curve, metric, value, higher_is_better=metric == "val_accuracy")
+
+
+def smoke_problems(info: dict[str, Any], expected_steps: int) -> list[str]:
+    """What is wrong with a smoke run (its ``extra_info``): wrong status or step count, non-finite or out-of-range
+    figures."""
+    if info["status"] != "ok":
+        where = (
+            f"at step {info['fault_step']}" if info.get("fault_step") is not None else f"in {info.get('fault_stage')}"
+        )
+        return [f"status {info['status']} {where}" + (f": {info['error']}" if info.get("error") else "")]
+    problems = []
+    if info["steps"] != expected_steps:
+        problems.append(f"took {info['steps']} steps, expected {expected_steps}")
+    for p in info["curve"]:
+        if not math.isfinite(p["val_loss"]) or not 0.0 <= p["val_accuracy"] <= 1.0:
+            problems.append(
+                f"bad evaluation at step {p['step']}: val_loss={p['val_loss']}, val_accuracy={p['val_accuracy']}"
+            )
+    return problems

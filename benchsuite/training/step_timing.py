@@ -16,17 +16,12 @@ from typing import Any
 
 import torch
 
-from benchsuite.scenario.matrix import Case, TimingPair
-from benchsuite.specs.training import DataLoaderSpec
-from benchsuite.telemetry.clock import Stopwatch
+from benchsuite.scenario.matrix import TimingPair
 from benchsuite.training import precision
-from benchsuite.training.batches import batch_stream
-from benchsuite.training.build import Trainer, build_trainer, compile_model, train_step
 from benchsuite.training.run import UnsupportedCase, release_cached_memory
-from benchsuite.workloads.datasets import load_dataset
+from benchsuite.training.standalone import StandaloneCase
 
 WARMUP_STEPS = 3
-_ENDLESS = 10**9  # steps a block stream may serve; schedules are built for it so they never run out
 
 
 @dataclass(frozen=True)
@@ -67,49 +62,6 @@ class PairTiming:
         return info
 
 
-class TimedCase:
-    """One case of the pair: its data, a trainer built from its seed, and a stream of batches."""
-
-    def __init__(self, case: Case, device: torch.device, seed: int) -> None:
-        self.config, self.device = case.config, device
-        self.data = load_dataset(self.config.workload.dataset, device)
-        self.on_cpu = (
-            self.data if device.type == "cpu" else load_dataset(self.config.workload.dataset, torch.device("cpu"))
-        )
-        torch.manual_seed(seed)
-        per_epoch = math.ceil(len(self.data.train_y) / self.config.train.global_batch_size)
-        self.trainer: Trainer = build_trainer(self.config, self.data, device, _ENDLESS, per_epoch)
-        if self.config.techniques.compile:
-            compile_model(self.trainer, self.config, self.data)
-        self.generator = torch.Generator().manual_seed(seed)
-        loader = self.config.train.loader
-        # worker processes keep loading while the other case runs: each block gets its own, shut down after it
-        self.fresh = isinstance(loader, DataLoaderSpec) and loader.num_workers > 0
-        self.stream = None
-
-    def _batches(self):
-        if self.stream is None:
-            train = self.config.train
-            self.stream = batch_stream(
-                train.loader, self.data, self.on_cpu, train.global_batch_size, _ENDLESS, self.generator, self.device
-            )
-            if self.fresh:
-                next(self.stream)  # start the workers before the clock
-        return self.stream
-
-    def block(self, steps: int) -> float:
-        """Train ``steps`` steps; return their wall seconds (synchronised on CUDA)."""
-        stream = self._batches()
-        watch = Stopwatch(self.device, training=True)
-        with precision.matmul_mode(self.config.techniques.precision, self.device), watch:
-            for _ in range(steps):
-                train_step(self.trainer, *next(stream))
-        if self.fresh:
-            self.stream.close()
-            self.stream = None
-        return watch.elapsed_s
-
-
 def time_pair(
     pair: TimingPair,
     device: torch.device,
@@ -148,9 +100,12 @@ def time_pair(
     }
     timed: list[Block] = []
     status, steps, warm = "ok", {}, {}
-    sides: dict[str, TimedCase] = {}
+    sides: dict[str, StandaloneCase] = {}
     try:  # building the sides (data, model, compile) can run out of memory as well
-        sides = {"case": TimedCase(pair.case, device, seed), "against": TimedCase(pair.reference, device, seed)}
+        sides = {
+            "case": StandaloneCase(pair.case, device, seed),
+            "against": StandaloneCase(pair.reference, device, seed),
+        }
         warm = {name: side.block(WARMUP_STEPS) / WARMUP_STEPS for name, side in sides.items()}
         steps = {name: max(1, math.ceil(min_block_s / max(s, 1e-9))) for name, s in warm.items()}
         for k in range(blocks):
