@@ -80,6 +80,7 @@ class StandaloneCase:
     def block(self, steps: int, counted: bool = True) -> float:
         """Train ``steps`` steps; return their wall seconds (synchronised on CUDA, after a barrier on N ranks;
         ``counted`` in pytest-benchmark's timed-region figure of the item)."""
+        self._batches()  # a DataLoader's workers start before the clock
         watch = Stopwatch(self.device, training=counted, barrier=self.team.barrier)
         with self.precision_mode(), watch:
             for _ in range(steps):
