@@ -25,12 +25,12 @@ from benchsuite.workloads.datasets import Dataset
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
-def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[list[torch.Tensor]]:
-    """Each epoch's index batches (CPU): a fresh permutation of ``n`` from ``generator``, cut into ``batch_size``
-    slices (the last may be short)."""
+def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[Iterator[torch.Tensor]]:
+    """Each epoch's index batches (CPU): a fresh permutation of ``n`` from ``generator`` (drawn when the epoch
+    begins), cut into ``batch_size`` slices as they are asked for (the last may be short)."""
     while True:
         order = torch.randperm(n, generator=generator)
-        yield [order[start : start + batch_size] for start in range(0, n, batch_size)]
+        yield (order[start : start + batch_size] for start in range(0, n, batch_size))
 
 
 def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
