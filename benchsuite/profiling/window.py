@@ -253,7 +253,8 @@ def profile_case(
     summary = {**identity, **summarise(recording, spec, device)}
     kept = keep_trace(recording.gzipped, rank_trace_path(trace_path, team), spec.max_trace_mib)
     summary.update(kept, ranks=team.gather({"rank": team.rank, "step_ms": summary["step_ms"], "trace": kept["trace"]}))
-    summary.update(_hta(summary, device))
+    if team.is_leader:  # every rank's trace is written by now (the gather above waited for them)
+        summary.update(_hta(summary, device))
     return summary
 
 
