@@ -219,7 +219,7 @@ class BenchsuiteSession:
         if info is None:
             pytest.skip("rank 0 of this case profiled on another node, which records it")
         benchmark.extra_info.update(
-            relative_traces(info, trace),
+            relative_traces(info, self._results_file().parent),
             kind="profile",
             run_id=item.run_id,
             order_index=self.order_index.get(item.run_id),
@@ -228,12 +228,17 @@ class BenchsuiteSession:
         if info["status"] != "ok":
             pytest.fail(f"{item.run_id}: status {info['status']}: {info.get('error')}", pytrace=False)
 
+    def _results_file(self) -> Path:
+        """``results/<machine-id>/<run-id>.json``, the file this session writes."""
+        from benchsuite.results.files import results_path
+
+        return results_path(self.results_dir, self.recorder.machine_id, self.recorder.run_id)
+
     def _trace_path(self, item: ProfileItem) -> Path:
         """``results/<machine-id>/<run-id>/traces/<scenario>_<case>.json.gz``, beside the results file."""
-        from benchsuite.results.files import results_path, trace_path
+        from benchsuite.results.files import trace_path
 
-        results = results_path(self.results_dir, self.recorder.machine_id, self.recorder.run_id)
-        return trace_path(results, item.case.scenario, item.case.case_id)
+        return trace_path(self._results_file(), item.case.scenario, item.case.case_id)
 
     def _time_pair(self, pair: TimingPair, request: pytest.FixtureRequest) -> None:
         """Paired step-timing blocks: one short block each as a smoke check, all of them with ``--benchmark``."""

@@ -10,6 +10,8 @@ import math
 
 import pandas as pd
 
+from benchsuite.analysis.verdicts import Verdict
+from benchsuite.specs.claim_metrics import TIME_METRICS
 from benchsuite.telemetry import phases
 
 #: A phase this short in both windows is left out of the ratios (a ratio of two noise-sized figures says nothing).
@@ -35,6 +37,20 @@ def phase_ratios(frame: pd.DataFrame, scenario: str, case_id: str, against_id: s
         a, b = mine.get(phase, 0.0), theirs.get(phase, 0.0)
         if a >= MIN_RATIO_MS and b >= MIN_RATIO_MS:
             out.append((phase, a / b))
+    return out
+
+
+def verdict_phase_ratios(frame: pd.DataFrame, scenario: str, verdict: Verdict) -> dict[str, str]:
+    """``"case vs against"`` → the phase ratios in words (:func:`ratio_text`) of each pair of a claim on time
+    (time-to-target or step time), the claims whose step-time half the phases explain; empty for other claims and for
+    pairs without profiles."""
+    if verdict.claim.metric not in (*TIME_METRICS, "step_time_s") or frame.empty:
+        return {}
+    out = {}
+    for pair in verdict.pairs:
+        text = ratio_text(phase_ratios(frame, scenario, pair.effect.case_id, pair.effect.against_id))
+        if text:
+            out[f"{pair.effect.case_id} vs {pair.effect.against_id}"] = text
     return out
 
 

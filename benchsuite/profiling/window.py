@@ -267,12 +267,9 @@ def _hta(summary: dict[str, Any], device: torch.device) -> dict[str, Any]:
     return {"hta": breakdown, "hta_note": note}
 
 
-def relative_traces(info: dict[str, Any], trace: Path | None) -> dict[str, Any]:
-    """The profile with its trace paths relative to the results file's folder (``<run-id>/traces/…``), so that the
-    results folder can move."""
-    if trace is None:
-        return info
-    base = trace.parent.parent.parent
+def relative_traces(info: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The profile with its trace paths relative to ``base``, the results file's folder (``<run-id>/traces/…``), so
+    that the results folder can move."""
 
     def relative(path: str | None) -> str | None:
         return str(Path(path).relative_to(base)) if path else None

@@ -12,10 +12,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from benchsuite.analysis.profiles import phase_ratios, phase_table, ratio_text
+from benchsuite.analysis.profiles import phase_table, verdict_phase_ratios
 from benchsuite.analysis.verdicts import Verdict
 from benchsuite.report.figures import STYLE, legend_outside, palette, to_svg
-from benchsuite.specs.claim_metrics import TIME_METRICS
 from benchsuite.telemetry import phases
 
 
@@ -58,21 +57,10 @@ def profile_part(
         "phase_svg": phase_figure(table, scenario) if not table.empty else None,
         "phase_columns": list(table.columns),
         "phase_rows": [{"case_id": c, "cells": list(row)} for c, row in table.iterrows()],
-        "phase_ratios": _ratios(frame, scenario, verdicts),
+        "phase_ratios": {
+            k: v for verdict in verdicts for k, v in verdict_phase_ratios(frame, scenario, verdict).items()
+        },
     }
-
-
-def _ratios(frame: pd.DataFrame, scenario: str, verdicts: list[Verdict]) -> dict[str, str]:
-    out = {}
-    for verdict in verdicts:
-        if verdict.claim.metric not in (*TIME_METRICS, "step_time_s"):
-            continue
-        for pair in verdict.pairs:
-            key = f"{pair.effect.case_id} vs {pair.effect.against_id}"
-            text = ratio_text(phase_ratios(frame, scenario, pair.effect.case_id, pair.effect.against_id))
-            if text:
-                out[key] = text
-    return out
 
 
 def _link(trace: str | None, traces_from: str | None) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, noise_summary, too_noisy
-from benchsuite.analysis.profiles import phase_ratios, ratio_text
+from benchsuite.analysis.profiles import verdict_phase_ratios
 from benchsuite.report.filters import (
     fmt_ci,
     fmt_effect,
@@ -22,7 +22,7 @@ from benchsuite.report.filters import (
 )
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
-from benchsuite.specs.claim_metrics import CLAIM_METRICS, TIME_METRICS
+from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
 
 def summary_lines(results_file: Path) -> list[str]:
@@ -74,6 +74,7 @@ def claim_lines(verdict: verdicts.Verdict, phase_frame=None, scenario: str = "")
         else f", needs {claim.required_effect:g}{'×' if CLAIM_METRICS[claim.metric].scale == 'ratio' else ''}"
     )
     unstable = f" [{verdict.unstable_runs} unstable runs]" if verdict.unstable_runs else ""
+    ratios = verdict_phase_ratios(phase_frame, scenario, verdict) if phase_frame is not None else {}
     lines = [f"  claim {verdict.label.upper()}: {claim.says} ({what}, {claim.kind}{need}){unstable}"]
     for pair in verdict.pairs:
         e = pair.effect
@@ -85,10 +86,8 @@ def claim_lines(verdict: verdicts.Verdict, phase_frame=None, scenario: str = "")
                 f" = steps {fmt_effect(pair.steps)} x step time {fmt_effect(pair.step_time)} ({pair.step_time.source})"
             )
         lines.append(text)
-        timed = claim.metric in (*TIME_METRICS, "step_time_s") and phase_frame is not None
-        ratios = phase_ratios(phase_frame, scenario, e.case_id, e.against_id) if timed else []
-        if ratios:
-            lines.append(f"      per step in the profiled windows: {ratio_text(ratios)}")
+        if f"{e.case_id} vs {e.against_id}" in ratios:
+            lines.append(f"      per step in the profiled windows: {ratios[f'{e.case_id} vs {e.against_id}']}")
     return lines
 
 
