@@ -60,10 +60,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--telemetry-interval",
-        type=options.seconds_or_off,
+        type=options.sampling_interval,
         default=0.1,
         metavar="S",
-        help="seconds between NVML/psutil samples around each run; 0 turns telemetry off (default: %(default)s)",
+        help=f"seconds between NVML/psutil samples around each run, at least {options.MIN_SAMPLING_INTERVAL_S:g}; "
+        "0 turns telemetry off (default: %(default)s)",
     )
     group.addoption(
         "--run-order",
@@ -123,7 +124,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     Raises:
         pytest.UsageError: ``--benchmark`` with ``--benchmark-disable``, ``--benchmark-skip`` or pytest-xdist;
-            ``--node-rank`` not below ``--nnodes``.
+            ``--node-rank`` not below ``--nnodes``; a results or reports folder that cannot be written (checked
+            before anything trains, see :func:`_check_writable`).
     """
     why = options.refusal(config.option, is_xdist_worker=hasattr(config, "workerinput"))
     if why:
@@ -133,11 +135,30 @@ def pytest_configure(config: pytest.Config) -> None:
             f"benchsuite: --node-rank {config.getoption('node_rank')} must be below --nnodes "
             f"{config.getoption('nnodes')}"
         )
+    if config.getoption("benchmark") and not config.getoption("collectonly"):
+        _check_writable(config)
     # One round per run: min = max = median, so pytest-benchmark's table shows the timed region once.
     if config.getoption("benchmark") and config.getoption("benchmark_columns", None) is None:
         config.option.benchmark_columns = ["median", "rounds"]
     config.addinivalue_line("markers", "gpu: needs a CUDA device (fp16, TF32); skipped with the reason without one")
     config.pluginmanager.register(LazySession(config), PLUGIN_NAME)
+
+
+def _check_writable(config: pytest.Config) -> None:
+    """Create ``--results-dir`` and ``--reports-dir`` and write and remove a probe file in each, so that a folder
+    that is a file, read-only, full or out of reach is refused before the first run trains, not after it.
+
+    Raises:
+        pytest.UsageError: naming the option, the path and the operating system's reason.
+    """
+    from benchsuite.results.files import unwritable_reason
+
+    root = config.invocation_params.dir
+    for option in ("results_dir", "reports_dir"):
+        reason = unwritable_reason(root / config.getoption(option))
+        if reason:
+            flag = "--" + option.replace("_", "-")
+            raise pytest.UsageError(f"benchsuite: {flag} {config.getoption(option)} cannot be written: {reason}")
 
 
 @pytest.fixture
@@ -167,11 +188,6 @@ class LazySession:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "bench_run" in metafunc.fixturenames:
             metafunc.parametrize("bench_run", self.session().params())
-
-    @pytest.hookimpl
-    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        if self._session is not None:
-            self._session.pytest_runtest_logfinish(nodeid, location)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -8,11 +8,13 @@ CUDA.
 from __future__ import annotations
 
 import secrets
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchsuite.outputs import SessionOutputs, sigterm_as_interrupt
 from benchsuite.results.recorder import ResultsRecorder
 from benchsuite.scenario.load import ScenarioError, load_scenarios
 from benchsuite.scenario.matrix import (
@@ -43,8 +45,8 @@ class BenchsuiteSession:
         self.results_dir = root / config.getoption("results_dir")
         self.reports_dir = root / config.getoption("reports_dir")
         self.recorder: ResultsRecorder | None = None
-        self.report_path: Path | None = None
-        self.report_error: str | None = None
+        self.outputs: SessionOutputs | None = None
+        """The results file and report (with ``--benchmark``), from the first collected item on."""
         self._params: list[Any] | None = None
         seed = config.getoption("run_order_seed")
         self.run_order = {
@@ -63,6 +65,7 @@ class BenchsuiteSession:
         self.pools = RankPools(self.device, launcher)
         """The rank pools serving this session's data-parallel runs and profiles, one per world size."""
         self.case_index: dict[tuple[str, str], int] = {}
+        self._sigterm = sigterm_as_interrupt() if self.full else None
 
     # ------------------------------------------------------------ collection
 
@@ -75,6 +78,7 @@ class BenchsuiteSession:
                 errors.append(ScenarioError(f"{self.scenarios_dir}: no scenario files (*.yaml) found"))
             specs = [spec for _, spec in loaded.scenarios]
             self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
+            self.outputs = SessionOutputs(self.recorder, self.reports_dir)
             items = [item for spec in specs for item in self._items(spec)]
             self.order_index = {item.run_id: i for i, item in enumerate(items)}
             self.case_index = {
@@ -114,6 +118,8 @@ class BenchsuiteSession:
         if isinstance(item, ScenarioError):
             pytest.fail(str(item), pytrace=False)
         self._skip_unrunnable(item)
+        if self.full:
+            self.outputs.start(request)
         if isinstance(item, TimingPair):
             self._time_pair(item, request)
         elif isinstance(item, ProfileItem):
@@ -159,14 +165,16 @@ class BenchsuiteSession:
             order_index=self.order_index.get(item.run_id),
             case_index=self.case_index.get((item.case.scenario, item.case.case_id)),
         )
-        self._record(benchmark)
-        if info["status"] in ("crashed", "timeout"):
+        self._record(benchmark, request)
+        if info["status"] in ("crashed", "timeout", "failed"):
             pytest.fail(f"{item.run_id}: {info['status']}: {info.get('error')}", pytrace=False)
 
-    def _record(self, benchmark: Any) -> None:
-        """Hand the benchmark's statistics to the recorder (the results file is rewritten after every run)."""
+    def _record(self, benchmark: Any, request: pytest.FixtureRequest) -> None:
+        """Hand the benchmark's statistics to the recorder and rewrite the results file at once (an interrupted
+        session keeps every finished item)."""
         if benchmark.stats is not None and self.recorder is not None:
             self.recorder.add(benchmark.stats)
+            self.outputs.save(request)
 
     def _trainer(self, item: Run):
         """A function that trains ``item`` and returns its ``extra_info``: in this process for world size 1, on its
@@ -219,26 +227,20 @@ class BenchsuiteSession:
         if info is None:
             pytest.skip("rank 0 of this case profiled on another node, which records it")
         benchmark.extra_info.update(
-            relative_traces(info, self._results_file().parent),
+            relative_traces(info, self.recorder.target.parent),
             kind="profile",
             run_id=item.run_id,
             order_index=self.order_index.get(item.run_id),
         )
-        self._record(benchmark)
+        self._record(benchmark, request)
         if info["status"] != "ok":
             pytest.fail(f"{item.run_id}: status {info['status']}: {info.get('error')}", pytrace=False)
-
-    def _results_file(self) -> Path:
-        """``results/<machine-id>/<run-id>.json``, the file this session writes."""
-        from benchsuite.results.files import results_path
-
-        return results_path(self.results_dir, self.recorder.machine_id, self.recorder.run_id)
 
     def _trace_path(self, item: ProfileItem) -> Path:
         """``results/<machine-id>/<run-id>/traces/<scenario>_<case>.json.gz``, beside the results file."""
         from benchsuite.results.files import trace_path
 
-        return trace_path(self._results_file(), item.case.scenario, item.case.case_id)
+        return trace_path(self.recorder.target, item.case.scenario, item.case.case_id)
 
     def _time_pair(self, pair: TimingPair, request: pytest.FixtureRequest) -> None:
         """Paired step-timing blocks: one short block each as a smoke check, all of them with ``--benchmark``."""
@@ -247,45 +249,30 @@ class BenchsuiteSession:
         if not self.full:
             timing = time_pair(pair, self.device, blocks=1, min_block_s=0.0)
             if timing.status != "ok" or not all(b.case_s > 0 and b.against_s > 0 for b in timing.blocks):
-                pytest.fail(f"{pair.run_id}: status {timing.status}, blocks {timing.blocks}", pytrace=False)
+                pytest.fail(
+                    f"{pair.run_id}: status {timing.status}: {timing.error}, blocks {timing.blocks}", pytrace=False
+                )
             return
         benchmark = request.getfixturevalue("benchmark")
         timing = benchmark.pedantic(time_pair, args=(pair, self.device), rounds=1, iterations=1, warmup_rounds=0)
         benchmark.extra_info.update(timing.extra_info(), order_index=self.order_index.get(pair.run_id))
-        self._record(benchmark)
-
-    @pytest.hookimpl
-    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        # Rewrite the results file after every run: an interrupted session keeps every finished case.
-        if self.full and self.recorder is not None:
-            self.recorder.write(final=False)
+        self._record(benchmark, request)
+        if timing.status != "ok":
+            pytest.fail(f"{pair.run_id}: status {timing.status}: {timing.error}", pytrace=False)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Stop the ranks, then the last write of the results file and the report."""
         self.pools.close()  # the ranks of data-parallel runs leave with the session
-        if not (self.full and self.recorder is not None and self.recorder.write()):
-            return
-        try:
-            from benchsuite.report.html import write_report
-
-            self.report_path = write_report(self.recorder.path, self.reports_dir)
-        except Exception as exc:  # the results are safe on disk; say why the report failed and go on
-            self.report_error = f"{type(exc).__name__}: {exc}"
+        if self._sigterm is not None:
+            signal.signal(signal.SIGTERM, self._sigterm)
+        if self.full and self.outputs is not None:
+            self.outputs.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop))
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not (self.full and self.recorder is not None and self.recorder.path):
-            return
-        from benchsuite.report.terminal import summary_lines
-
-        terminalreporter.section("benchsuite")
-        for line in summary_lines(self.recorder.path):
-            terminalreporter.write_line(line)
-        terminalreporter.write_line(f"results: {self.recorder.path}")
-        if self.report_path:
-            terminalreporter.write_line(f"report:  {self.report_path}")
-        if self.report_error:
-            terminalreporter.write_line(f"report failed: {self.report_error}", red=True)
+        if self.full and self.outputs is not None:
+            self.outputs.summary(terminalreporter)
 
     # ------------------------------------------------------------ pytest-benchmark hooks
 

@@ -16,9 +16,11 @@ from benchsuite import options
 @pytest.mark.parametrize(
     ("parse", "text", "message"),
     [
-        (options.seconds_or_off, "-1", "must be 0 (off) or a positive number of seconds, got '-1'"),
-        (options.seconds_or_off, "inf", "must be a finite number of seconds, got 'inf'"),
-        (options.seconds_or_off, "fast", "must be a number of seconds, got 'fast'"),
+        (options.sampling_interval, "-1", "must be 0 (off) or at least 0.01 seconds, got '-1'"),
+        (options.sampling_interval, "1e-9", "must be 0 (off) or at least 0.01 seconds, got '1e-9'"),
+        (options.sampling_interval, "0.005", "must be 0 (off) or at least 0.01 seconds, got '0.005'"),
+        (options.sampling_interval, "inf", "must be a finite number of seconds, got 'inf'"),
+        (options.sampling_interval, "fast", "must be a number of seconds, got 'fast'"),
         (options.positive_seconds, "0", "must be a positive number of seconds, got '0'"),
         (options.positive_int, "0", "must be a whole number of at least 1, got '0'"),
         (options.positive_int, "2.5", "must be a whole number, got '2.5'"),
@@ -33,7 +35,8 @@ def test_bad_values_are_refused_with_the_rule_and_the_value(parse, text, message
 
 
 def test_good_values_pass():
-    assert options.seconds_or_off("0") == 0.0 and options.seconds_or_off("0.25") == 0.25
+    assert options.sampling_interval("0") == 0.0 and options.sampling_interval("0.25") == 0.25
+    assert options.sampling_interval("0.01") == 0.01
     assert options.positive_int("3") == 3 and options.non_negative_int("0") == 0
     assert options.host_port("node0.example:29500") == "node0.example:29500" and options.positive_seconds("1e3") == 1000
 
@@ -70,8 +73,8 @@ def test_pytest_help_shows_every_benchsuite_option_with_its_default(tmp_path):
     done = _pytest("--help", cwd=tmp_path)
     text = " ".join(done.stdout.split())
     for expected in (
-        "--telemetry-interval=S seconds between NVML/psutil samples around each run; 0 turns telemetry "
-        "off (default: 0.1)",
+        "--telemetry-interval=S seconds between NVML/psutil samples around each run, at least 0.01; 0 turns "
+        "telemetry off (default: 0.1)",
         "--smoke-steps=N steps per run without --benchmark (default: 3)",
         "--rank-timeout=S",
         "(default: 900.0)",
@@ -85,9 +88,25 @@ def test_pytest_help_shows_every_benchsuite_option_with_its_default(tmp_path):
 def test_bad_option_and_refused_mode_stop_pytest_with_one_clear_line(tmp_path):
     bad = _pytest("--telemetry-interval", "-1", cwd=tmp_path)
     assert bad.returncode == 4
-    assert "argument --telemetry-interval: must be 0 (off) or a positive number of seconds, got '-1'" in bad.stderr
+    assert "argument --telemetry-interval: must be 0 (off) or at least 0.01 seconds, got '-1'" in bad.stderr
     assert "Traceback" not in bad.stderr
     refused = _pytest("--benchmark", "--benchmark-disable", cwd=tmp_path)
     assert refused.returncode == 4 and "benchsuite refuses --benchmark with --benchmark-disable" in refused.stderr
     ranks = _pytest("--nnodes", "2", "--node-rank", "2", cwd=tmp_path)
     assert ranks.returncode == 4 and "--node-rank 2 must be below --nnodes 2" in ranks.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "reason"),
+    [
+        ("--results-dir", "a_file", "File exists"),
+        ("--results-dir", "a_file/results", "Not a directory"),
+        ("--reports-dir", "/proc/benchsuite-reports", "No such file or directory"),
+    ],
+)
+def test_an_unwritable_results_or_reports_folder_is_refused_before_anything_trains(tmp_path, flag, value, reason):
+    (tmp_path / "a_file").write_text("not a folder")
+    done = _pytest("--benchmark", flag, value, "--scenarios", "none", cwd=tmp_path)
+    assert done.returncode == 4 and "Traceback" not in done.stderr + done.stdout
+    assert f"benchsuite: {flag} {value} cannot be written: " in done.stderr and reason in done.stderr
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())

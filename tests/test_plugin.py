@@ -69,6 +69,7 @@ def test_benchmark_mode_writes_results_and_report(pytester, scenario_dir):
     assert path.parent.name == hardware["machine_id"]
     assert hardware["cpu_logical_cores"] >= 1 and "torch_version" in hardware and "gpu" in hardware
     assert len(data["benchmarks"]) == 4 and "tiny" in data["benchsuite"]["scenarios"]
+    assert data["benchsuite"]["incomplete"] is False  # the session ran to its end
     for bench in data["benchmarks"]:
         info = bench["extra_info"]
         # pytest-benchmark's own figure is the timed training region, nothing else
@@ -190,6 +191,7 @@ def test_killed_session_keeps_every_finished_run(pytester, scenario_dir):
         "tiny[init=default-seed=0]",
         "tiny[init=xavier_uniform-seed=0]",
     ]
+    assert data["benchsuite"]["incomplete"] is True
     assert not list(path.parent.glob(".*.tmp"))
 
 

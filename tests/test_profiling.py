@@ -309,3 +309,25 @@ def test_a_bad_profile_block_is_refused_with_its_field(tmp_path):
     lines = str(refused.value).splitlines()
     assert any("field 'profile.steps': Input should be greater than 0 (got 0)" in line for line in lines)
     assert any("field 'profile.trace': Extra inputs are not permitted" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (
+            RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 bytes"),
+            "oom",
+            "CPU out of memory in the profiled window: DefaultCPUAllocator: can't allocate memory",
+        ),
+        (ValueError("bad widths\nmore"), "failed", "ValueError: bad widths"),
+    ],
+)
+def test_a_window_that_raises_is_recorded_with_its_status(monkeypatch, error, status, message):
+    from benchsuite.profiling import window
+
+    def raising(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(window, "record", raising)
+    info = profile_case(_cases()[0], CPU, WINDOW)
+    assert info["status"] == status and info["error"].startswith(message) and info["phases"] == []

@@ -66,3 +66,21 @@ def test_cuda_oom_while_building_a_side_is_recorded(monkeypatch):
     monkeypatch.setattr(standalone, "build_trainer", oom)
     timing = time_pair(_pair(), CPU, blocks=2)
     assert timing.status == "oom" and timing.blocks == [] and timing.extra_info()["kind"] == "step_timing"
+
+
+def test_cpu_oom_and_any_other_failure_are_recorded_with_their_first_line(monkeypatch):
+    from benchsuite.training import standalone
+
+    def cpu_oom(*args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 bytes (simulated)")
+
+    def broken(*args, **kwargs):
+        raise KeyError("no such layer")
+
+    monkeypatch.setattr(standalone, "build_trainer", cpu_oom)
+    oom = time_pair(_pair(), CPU, blocks=2)
+    assert oom.status == "oom" and oom.error.startswith("CPU out of memory in paired step timing: DefaultCPUAllocator")
+    monkeypatch.setattr(standalone, "build_trainer", broken)
+    failed = time_pair(_pair(), CPU, blocks=2)
+    assert (failed.status, failed.error, failed.blocks) == ("failed", "KeyError: 'no such layer'", [])
+    assert failed.extra_info()["error"] == "KeyError: 'no such layer'"

@@ -132,6 +132,59 @@ def test_cuda_oom_in_the_first_evaluation_is_recorded(monkeypatch):
     assert (result.status, result.fault_step, result.fault_stage, result.curve) == ("oom", 0, "evaluation", [])
 
 
+CPU_OOM = (
+    "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+    "40000000000000 bytes. Error code 12 (Cannot allocate memory)"
+)
+
+
+def _cpu_oom(*args, **kwargs):
+    raise RuntimeError(CPU_OOM)
+
+
+def test_the_cpu_allocator_running_out_is_recorded_as_oom_with_its_stage(monkeypatch):
+    monkeypatch.setattr(training_run, "build_trainer", _cpu_oom)
+    result = train_run(_run(), CPU, warmup_steps=0)
+    assert (result.status, result.fault_stage, result.steps) == ("oom", "model build", 0)
+    assert result.error == f"CPU out of memory in model build: {CPU_OOM}"
+
+
+def test_the_cpu_allocator_running_out_inside_the_loop_is_recorded_with_its_step(monkeypatch):
+    monkeypatch.setattr(loop, "train_step", _cpu_oom)
+    result = train_run(_run(), CPU, warmup_steps=0)
+    assert (result.status, result.fault_step, result.fault_stage) == ("oom", 1, "training")
+    assert result.error.startswith("CPU out of memory in training: [enforce fail")
+
+
+def test_a_real_cpu_allocation_failure_is_recognised():
+    from benchsuite.training.faults import is_out_of_memory
+
+    with pytest.raises(RuntimeError) as caught:
+        torch.empty(10**13)  # 40 TB: refused at once by the allocator
+    assert is_out_of_memory(caught.value)
+    assert is_out_of_memory(MemoryError()) and not is_out_of_memory(RuntimeError("shape mismatch"))
+
+
+@pytest.mark.parametrize(("function", "stage"), [("build_trainer", "model build"), ("compile_model", "compile")])
+def test_any_other_exception_in_a_run_is_recorded_as_failed_with_its_first_line(monkeypatch, function, stage):
+    def broken(*args, **kwargs):
+        raise ValueError("the model's widths do not fit\nsecond line")
+
+    monkeypatch.setattr(training_run, function, broken)
+    result = train_run(_run(matrix={"compile": [True]}), CPU, warmup_steps=0)
+    assert (result.status, result.fault_stage, result.steps) == ("failed", stage, 0)
+    assert result.error == "ValueError: the model's widths do not fit"
+    assert result.extra_info()["time_to_target_s"] is None
+
+
+def test_on_data_parallel_ranks_another_exception_propagates(monkeypatch):
+    from benchsuite.training.ranks import Solo
+
+    monkeypatch.setattr(loop, "train_step", lambda *a, **k: (_ for _ in ()).throw(ValueError("boom")))
+    with pytest.raises(ValueError, match="boom"):  # the rank exits; its pool records the run crashed
+        train_run(_run(), CPU, warmup_steps=0, team=Solo())
+
+
 def test_a_run_after_an_oom_trains_normally(monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(training_run, "build_trainer", _oom)

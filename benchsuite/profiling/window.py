@@ -39,8 +39,9 @@ from benchsuite.specs.profile import ProfileSpec
 from benchsuite.telemetry import phases
 from benchsuite.telemetry.clock import synchronize
 from benchsuite.training import precision
+from benchsuite.training.faults import first_line, is_out_of_memory, oom_message, release_cached_memory
 from benchsuite.training.ranks import Solo
-from benchsuite.training.run import UnsupportedCase, release_cached_memory
+from benchsuite.training.run import UnsupportedCase
 from benchsuite.training.standalone import StandaloneCase
 
 WARM_STEPS = 2
@@ -223,7 +224,9 @@ def profile_case(
     Returns:
         The profile (see :func:`summarise`), its identity, the trace kept (``trace``: its path, or None with
         ``trace_note``), and Holistic Trace Analysis's breakdown on CUDA where it is installed (``hta``, else
-        ``hta_note``); status ``oom`` (with ``error``) when the window ran out of device memory.
+        ``hta_note``); status ``oom`` (with ``error``) when the window ran out of memory, ``failed`` (with the error's
+        first line) when it raised anything else on one process (on data-parallel ranks that propagates: the pool
+        records the case ``crashed``).
 
     Raises:
         UnsupportedCase: the case's precision cannot run on ``device``.
@@ -244,12 +247,16 @@ def profile_case(
     }
     try:
         recording = record(StandaloneCase(case, device, seed, team), spec, device)
-    except torch.cuda.OutOfMemoryError as error:
-        message = "CUDA out of memory in the profiled window: " + (str(error).strip().splitlines() or [""])[0]
+    except Exception as error:  # out of memory, or (on one process) any other failure: recorded, the session goes on
+        if not (is_out_of_memory(error) or team.world_size == 1):
+            raise
+        oom = is_out_of_memory(error)
+        status = "oom" if oom else "failed"
+        message = oom_message(error, "the profiled window") if oom else first_line(error)
         recording = None
     if recording is None:
         release_cached_memory(device)
-        return {**identity, "status": "oom", "error": message, "phases": [], "top_ops": []}
+        return {**identity, "status": status, "error": message, "phases": [], "top_ops": []}
     summary = {**identity, **summarise(recording, spec, device)}
     kept = keep_trace(recording.gzipped, rank_trace_path(trace_path, team), spec.max_trace_mib)
     summary.update(kept, ranks=team.gather({"rank": team.rank, "step_ms": summary["step_ms"], "trace": kept["trace"]}))

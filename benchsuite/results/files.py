@@ -48,6 +48,30 @@ def atomic_write_json(path: Path, data: Any, *, compact: bool = False) -> Path:
     return atomic_write_text(path, text + "\n")
 
 
+def unwritable_reason(folder: Path) -> str | None:
+    """Why files cannot be written into ``folder``, or None when they can: the folder is created (with its parents)
+    and a probe file is written, fsynced and removed, as a session does before its first run.
+
+    The reason is the operating system's (``Permission denied``, ``Read-only file system``, ``No space left on
+    device``, ``Not a directory``, ...), naming the path that failed.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".benchsuite-probe-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(b"benchsuite write probe\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            Path(probe).unlink(missing_ok=True)
+    except OSError as exc:
+        where = exc.filename or folder
+        return f"{where}: {exc.strerror or exc}"
+    return None
+
+
 def new_run_id(now: datetime | None = None, token: str | None = None) -> str:
     """A run id that sorts by UTC start time and is unique across concurrent sessions: ``20261121T183000Z-3f9a1c``.
 

@@ -1,7 +1,9 @@
 """Results files: pytest-benchmark's JSON, produced through its own hooks, plus benchsuite's block.
 
-The file is rewritten atomically after every finished run, so an interrupted session keeps every finished case in a
-complete, readable file. ``pytest-benchmark compare FILE`` reads it.
+The file is written before the first run (the hardware record, the scenarios, no run yet, ``incomplete: true``) and
+rewritten atomically after every finished run, so an interrupted session keeps every finished case in a complete,
+readable file; the last write of a session that ran to its end clears ``incomplete``. ``pytest-benchmark compare FILE``
+reads it.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ class ResultsRecorder:
         self._machine_info: dict[str, Any] | None = None
         self._commit_info: dict[str, Any] | None = None
         self.path: Path | None = None
+        """The results file once a write has succeeded (the last good file on disk)."""
+        self.runs_written = 0
+        """Finished items the file on disk holds (its last successful write)."""
+        self.complete = False
+        """Whether the session ran to its end (the last write clears the file's ``incomplete`` mark)."""
 
     def add(self, stats: Any) -> None:
         """Keep one pytest-benchmark ``Metadata`` (the ``benchmark.stats`` of a finished run), and its JSON: a finished
@@ -80,21 +87,30 @@ class ResultsRecorder:
             "scenarios": {s.name: s.model_dump(mode="json") for s in self.scenarios},
             "scenario_errors": [str(e) for e in self.errors],
             "run_order": self.run_order,
+            "incomplete": not self.complete,
         }
 
-    def write(self, *, final: bool = True) -> Path | None:
-        """Write the results file atomically; None while no run has finished.
+    @property
+    def target(self) -> Path:
+        """``results/<machine-id>/<run-id>.json``, the file this session writes."""
+        return results_path(self.results_dir, self.machine_id, self.run_id)
 
-        The last write of a session (``final``) goes through pytest-benchmark's JSON hooks whole and is indented. The
-        rewrites after every run are the same JSON on one line, with every finished run serialized once (a session
-        of 300 runs would otherwise spend seconds re-serializing the same runs).
+    def write(self, *, final: bool = True) -> Path:
+        """Write the results file atomically: before the first run (no run yet), after every run, and at the end.
+
+        The last write of a session (``final``) goes through pytest-benchmark's JSON hooks whole, is indented and
+        clears the ``incomplete`` mark. The rewrites after every run are the same JSON on one line, with every
+        finished run serialized once (a session of 300 runs would otherwise spend seconds re-serializing the same
+        runs).
+
+        Raises:
+            OSError: the file could not be written (no space, no permission); the last good file stays as it was.
         """
-        if not self.stats:
-            return None
         hook = self.config.hook
         if self._commit_info is None:
             self._commit_info = hook.pytest_benchmark_generate_commit_info(config=self.config)
             hook.pytest_benchmark_update_commit_info(config=self.config, commit_info=self._commit_info)
+        self.complete = final
         output = hook.pytest_benchmark_generate_json(
             config=self.config,
             benchmarks=self.stats if final else [],
@@ -103,12 +119,27 @@ class ResultsRecorder:
             commit_info=self._commit_info,
         )
         hook.pytest_benchmark_update_json(config=self.config, benchmarks=self.stats, output_json=output)
-        path = results_path(self.results_dir, self.machine_id, self.run_id)
+        runs = len(self._serialized)
         if final:
-            self.path = atomic_write_json(path, output)
+            path = atomic_write_json(self.target, output)
         else:
             head = json.dumps(output, default=str)
             marker = '"benchmarks": []'
             text = head.replace(marker, '"benchmarks": [' + ", ".join(self._serialized) + "]", 1)
-            self.path = atomic_write_text(path, text + "\n")
-        return self.path
+            path = atomic_write_text(self.target, text + "\n")
+        self.path, self.runs_written = path, runs
+        return path
+
+    def save(self, *, final: bool = False) -> str | None:
+        """:meth:`write`, or the one-line reason it failed: the file, the operating system's error, and how many runs
+        the last good file on disk holds (an atomic write leaves that file as it was)."""
+        try:
+            self.write(final=final)
+        except OSError as exc:
+            kept = (
+                f"{self.path} holds the {self.runs_written} results (runs, step timings, profiles) written before"
+                if self.path is not None
+                else "no results file was written"
+            )
+            return f"cannot write {self.target}: {exc.strerror or exc}; {kept}"
+        return None

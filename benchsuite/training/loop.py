@@ -24,6 +24,7 @@ from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.telemetry.input_stall import InputStall
 from benchsuite.training.batches import Batch, batch_stream
 from benchsuite.training.build import Trainer, train_step
+from benchsuite.training.faults import is_out_of_memory, oom_message
 from benchsuite.training.outcome import CurvePoint, Status, reaches
 from benchsuite.training.ranks import Solo
 from benchsuite.workloads.datasets import Dataset, load_dataset
@@ -98,6 +99,8 @@ class TrainingLoop:
         self.fault_step: int | None = None
         self.fault_stage: str | None = None
         """``training`` or ``evaluation``: where a fault happened (None without one)."""
+        self.fault_error: str | None = None
+        """The first line of an out-of-memory error in the loop (None without one)."""
         self._evaluating = False
         self.steps_done = 0
         self.stall = InputStall(device)
@@ -136,12 +139,15 @@ class TrainingLoop:
                 losses.clear()
                 seg_steps = 0
                 self.train_watch.start()
-        except torch.cuda.OutOfMemoryError:
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
             if self.train_watch.running:
                 self.segments.append((self.train_watch.stop(), seg_steps))
             self._settle_after_oom()
             self.fault_step = step  # the step (or its evaluation) that ran out of memory
             self.fault_stage = "evaluation" if self._evaluating else "training"
+            self.fault_error = oom_message(error, self.fault_stage)
             return "oom", self.steps_done
         return "ok", step
 

@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from benchsuite.telemetry.step_times import UNSTABLE_CV, step_times
 
-Status = Literal["ok", "diverged", "oom", "crashed", "timeout"]
-"""How a run ended: trained to its target or budget (``ok``), a non-finite loss (``diverged``), out of device memory
-(``oom``), or, for the ranks of a data-parallel run, a failed rank (``crashed``) or one past the time limit
-(``timeout``)."""
+Status = Literal["ok", "diverged", "oom", "failed", "crashed", "timeout"]
+"""How a run ended: trained to its target or budget (``ok``), a non-finite loss (``diverged``), out of memory on the
+device or the host (``oom``), another exception inside a run of one process (``failed``), or, for the ranks of a
+data-parallel run, a failed rank (``crashed``) or one past the time limit (``timeout``)."""
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,11 @@ class RunResult:
     fault_step: int | None = None
     """Step at whose evaluation a fault (divergence, OOM) was seen."""
     fault_stage: str | None = None
-    """Where a fault happened: ``training``, ``evaluation`` (the loop's), or a stage before the loop where the run
-    ran out of memory (``data load``, ``warm-up``, ``model build``, ``FLOP count``, ``compile``); None if none."""
+    """Where a fault happened: ``training``, ``evaluation`` (the loop's), or a stage before or after the loop where
+    the run ran out of memory or failed (``data load``, ``warm-up``, ``model build``, ``FLOP count``, ``compile``,
+    ``telemetry extension``, ``communication probe``); None if none."""
     error: str | None = None
-    """The fault's message (first line of the out-of-memory error), or None."""
+    """The fault's message (first line of the out-of-memory or other error), or None."""
     segments: list[tuple[float, int]] = field(default_factory=list)
     """(seconds, steps) of every timed segment, in order: the raw timing from which step-time statistics derive."""
     world_size: int = 1

@@ -85,6 +85,7 @@ def assemble(
         segments=loop.segments,
         fault_step=loop.fault_step,
         fault_stage=loop.fault_stage,
+        error=loop.fault_error,
         telemetry=measured.telemetry,
         timeline=measured.timeline,
         world_size=world_size,
@@ -119,8 +120,9 @@ def run_identity(run: Run, device: torch.device) -> dict[str, Any]:
 def unfinished(
     run: Run, device: torch.device, status: Status, error: str, *, stage: str | None = None, world_size: int = 1
 ) -> RunResult:
-    """The record of a run that never finished its loop, with no figures: status ``oom`` (out of device memory before
-    the loop, in ``stage``), ``crashed`` or ``timeout`` (its data-parallel ranks failed or hung), and the error."""
+    """The record of a run that never finished, with no figures: status ``oom`` (out of memory, in ``stage``),
+    ``failed`` (another exception, in ``stage``), ``crashed`` or ``timeout`` (its data-parallel ranks failed or hung),
+    and the error's first line."""
     return RunResult(
         **run_identity(run, device),
         status=status,
@@ -138,11 +140,6 @@ def unfinished(
         fault_stage=stage,
         error=error,
     )
-
-
-def out_of_memory(run: Run, device: torch.device, stage: str, error: str, world_size: int = 1) -> RunResult:
-    """The record of a run that ran out of device memory before its training loop (status ``oom``, no figures)."""
-    return unfinished(run, device, "oom", error, stage=stage, world_size=world_size)
 
 
 def rank_info(team, device: torch.device, loop: TrainingLoop, telemetry: dict) -> dict:

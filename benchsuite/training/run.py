@@ -21,10 +21,11 @@ from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S, Sampler
 from benchsuite.training import precision
 from benchsuite.training.batches import batches
 from benchsuite.training.build import build_trainer, compile_model, train_step
+from benchsuite.training.faults import Stage, first_line, is_out_of_memory, oom_message, release_cached_memory
 from benchsuite.training.loop import Budget, TrainingLoop
 from benchsuite.training.outcome import RunResult
 from benchsuite.training.ranks import Solo, communication_share
-from benchsuite.training.record import Measured, Prepared, Trained, assemble, out_of_memory, rank_info, telemetry_of
+from benchsuite.training.record import Measured, Prepared, Trained, assemble, rank_info, telemetry_of, unfinished
 from benchsuite.workloads.datasets import Dataset, load_dataset
 
 
@@ -67,7 +68,11 @@ def train_run(
         team: the ranks of a data-parallel run (:class:`benchsuite.training.ranks.Ranks`); None: this process alone.
 
     Returns:
-        The run's result with status ``ok``, ``diverged`` (non-finite loss) or ``oom`` (CUDA out of memory).
+        The run's result with status ``ok``, ``diverged`` (non-finite loss), ``oom`` (out of memory on the GPU or
+        the CPU, with the stage it happened in; :func:`benchsuite.training.faults.is_out_of_memory`) or, for a run of
+        this process alone, ``failed`` (any other exception, with its first line and stage: the session goes on).
+        On the ranks of a data-parallel run another exception propagates (the rank exits, the pool records the run
+        ``crashed``): one rank going on alone would leave the others waiting in a collective.
 
     Raises:
         UnsupportedCase: the case's precision cannot run on ``device``.
@@ -76,26 +81,18 @@ def train_run(
     reason = precision.unsupported_reason(config.techniques.precision, device)
     if reason:
         raise UnsupportedCase(reason)
-    stage = Stage()
+    stage, solo = Stage(), team is None
     with precision.matmul_mode(config.techniques.precision, device):
         try:
             return _train(run, config, device, max_steps, warmup_steps, telemetry_interval_s, team or Solo(), stage)
-        except torch.cuda.OutOfMemoryError as error:
-            message = f"CUDA out of memory in {stage.name}: " + (str(error).strip().splitlines() or [""])[0]
+        except Exception as error:
+            if not (is_out_of_memory(error) or solo):
+                raise
+            oom = is_out_of_memory(error)
+            status, message = ("oom", oom_message(error, stage.name)) if oom else ("failed", first_line(error))
     release_cached_memory(device)  # outside the except block: the traceback's tensors are gone by now
-    return out_of_memory(run, device, stage.name, message, (team or Solo()).world_size)
-
-
-class Stage:
-    """The stage a run is in (``data load``, ``warm-up``, ...), so a fault outside the loop says where it happened."""
-
-    name = "data load"
-
-
-def release_cached_memory(device: torch.device) -> None:
-    """Hand the failed run's cached blocks back to the driver, so the session's next runs start clean."""
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
+    world_size = (team or Solo()).world_size
+    return unfinished(run, device, status, message, stage=stage.name, world_size=world_size)
 
 
 def _train(

@@ -18,7 +18,8 @@ import torch
 
 from benchsuite.scenario.matrix import TimingPair
 from benchsuite.training import precision
-from benchsuite.training.run import UnsupportedCase, release_cached_memory
+from benchsuite.training.faults import first_line, is_out_of_memory, oom_message, release_cached_memory
+from benchsuite.training.run import UnsupportedCase
 from benchsuite.training.standalone import StandaloneCase
 
 WARMUP_STEPS = 3
@@ -51,6 +52,8 @@ class PairTiming:
     warmup_step_s: dict[str, float]
     precision: dict[str, str]
     blocks: list[Block] = field(default_factory=list)
+    error: str | None = None
+    """Why the pair has no blocks: the first line of its out-of-memory or other error (None when ``ok``)."""
 
     def extra_info(self) -> dict[str, Any]:
         """JSON-ready figures for ``benchmark.extra_info``, tagged ``kind: step_timing``."""
@@ -99,7 +102,7 @@ def time_pair(
         },
     }
     timed: list[Block] = []
-    status, steps, warm = "ok", {}, {}
+    status, steps, warm, error = "ok", {}, {}, None
     sides: dict[str, StandaloneCase] = {}
     try:  # building the sides (data, model, compile) can run out of memory as well
         sides = {
@@ -112,9 +115,11 @@ def time_pair(
             order = ("case", "against") if k % 2 == 0 else ("against", "case")
             seconds = {name: sides[name].block(steps[name]) for name in order}
             timed.append(Block(order[0], seconds["case"], steps["case"], seconds["against"], steps["against"]))
-    except torch.cuda.OutOfMemoryError:
-        status, steps, warm = "oom", {}, {}
-    if status == "oom":
+    except Exception as exc:  # out of memory, or any other failure: recorded, and the session goes on
+        oom = is_out_of_memory(exc)
+        status, steps, warm = "oom" if oom else "failed", {}, {}
+        error = oom_message(exc, "paired step timing") if oom else first_line(exc)
+    if status != "ok":
         sides.clear()  # drop the models before handing their cached memory back
         release_cached_memory(device)
-    return PairTiming(**result, status=status, block_steps=steps, warmup_step_s=warm, blocks=timed)
+    return PairTiming(**result, status=status, block_steps=steps, warmup_step_s=warm, blocks=timed, error=error)

@@ -1,0 +1,105 @@
+"""What a ``--benchmark`` session leaves on disk, and when: the results file before the first run (the hardware, the
+scenarios, no run yet, marked incomplete), again after every finished item, a last time at the end (complete unless
+the session was interrupted or stopped), then the HTML report built from the file on disk, and the terminal summary.
+
+A write that fails (no space left, no permission) stops the session after the current item with one line naming the
+file and what the last good file holds; the report is still built from that file when the reports folder takes it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchsuite.results.recorder import ResultsRecorder
+
+
+class SessionOutputs:
+    """The results file and report of one session.
+
+    Args:
+        recorder: the session's results recorder.
+        reports_dir: where the HTML report goes.
+    """
+
+    def __init__(self, recorder: ResultsRecorder, reports_dir: Path) -> None:
+        self.recorder, self.reports_dir = recorder, Path(reports_dir)
+        self.started = False
+        """Whether the first write (before the first run) was made."""
+        self.write_error: str | None = None
+        """Why the results file could not be written (the session stopped), or None."""
+        self.report_path: Path | None = None
+        self.report_error: str | None = None
+
+    def start(self, request: pytest.FixtureRequest) -> None:
+        """Before the first run: write the results file, so a session killed during its first run still leaves its
+        record, and a folder that fills or closes in the meantime stops the session here."""
+        if not self.started:
+            self.started = True
+            self.save(request)
+
+    def save(self, request: pytest.FixtureRequest) -> None:
+        """Rewrite the results file; when it cannot be written, stop the session after this item (pytest's
+        ``session.shouldstop``) and fail this item, both with the one-line reason."""
+        error = self.recorder.save()
+        if error:
+            self.write_error = error
+            request.session.shouldstop = f"benchsuite: {error}"
+            pytest.fail(f"benchsuite: {error}", pytrace=False)
+
+    def finish(self, interrupted: bool) -> None:
+        """The last write (complete unless ``interrupted``), then the report from the file on disk: the last good
+        one when a write failed. A report that fails says why (:attr:`report_error`); the results stay."""
+        if not self.started:
+            return
+        if self.write_error is None:
+            self.write_error = self.recorder.save(final=not interrupted)
+        if self.recorder.path is None:
+            return
+        try:
+            from benchsuite.report.html import write_report
+
+            self.report_path = write_report(self.recorder.path, self.reports_dir)
+        except Exception as exc:  # the results are safe on disk; say why the report failed and go on
+            self.report_error = f"{type(exc).__name__}: {exc}"
+
+    def summary(self, terminalreporter: Any) -> None:
+        """The ``benchsuite`` section of pytest's terminal summary: the verdicts, where the results and the report
+        are, and what could not be written."""
+        if self.recorder.path is None:
+            if self.write_error:
+                terminalreporter.write_line(f"benchsuite: results not saved: {self.write_error}", red=True)
+            return
+        from benchsuite.report.terminal import summary_lines
+
+        terminalreporter.section("benchsuite")
+        for line in summary_lines(self.recorder.path):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"results: {self.recorder.path}")
+        if self.report_path:
+            terminalreporter.write_line(f"report:  {self.report_path}")
+        if self.report_error:
+            terminalreporter.write_line(f"report failed: {self.report_error}", red=True)
+        if self.write_error:
+            terminalreporter.write_line(f"results not saved: {self.write_error}", red=True)
+
+
+def sigterm_as_interrupt() -> Any:
+    """Make SIGTERM end the session as Ctrl-C does (pytest's interrupted finish: the ranks stopped, the results file
+    kept and marked incomplete, the report written) instead of killing it outright; a second SIGTERM kills at once.
+
+    Only from the main thread and when SIGTERM has its default action (an embedding program's own handler stays).
+    Returns the handler to put back at the session's end, or None when nothing was changed.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt(f"benchsuite: signal {signal.Signals(signum).name}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
