@@ -4,6 +4,7 @@ loopback, skips."""
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 
 import psutil
@@ -119,6 +120,9 @@ def test_two_nodes_on_loopback_train_one_run():
 def test_launcher_command_lines():
     one_node = Launcher().command(2, "/tmp/f")
     assert "--standalone" in one_node and "--nproc-per-node=2" in one_node and "--max-restarts=0" in one_node
+    # torchrun under the launcher's guard, its log folder inside the pool's (removed with it)
+    assert one_node[:5] == [sys.executable, "-m", "benchsuite.distributed.launch", "--folder=/tmp/f", "--"]
+    assert "--log-dir=/tmp/f/torchelastic" in one_node
     two_nodes = Launcher(nnodes=2, node_rank=1, rdzv_endpoint="10.0.0.1:29500").command(4, "/tmp/f")
     assert {
         "--nnodes=2",

@@ -7,14 +7,15 @@ the session's runs of that world size one by one (:mod:`benchsuite.distributed.w
 Python, importing torch and joining the process group are paid once, while the session keeps its run order (runs of
 one process interleave with them). Each run has ``timeout_s``; past it, or when a rank fails, the pool is taken
 down, every process of its tree is killed (none is left behind), the run comes back with status ``timeout`` or
-``crashed`` and the failing rank's error, and the next run starts a new pool.
+``crashed`` and the failing rank's error, and the next run starts a new pool. No process of a pool outlives the
+session, however it ends: they watch it (:mod:`benchsuite.distributed.processes`), and a pool closed mid-job is
+killed at once. torchrun's own log folder is inside the pool's, which goes with it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,17 +26,20 @@ from typing import Any
 
 import torch
 
+from benchsuite.distributed.jobs import case_job, failed_profile, failed_run, job_error
+from benchsuite.distributed.processes import SESSION_ENV, guarded_command, kill_tree, remove_folder
 from benchsuite.results.files import atomic_write_text
 from benchsuite.scenario.matrix import Case, Run
 from benchsuite.specs.profile import ProfileSpec
 from benchsuite.telemetry.clock import now
 from benchsuite.telemetry.hardware import cuda_device_count
 from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S
-from benchsuite.training.record import unfinished
 from benchsuite.workloads.datasets import hand_over
 
 DEFAULT_TIMEOUT_S = 900.0
 POLL_S = 0.02
+#: Seconds an idle pool's ranks get to stop after the stop job before they are killed.
+STOP_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,9 @@ class Launcher:
     timeout_s: float = DEFAULT_TIMEOUT_S
 
     def command(self, world_size: int, folder: Path) -> list[str]:
-        """The torchrun command line for ``world_size`` ranks over :attr:`nnodes` machines, serving ``folder``.
+        """The command line of torchrun (under the launcher's guard, :mod:`benchsuite.distributed.launch`) for
+        ``world_size`` ranks over :attr:`nnodes` machines, serving ``folder``, with its log folder inside it
+        (``--log-dir``; torchrun's default is a ``torchelastic_*`` folder in the temporary folder, never removed).
 
         Raises:
             ValueError: the world size does not split evenly over the nodes, or several nodes without an endpoint.
@@ -63,12 +69,10 @@ class Launcher:
         if world_size % self.nnodes:
             raise ValueError(f"world size {world_size} does not split over {self.nnodes} nodes")
         argv = [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
             f"--nproc-per-node={world_size // self.nnodes}",
             "--max-restarts=0",
             "--monitor-interval=0.5",
+            f"--log-dir={Path(folder) / 'torchelastic'}",
         ]
         if self.nnodes == 1 and self.rdzv_endpoint is None:
             argv.append("--standalone")
@@ -82,7 +86,7 @@ class Launcher:
                 f"--rdzv-endpoint={self.rdzv_endpoint}",
                 f"--rdzv-id=benchsuite-{world_size}",
             ]
-        return [*argv, "-m", "benchsuite.distributed.worker", f"--serve={folder}"]
+        return guarded_command(Path(folder), [*argv, "-m", "benchsuite.distributed.worker", f"--serve={folder}"])
 
 
 def world_size_unsupported(world_size: int, device: torch.device, gpus: int, cores: int, nnodes: int = 1) -> str | None:
@@ -133,9 +137,15 @@ class RankPools:
         return self.by_size[world_size]
 
     def close(self) -> None:
-        """Stop every pool (no process of theirs is left behind)."""
+        """Stop every pool (no process of theirs is left behind). The session is ending: a Ctrl-C meanwhile kills
+        the pool it interrupts at once, and is swallowed (no traceback)."""
         for pool in self.by_size.values():
-            pool.close()
+            graceful = True
+            while pool.process is not None or pool.folder is not None:
+                try:
+                    pool.close(graceful=graceful)
+                except KeyboardInterrupt:
+                    graceful = False
 
 
 class RankPool:
@@ -166,7 +176,7 @@ class RankPool:
         env = {
             **os.environ,
             "OMP_NUM_THREADS": str(threads),
-            "BENCHSUITE_PARENT_PID": str(os.getpid()),
+            SESSION_ENV: str(os.getpid()),
             "BENCHSUITE_DEVICE": self.device.type,
             **self.env,
         }
@@ -188,7 +198,7 @@ class RankPool:
         next run."""
         body = {
             "run": {
-                **_case_job(run.case),
+                **case_job(run.case),
                 "seed": run.seed,
                 "max_steps": max_steps,
                 "warmup_steps": warmup_steps,
@@ -203,24 +213,13 @@ class RankPool:
         on a node where rank 0 is not, or a ``crashed``/``timeout`` record as for a run."""
         body = {
             "profile": {
-                **_case_job(case),
+                **case_job(case),
                 "spec": spec.model_dump(mode="json"),
                 "trace_path": str(trace_path) if trace_path else None,
             }
         }
         status, info, error = self._submit(body, case)
-        if status == "ok":
-            return info
-        return {
-            "scenario": case.scenario,
-            "case_id": case.case_id,
-            "axes": dict(case.axes),
-            "status": status,
-            "error": error,
-            "world_size": self.world_size,
-            "phases": [],
-            "top_ops": [],
-        }
+        return info if status == "ok" else failed_profile(case, self.world_size, status, error)
 
     def _submit(self, body: dict[str, Any], case: Case) -> tuple[str, dict[str, Any] | None, str | None]:
         """Hand one job to the ranks (a new pool when the last one is gone) and wait for it: (status, what rank 0
@@ -242,7 +241,7 @@ class RankPool:
         out = folder / f"result{n}.json"
         if status == "ok":
             return status, json.loads(out.read_text(encoding="utf-8")) if out.exists() else None, None
-        error = _error(folder, n, status, self.launcher.timeout_s)
+        error = job_error(folder, n, status, self.launcher.timeout_s, self.process.poll())
         self.close()
         return status, None, error
 
@@ -266,74 +265,36 @@ class RankPool:
             time.sleep(POLL_S)
         return "timeout"
 
-    def close(self) -> None:
-        """Ask the ranks to stop, wait a little, then kill whatever of the tree is left; remove the folder."""
+    def close(self, graceful: bool = True) -> None:
+        """Stop the ranks and remove the folder. An idle pool (``graceful``) gets a stop job and up to
+        :data:`STOP_WAIT_S` to end, said on stderr; a Ctrl-C during that wait ends it and is swallowed. A pool still
+        running a job (the session was interrupted, or the job failed) gets no wait. Then whatever of its processes
+        is left is killed at once (:func:`benchsuite.distributed.processes.kill_tree`)."""
         if self.process is not None:
-            if self.process.poll() is None:
-                atomic_write_text(self.folder / f"job{self.jobs + 1}.json", json.dumps({"stop": True}))
-                try:
-                    self.process.wait(timeout=10.0)
-                except subprocess.TimeoutExpired:
-                    kill_tree(self.process)
+            try:
+                if graceful and self.process.poll() is None and self._idle():
+                    self._stop()
+            finally:
+                kill_tree(self.process, self.folder)
             self.process = None
-        if self.folder is not None:
-            import shutil
+        remove_folder(self.folder)
+        self.folder = None
 
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
+    def _idle(self) -> bool:
+        """Whether no job is running: none was given, or the last one is done."""
+        return self.jobs == 0 or (self.folder / f"done{self.jobs}").exists()
 
-
-def _case_job(case: Case) -> dict[str, Any]:
-    """A case as a job file carries it: scenario, axes, baseline flag and its configuration."""
-    return {
-        "scenario": case.scenario,
-        "axes": [list(a) for a in case.axes],
-        "is_baseline": case.is_baseline,
-        "config": case.config.model_dump(mode="json"),
-    }
-
-
-def kill_tree(process: subprocess.Popen) -> None:
-    """SIGTERM to torchrun (its agent stops the workers), then SIGKILL to every process of the tree still alive
-    (torchrun starts its workers in sessions of their own, so a process-group kill would miss them)."""
-    import psutil
-
-    try:
-        root = psutil.Process(process.pid)
-        tree = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        tree = []
-    try:
-        process.send_signal(signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    _, alive = psutil.wait_procs(tree, timeout=5.0)
-    for proc in alive:
+    def _stop(self) -> None:
+        """The stop job, and the wait for torchrun to end (up to :data:`STOP_WAIT_S`, or a Ctrl-C)."""
+        atomic_write_text(self.folder / f"job{self.jobs + 1}.json", json.dumps({"stop": True}))
+        ranks = self.world_size // self.launcher.nnodes
+        print(
+            f"benchsuite: waiting up to {STOP_WAIT_S:g} s for the {ranks} ranks of world size {self.world_size} "
+            "to stop; Ctrl-C kills them at once",
+            file=sys.stderr,
+            flush=True,
+        )
         try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=5.0)
-    process.wait()
-
-
-def _error(folder: Path, n: int, status: str, timeout_s: float) -> str:
-    """The failing rank's own message, else the end of torchrun's output."""
-    errors = sorted(folder.glob(f"result{n}.json.rank*.error"))
-    if errors:
-        return "; ".join(e.read_text(encoding="utf-8").strip() for e in errors)
-    if status == "timeout":
-        return f"no result within {timeout_s:g} s (a rank hung); its processes were killed"
-    log = folder / "torchrun.log"
-    lines = (
-        [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
-        if log.exists()
-        else []
-    )
-    return " | ".join(lines[-3:]) or "torchrun failed without output"
-
-
-def failed_run(run: Run, device: torch.device, status: str, error: str) -> dict[str, Any]:
-    """The record of a run whose ranks failed (``crashed``) or hung (``timeout``): what ran, where, how it ended and
-    why, no figures (:func:`benchsuite.training.record.unfinished`), as ``extra_info``."""
-    return unfinished(run, device, status, error, world_size=run.case.config.train.world_size).extra_info()
+            self.process.wait(timeout=STOP_WAIT_S)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            pass  # killed at once by the caller

@@ -1,13 +1,15 @@
 """One rank of a data-parallel pool, started by PyTorch's elastic launcher (torchrun, ``torch.distributed.run``).
 
-``python -m torch.distributed.run --nproc-per-node N ... -m benchsuite.distributed.worker --serve FOLDER`` (see
-:class:`benchsuite.distributed.pool.RankPool`). Each rank joins the process group once (nccl on CUDA with rank r on
-``cuda:LOCAL_RANK``, gloo on a CPU with its share of the cores as torch threads) and then serves the jobs the launching
-process writes into FOLDER, ``job1.json``, ``job2.json``, … until a ``stop`` job: it trains each run with its team
-(:class:`benchsuite.training.ranks.Ranks`); rank 0 writes the run's result, and local rank 0 of every node marks the job
-done. A rank whose run fails writes its error beside the result (``result<N>.json.rank<R>.error``) and exits, which
-takes the pool down (``--max-restarts 0``); torchrun's ``@record`` keeps its own error file as well (the
-torch.distributed.elastic documentation, "Error Propagation"). Ranks stop when the launching process is gone.
+``python -m benchsuite.distributed.launch --folder=FOLDER -- --nproc-per-node N ... -m benchsuite.distributed.worker
+--serve FOLDER``, torchrun under its guard (see :class:`benchsuite.distributed.pool.RankPool`). Each rank joins the
+process group once (nccl on CUDA with rank r on ``cuda:LOCAL_RANK``, gloo on a CPU with its share of the cores as
+torch threads) and then serves the jobs the launching process writes into FOLDER, ``job1.json``, ``job2.json``, …
+until a ``stop`` job: it trains each run with its team (:class:`benchsuite.training.ranks.Ranks`); rank 0 writes the
+run's result, and local rank 0 of every node marks the job done. A rank whose run fails writes its error beside the
+result (``result<N>.json.rank<R>.error``) and exits, which takes the pool down (``--max-restarts 0``); torchrun's
+``@record`` keeps its own error file as well (the torch.distributed.elastic documentation, "Error Propagation"). A
+rank arms its guard first thing, before importing torch (:func:`benchsuite.distributed.processes.guard_rank`): it
+stops within a fraction of a second, whatever it is doing, once torchrun or the session is gone.
 """
 
 from __future__ import annotations
@@ -17,27 +19,37 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-import torch.distributed as dist
-from torch.distributed.elastic.multiprocessing.errors import record
+from benchsuite.distributed.processes import guard_rank
 
-#: Fault injection for the tests (``crash:<rank>`` or ``hang:<rank>``): a rank that fails or never returns.
+if TYPE_CHECKING:
+    import torch
+
+#: Fault injection for the tests (``crash:<rank>``, ``hang:<rank>`` or ``linger:<rank>``): a rank that fails its job,
+#: never returns from it, or ignores the stop job.
 FAULT_ENV = "BENCHSUITE_INJECT_FAULT"
 POLL_S = 0.01
 
 
-def _inject_fault(rank: int) -> None:
+def _fault(rank: int) -> str | None:
+    """The fault injected into ``rank`` (:data:`FAULT_ENV`), or None."""
     kind, _, target = os.environ.get(FAULT_ENV, "").partition(":")
-    if target and int(target) == rank:
-        if kind == "crash":
-            raise RuntimeError(f"injected crash on rank {rank}")
-        if kind == "hang":
-            while True:
-                time.sleep(1.0)
+    return kind if target and int(target) == rank else None
+
+
+def _inject_fault(rank: int) -> None:
+    kind = _fault(rank)
+    if kind == "crash":
+        raise RuntimeError(f"injected crash on rank {rank}")
+    if kind == "hang":
+        while True:
+            time.sleep(1.0)
 
 
 def _device() -> torch.device:
+    import torch
+
     if os.environ.get("BENCHSUITE_DEVICE") == "cuda":
         local = int(os.environ.get("LOCAL_RANK", "0"))
         torch.cuda.set_device(local)
@@ -45,25 +57,10 @@ def _device() -> torch.device:
     return torch.device("cpu")
 
 
-def _parent_alive() -> bool:
-    parent = int(os.environ.get("BENCHSUITE_PARENT_PID", "0"))
-    if not parent:
-        return True
-    try:
-        os.kill(parent, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _next_job(folder: Path, n: int) -> dict:
-    """Wait for ``job<n>.json``; a stop job when the launching process is gone."""
+    """Wait for ``job<n>.json`` (the guard ends the rank if the session goes meanwhile)."""
     path = folder / f"job{n}.json"
     while not path.exists():
-        if not _parent_alive():
-            return {"stop": True}
         time.sleep(POLL_S)
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -109,6 +106,9 @@ def _profile(case, body: dict, device: torch.device, team) -> dict:
 
 def serve(folder: Path) -> None:
     """Join the process group, then train every job written into ``folder`` until a stop job."""
+    import torch
+    import torch.distributed as dist
+
     from benchsuite.results.files import atomic_write_json
     from benchsuite.training.ranks import Ranks
 
@@ -132,16 +132,22 @@ def serve(folder: Path) -> None:
             if int(os.environ.get("LOCAL_RANK", "0")) == 0:
                 Path(job["done"]).touch()
             n += 1
+        if _fault(team.rank) == "linger":
+            while True:
+                time.sleep(1.0)
     finally:
         dist.destroy_process_group()
 
 
-@record
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of one rank."""
+    """Entry point of one rank: its guard first, then :func:`serve` under torchrun's ``@record`` (its error file)."""
     parser = argparse.ArgumentParser(prog="benchsuite.distributed.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--serve", required=True, help="folder of the jobs (benchsuite.distributed.pool.RankPool)")
-    serve(Path(parser.parse_args(argv).serve))
+    folder = Path(parser.parse_args(argv).serve)
+    guard_rank(folder)
+    from torch.distributed.elastic.multiprocessing.errors import record
+
+    record(serve)(folder)
     return 0
 
 
