@@ -1,6 +1,7 @@
 """``benchsuite`` command line: ``schema``, ``validate``, ``list``, ``profile``, ``report``, ``compare``, ``nearest``.
 
-Errors are printed as one clear message each (file, field, value) with exit status 1; never a traceback.
+Errors are printed as one clear message each (file, field, value), never a traceback: exit status 2 for results
+files ``report`` and ``compare`` cannot use (or outputs they cannot write), 1 for scenario files and profiling.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild the HTML report of a results file (``--format html``), or print its verdict table as Markdown
     (``--format markdown``, for a CI job summary or a pull-request comment; ``-o`` writes it to a file, and ``-o
     "$GITHUB_STEP_SUMMARY"`` appends). Stored scenarios that today's schema no longer takes are reported as stored,
-    each with a warning line."""
+    each with a warning line, as is a session that did not finish. Exit status: 0, or 2 with one line on a results
+    file that cannot be used or an output that cannot be written."""
     from benchsuite.results import frames
     from benchsuite.results.files import read_results
 
@@ -84,12 +86,17 @@ def cmd_report(args: argparse.Namespace) -> int:
             from benchsuite.report.html import write_report
 
             out = write_report(path, out=Path(args.output) if args.output else None)
-    except ValueError as exc:  # ResultsError: one line naming the file
+    except ValueError as exc:  # ResultsError: one line naming the file (and the field and value)
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     for spec in frames.scenario_specs(data).values():
         for problem in spec.problems:
             print(f"warning: {path}: {problem}", file=sys.stderr)
+    if frames.incomplete(data):
+        print(f"warning: {path}: the session did not finish; the report covers the runs it finished", file=sys.stderr)
     if out:
         print(out)
     return 0
@@ -112,7 +119,9 @@ def _write_markdown(data: dict, output: str | None) -> str | None:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare results files or folders: the table, the claims matrix, an optional HTML report and the gate.
 
-    Exit status: 0, 1 when a ``--fail-on`` rule is breached, 2 on unusable input (one line, never a traceback).
+    Exit status: 0, 1 when a ``--fail-on`` rule is breached, 2 on unusable input (one line, never a traceback): an
+    unreadable file or a bad value in one, nothing to compare (one side only, no case in common), a rule that does
+    not parse, an HTML output that cannot be written.
     """
     from benchsuite.compare.gate import GateRule, gate
     from benchsuite.compare.sides import compare, load_side
@@ -129,7 +138,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.output:
         from benchsuite.report.compare import write_comparison
 
-        print(write_comparison(comparison, Path(args.output)))
+        try:
+            print(write_comparison(comparison, Path(args.output)))
+        except OSError as exc:
+            print(f"error: cannot write {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     for line in breaches:
         print(f"regression: {line}")
     if rules:

@@ -53,17 +53,24 @@ class SessionOutputs:
 
     def finish(self, interrupted: bool) -> None:
         """The last write (complete unless ``interrupted``), then the report from the file on disk: the last good
-        one when a write failed. A report that fails says why (:attr:`report_error`); the results stay."""
+        one when a write failed. A report that fails says why (:attr:`report_error`); the results stay. A second
+        Ctrl-C during either leaves the last good file whole (the writes are atomic) and skips what is left."""
         if not self.started:
             return
-        if self.write_error is None:
-            self.write_error = self.recorder.save(final=not interrupted)
+        try:
+            if self.write_error is None:
+                self.write_error = self.recorder.save(final=not interrupted)
+        except KeyboardInterrupt:
+            self.write_error = f"interrupted (a second Ctrl-C) before the last write; {self.recorder.kept()}"
+            return
         if self.recorder.path is None:
             return
         try:
             from benchsuite.report.html import write_report
 
             self.report_path = write_report(self.recorder.path, self.reports_dir)
+        except KeyboardInterrupt:
+            self.report_error = f"interrupted (a second Ctrl-C); benchsuite report {self.recorder.path} writes it"
         except Exception as exc:  # the results are safe on disk; say why the report failed and go on
             self.report_error = f"{type(exc).__name__}: {exc}"
 
@@ -77,8 +84,11 @@ class SessionOutputs:
         from benchsuite.report.terminal import summary_lines
 
         terminalreporter.section("benchsuite")
-        for line in summary_lines(self.recorder.path):
-            terminalreporter.write_line(line)
+        try:
+            for line in summary_lines(self.recorder.path):
+                terminalreporter.write_line(line)
+        except KeyboardInterrupt:
+            terminalreporter.write_line(f"summary interrupted; benchsuite report {self.recorder.path} shows it")
         terminalreporter.write_line(f"results: {self.recorder.path}")
         if self.report_path:
             terminalreporter.write_line(f"report:  {self.report_path}")

@@ -1,7 +1,11 @@
 """Build results-file dicts by hand (pytest-benchmark's JSON shape) for analysis and report tests: in the current
-format (:func:`results_data`) and as format 1 wrote them (:func:`format1_data`)."""
+format (:func:`results_data`) and as format 1 wrote them (:func:`format1_data`); runs that ended early
+(:func:`unfinished_entry`) or diverged (:func:`diverged_entry`), and files of several scenarios
+(:func:`with_scenarios`), among them one of every way a run can fail (:func:`faults_data`)."""
 
 from __future__ import annotations
+
+import math
 
 from conftest import tiny_spec
 
@@ -224,3 +228,126 @@ def synthetic_results(
     data["benchsuite"]["scenarios"] = specs
     data["benchsuite"]["run_order"] = {"mode": "seed-major", "seed": None}
     return data
+
+
+#: How a run that never finished its loop is recorded (as the run side's ``training.record.unfinished`` writes it).
+UNFINISHED = {
+    "steps": 0,
+    "budget_steps": 0,
+    "epochs": 0.0,
+    "samples": 0,
+    "timed_s": 0.0,
+    "warmup_s": 0.0,
+    "eval_s": 0.0,
+    "setup_s": 0.0,
+    "step_time_s": None,
+    "throughput_samples_per_s": None,
+    "reached_target": False,
+    "time_to_target_s": None,
+    "steps_to_target": None,
+    "epochs_to_target": None,
+    "final_val_metric": None,
+    "final_val_accuracy": None,
+    "final_val_loss": None,
+    "val_metric_epoch1": None,
+    "num_params": 0,
+    "curve": [],
+    "timeline": [],
+    "segments": [],
+    "step_time_s_median": None,
+    "step_time_cv": None,
+    "process_cpu_pct_mean": None,
+    "process_rss_mib_peak": None,
+    "achieved_flops_per_s": None,
+}
+
+
+def unfinished_entry(case: str, seed: int, status: str, error: str = "RuntimeError: boom", **info) -> dict:
+    """A run of ``init=<case>`` that ended before its first evaluation with ``status`` (``crashed``, ``timeout``,
+    ``oom``, ``failed``) and ``error``: no curve, no figures."""
+    bench = run_entry(case, seed, None, 0.0)
+    bench["extra_info"].update(UNFINISHED, status=status, error=error, fault_stage="model build", **info)
+    bench["stats"]["median"] = 0.0
+    return bench
+
+
+def diverged_entry(case: str, seed: int, at_step: int = 20) -> dict:
+    """A run of ``init=<case>`` whose loss became NaN: a curve with NaN losses after step 0, accuracy at chance,
+    status ``diverged`` at ``at_step``, no time-to-target."""
+    bench = run_entry(case, seed, None, 0.1)
+    info = bench["extra_info"]
+    for point in info["curve"][1:]:
+        point.update(train_loss=math.nan, val_loss=math.nan, val_accuracy=0.1)
+    info.update(status="diverged", fault_step=at_step, fault_stage="training", final_val_loss=math.nan)
+    return bench
+
+
+def in_scenario(name: str, benches: list[dict], **spec) -> tuple[str, dict, list[dict]]:
+    """``benches`` moved to scenario ``name`` (a copy of :data:`SPEC` under that name, its fields replaced by
+    ``spec``): (name, stored spec, entries), for :func:`with_scenarios`."""
+    stored = ScenarioSpec.model_validate(tiny_spec(**{**SPEC.model_dump(mode="json"), "name": name, **spec}))
+    for bench in benches:
+        info = bench["extra_info"]
+        info["scenario"] = name
+        info["run_id"] = info["run_id"].replace("tiny[", f"{name}[", 1)
+        bench["name"] = f"test_scenario[{info['run_id']}]"
+    return name, stored.model_dump(mode="json"), benches
+
+
+def with_scenarios(*scenarios: tuple[str, dict, list[dict]], data: dict | None = None) -> dict:
+    """:func:`results_data` (or ``data``) with the scenarios of :func:`in_scenario` added after its own."""
+    data = data or results_data()
+    for name, spec, benches in scenarios:
+        data["benchsuite"]["scenarios"][name] = spec
+        data["benchmarks"] += benches
+    return data
+
+
+ENDINGS = ("crashed", "timeout", "oom", "failed")  # every way a run can end before its first evaluation
+CASES = ("default", "xavier_uniform")
+
+
+def _on_axis(benches: list[dict], axis: str, values: tuple[str, str]) -> list[dict]:
+    """The entries' ``init`` axis replaced by ``axis`` (``values``: one per case of :data:`CASES`)."""
+    for bench in benches:
+        info = bench["extra_info"]
+        value = values[CASES.index(info["axes"]["init"])]
+        info.update(axes={axis: value}, case_id=f"{axis}={value}", is_baseline=value == values[0])
+        info["run_id"] = f"{info['run_id']}-{axis}={value}"
+    return benches
+
+
+def _crashed() -> list[dict]:
+    """Every run crashed, timed out, ran out of memory or failed; the paired step timing failed; both profiled
+    windows ran out of memory."""
+    runs = [unfinished_entry(c, s, ENDINGS[s]) for c in CASES for s in range(4)]
+    timing = {
+        "kind": "step_timing",
+        "run_id": "tiny[step-timing:init=xavier_uniform-vs-init=default]",
+        "scenario": "tiny",
+        "case_id": "init=xavier_uniform",
+        "against_id": "init=default",
+        "axes": {"init": "xavier_uniform"},
+        "status": "failed",
+        "error": "RuntimeError: boom",
+        "blocks": [],
+    }
+    windows = [profile_entry(c, 0.1, 0.1) for c in CASES]
+    for window in windows:
+        window["extra_info"].update(status="oom", error="out of memory in the profiled window", phases=[], top_ops=[])
+    return [*runs, {"name": "timing", "stats": {"median": 0.0}, "extra_info": timing}, *windows]
+
+
+def faults_data() -> dict:
+    """The tiny scenario as it ran well, and beside it: every run crashed (:func:`_crashed`), every run diverged,
+    every run missed the target, a single run, and batch-size and world-size scenarios whose every run ended early."""
+    oom = [unfinished_entry(c, s, "oom") for c in CASES for s in range(2)]
+    crashed = [unfinished_entry(c, 0, "crashed") for c in CASES]
+    return with_scenarios(
+        in_scenario("crashed", _crashed()),
+        in_scenario("diverged", [diverged_entry(c, s) for c in CASES for s in range(4)]),
+        in_scenario("missed", [run_entry(c, s, None, 0.5) for c in CASES for s in range(4)]),
+        in_scenario("single", [run_entry("default", 0, 1.0, 0.99)]),
+        in_scenario("batch", _on_axis(oom, "batch_size", ("16", "32")), matrix={"batch_size": [16, 32]}, claims=[]),
+        in_scenario("ranks", _on_axis(crashed, "world_size", ("1", "2")), matrix={"world_size": [1, 2]}, claims=[]),
+    )

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 
 import pytest
-from results_factory import results_data
+from results_factory import faults_data, results_data
 
 from benchsuite.report.html import render_report
 
@@ -78,3 +78,12 @@ def test_the_check_sees_a_hidden_figure_and_a_script_error(tmp_path):
     found, _ = browse(html, tmp_path)
     assert _invisible(found["svg"]) == [0]
     assert any("undefinedFunction" in e for e in found["errors"])
+
+
+def test_a_report_of_runs_that_crashed_diverged_or_missed_renders_visibly_without_console_errors(tmp_path):
+    html = render_report(faults_data())
+    assert "no curve: every run of this scenario ended before its first evaluation" in html
+    found, stderr = browse(html, tmp_path)
+    assert len(found["svg"]) == html.count("<svg") and len(found["table"]) == html.count("<table")
+    assert _invisible(found["svg"]) == [] and _invisible(found["table"]) == []
+    assert found["errors"] == [] and "CONSOLE" not in stderr

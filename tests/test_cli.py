@@ -61,7 +61,7 @@ def test_report_rebuilds_html(capsys, tmp_path):
 
 def test_report_of_a_bad_file_is_a_message(capsys, tmp_path):
     (tmp_path / "x.json").write_text("[]")
-    assert main(["report", str(tmp_path / "x.json")]) == 1
+    assert main(["report", str(tmp_path / "x.json")]) == 2
     assert "x.json: not a pytest-benchmark results file" in capsys.readouterr().err
 
 

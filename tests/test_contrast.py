@@ -98,10 +98,10 @@ def test_a_verdict_leaves_out_a_figure_that_was_not_measured():
     assert (pair.effect.n, pair.effect.n_against) == (3, 4) and pair.effect.estimate == pytest.approx(0.1)
 
 
-def test_a_verdict_with_no_value_on_a_side_is_inconclusive_never_refuted():
+def test_a_verdict_with_no_value_on_a_side_is_not_judged_never_refuted():
     runs = _runs("val_metric_epoch1", [math.nan] * 4, [0.8] * 4)
     verdict = judge(runs, _claim("val_metric_epoch1"), blocked=False)
-    assert verdict.verdict == "inconclusive" and verdict.pairs[0].effect.estimate is None
+    assert verdict.verdict == "not judged" and verdict.pairs[0].effect.estimate is None
 
 
 def test_the_per_case_speedup_is_the_contrast_of_time_to_target():

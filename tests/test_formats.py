@@ -89,7 +89,7 @@ def test_unreadable_results_get_one_line_naming_the_file(tmp_path, capsys, conte
     with pytest.raises(ResultsError, match=None) as info:
         read_results(path)
     assert str(info.value) == f"{path}: {message}" or str(info.value).startswith(f"{path}: {message}")
-    assert main(["report", str(path)]) == 1
+    assert main(["report", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {path}: ") and "\n" not in err and "Traceback" not in err
 
@@ -122,3 +122,20 @@ def test_the_committed_references_of_older_formats_still_render(tmp_path):
     for path in files:
         out = write_report(path, out=tmp_path / f"{path.parent.name}.html")
         assert out.read_text().count("<svg") >= 5
+
+
+def test_a_shape_only_a_migration_reads_is_refused_with_one_line(tmp_path):
+    old = format1_data()
+    old["benchsuite"]["scenarios"]["tiny"]["train"].update(optimizer=[1], momentum=0.9)  # a list is no optimizer
+    with pytest.raises(ResultsError, match=r"^old.json: cannot migrate to benchsuite-results/2: TypeError: "):
+        migrate(old, "old.json")
+
+
+def test_the_incomplete_mark_and_the_failed_status_read_without_a_new_format():
+    data = results_data()
+    data["benchsuite"]["incomplete"] = True
+    data["benchmarks"][0]["extra_info"].update(status="failed", error="ValueError: bad batch")
+    migrated = migrate(data, "r.json")
+    assert migrated["benchsuite"]["format"] == f"benchsuite-results/{CURRENT}" and frames.incomplete(migrated)
+    assert frames.runs_frame(migrated)["status"].iloc[0] == "failed"
+    assert not frames.incomplete(results_data())  # files that predate the mark are complete

@@ -1,3 +1,3 @@
 """Statistics from results: effects with intervals, which runs are compared and by the one comparison rule, per-case
-summaries, and claim verdicts. No torch.
+summaries, claim verdicts and their vocabulary (decisions), and what is missing, in words. No torch.
 """

@@ -7,7 +7,9 @@ and curves of :mod:`benchsuite.results.frames`, with the interval methods of :mo
   interval (a run that never reaches the target has no time-to-target: it is censored, never dropped).
 - Speedup against the baseline: the Hodges-Lehmann ratio of time-to-target with its 95 % interval, paired by seed
   when the session ran in blocks of seeds and has enough of them (as :mod:`benchsuite.analysis.verdicts` does), misses
-  ranked last; no ratio when half or more of a side missed.
+  ranked last, runs that did not finish left out; no ratio when half or more of a side missed, and no interval
+  either when there is nothing to compare (a side without a finished run, or no run of either side reached the
+  target: :attr:`benchsuite.analysis.contrast.Contrast.comparable`).
 - Step time: the median over runs of each run's median seconds per step, with the runs' quartiles.
 - Quality (final and after epoch 1): mean with a two-sided 95 % Student-t interval over seeds.
 """
@@ -21,7 +23,8 @@ import pandas as pd
 from scipy import stats
 
 from benchsuite.analysis import effects
-from benchsuite.analysis.contrast import by_seed, contrast, oriented
+from benchsuite.analysis.contrast import by_seed, contrast, finished, oriented_column
+from benchsuite.analysis.missing import status_counts
 from benchsuite.analysis.pairing import common_seeds, same_except
 from benchsuite.results.stored import StoredScenario
 from benchsuite.specs.scenario import ScenarioSpec
@@ -73,6 +76,7 @@ def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
         "reach_low": reach_low,
         "reach_high": reach_high,
         "n_faulted": int((g["status"] != "ok").sum()),
+        "faults": status_counts(g["status"][g["status"] != "ok"]),
         "n_unstable": int(_flags(g).sum()),
         "ttt_median_s": ttt.median() if len(ttt) else math.nan,
         "ttt_min_s": ttt.min() if len(ttt) else math.nan,
@@ -89,7 +93,7 @@ def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
         "epoch1_ci_low": e1_low,
         "epoch1_ci_high": e1_high,
         "throughput_median": g["throughput_samples_per_s"].median(),
-        "timed_median_s": g["timed_s"].median(),
+        "timed_median_s": g.loc[finished(g["status"]), "timed_s"].median(),  # a run that ended early timed nothing
         **{c: g[c].iloc[0] for c in g.columns if c.startswith("axis_")},
     }
 
@@ -110,7 +114,8 @@ def _speedup(
 ) -> dict[str, float]:
     """Hodges-Lehmann ratio baseline/case of time-to-target with its 95 % interval (misses ranked last), paired by
     seed where the runs pair and are enough for a bounded interval; NaN without a unique baseline or when half or
-    more of a side missed. ``groups`` holds each case's runs, ``summary`` one row per case (its axis columns)."""
+    more of a side missed (the interval too when there is nothing to compare). ``groups`` holds each case's runs,
+    ``summary`` one row per case (its axis columns)."""
     none = {"speedup_vs_baseline": math.nan, "speedup_low": math.nan, "speedup_high": math.nan}
     spec = specs.get(row["scenario"])
     if spec is None or spec.target is None:
@@ -122,6 +127,8 @@ def _speedup(
     case, base = groups[(row["scenario"], row["case_id"])], groups[(row["scenario"], baselines["case_id"].iloc[0])]
     x, y = (_oriented_ttt(g) for g in (case, base))
     runs = contrast(x, y, paired=by_seed(common_seeds(case, base), blocked, 0.95), confidence=0.95)
+    if not runs.comparable:
+        return none
     return {
         "speedup_vs_baseline": math.nan if runs.half_missed else math.exp(runs.shift.estimate),
         "speedup_low": math.exp(runs.shift.low),
@@ -130,9 +137,10 @@ def _speedup(
 
 
 def _oriented_ttt(runs: pd.DataFrame) -> np.ndarray:
-    """Time-to-target of ``runs`` in seed order, oriented (lower is better; a miss ranks last)."""
-    values = runs[["seed", "time_to_target_s"]].sort_values("seed")["time_to_target_s"].to_numpy(float)
-    return oriented(values, scale="ratio", censored=True, better="lower")
+    """Time-to-target of ``runs`` in seed order, oriented (lower is better; a miss ranks last; a run that did not
+    finish left out)."""
+    ordered = runs.sort_values("seed", kind="stable")
+    return oriented_column(ordered, "time_to_target_s", scale="ratio", censored=True, better="lower")
 
 
 def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -158,9 +166,13 @@ def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def step_time_ratios(blocks: pd.DataFrame) -> pd.DataFrame:
     """Per block-timed pair: the Hodges-Lehmann ratio (reference s/step ÷ case s/step, above 1: the case steps
-    faster) with its 95 % signed-rank interval, the number of block pairs and each side's median s/step."""
+    faster) with its 95 % signed-rank interval, the number of block pairs and each side's median s/step. Blocks
+    without positive seconds and steps on both sides (a timing cut short) are left out, and pairs left with none."""
     rows = []
     for (scenario, case_id, against_id), g in blocks.groupby(["scenario", "case_id", "against_id"], sort=False):
+        g = g[_timed_blocks(g)]
+        if g.empty:
+            continue
         case_step, ref_step = g["case_s"] / g["case_steps"], g["against_s"] / g["against_steps"]
         shift = effects.paired_shift_interval(np.log(ref_step.to_numpy(float) / case_step.to_numpy(float)))
         rows.append(
@@ -178,6 +190,12 @@ def step_time_ratios(blocks: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _timed_blocks(blocks: pd.DataFrame) -> pd.Series:
+    """Mask of the blocks whose seconds and steps are positive and finite on both sides."""
+    values = blocks[["case_s", "case_steps", "against_s", "against_steps"]].apply(pd.to_numeric, errors="coerce")
+    return (values.gt(0) & np.isfinite(values)).all(axis=1)
 
 
 def scaling_table(cases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:

@@ -4,10 +4,18 @@ per-case summary (speedup against the baseline), the claim verdicts and the comp
 - Scale: ratio figures (times, step counts, rates) on the log scale, floored at :data:`TINY` so that a zero never
   becomes -inf; difference figures (validation metrics) as they are. Values are *oriented*: signed so that larger is
   better, so an effect above 0 means "the case is better" (:mod:`benchsuite.analysis.effects`).
-- Censoring: a run that missed its target (NaN in a censored figure such as time-to-target) is worse than every run
-  that reached it and ties with the other misses: it enters as -inf (Gehan 1965). A value missing from a figure that
-  is not censored (not measured: a run that failed before its first timed step) is left out, with its pair when the
-  runs pair by seed.
+- Finished runs: only a run that finished its training loop (status in :data:`FINISHED`: ``ok``, or ``diverged``, a
+  run that trained and never reached its target) is measured. A run that ended early (``oom``, ``crashed``,
+  ``timeout``, ``failed``, or a status this benchsuite does not know) has no figures: it is left out of every
+  comparison, never counted as a miss.
+- Censoring: a finished run that missed its target (NaN in a censored figure such as time-to-target) is worse than
+  every run that reached it and ties with the other misses: it enters as -inf (Gehan 1965). A value missing from a
+  figure that is not censored, or from a censored one of a run that did reach its target (energy-to-target on a
+  machine without an energy counter), was not measured: it is left out, with its pair when the runs pair by seed.
+- Nothing to compare: a contrast with a side that has no value, or in which every run of both sides missed the
+  target (misses tie: the interval would be [1×, 1×] of nothing), is not :attr:`Contrast.comparable`; verdicts call
+  such a pair "not judged" (:mod:`benchsuite.analysis.decisions`), compare shows no ratio. When one side reached the
+  target and the other never did, the contrast stands: the side that reached it is better.
 - Design: runs pair by seed when the session ran them in blocks of seeds (a seed's round of cases ran close in time,
   so a slow stretch of the machine falls on both sides of a pair and cancels), both sides ran the same seeds once each,
   and there are enough of them for a bounded Wilcoxon signed-rank interval at the confidence asked: the one-sample
@@ -27,11 +35,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from benchsuite.analysis import effects
 
 #: The floor of a ratio figure before its log (seconds, steps and rates are never this small).
 TINY = 1e-12
+
+#: Statuses of a run that finished its training loop, so that its figures were measured: trained to its target or
+#: budget (``ok``), or stopped by a non-finite loss (``diverged``: it trained, and missed its target).
+FINISHED = ("ok", "diverged")
+
+
+def finished(statuses) -> np.ndarray:
+    """Mask of the runs whose status (one per run) is in :data:`FINISHED`."""
+    return np.isin(np.asarray(statuses, dtype=object), FINISHED)
 
 
 def oriented(values, *, scale: Literal["ratio", "difference"], censored: bool, better: str) -> np.ndarray:
@@ -42,6 +60,20 @@ def oriented(values, *, scale: Literal["ratio", "difference"], censored: bool, b
     scaled = np.log(np.clip(values, TINY, None)) if scale == "ratio" else values
     signed = scaled if better == "higher" else -scaled
     return np.where(np.isnan(values) & censored, -np.inf, signed)
+
+
+def oriented_column(runs: pd.DataFrame, column: str, *, scale: str, censored: bool, better: str) -> np.ndarray:
+    """``column`` of ``runs`` (one row per run, in the order given) on the comparison scale (:func:`oriented`), with
+    the runs that did not finish (``status``, :data:`FINISHED`) left out as NaN, and in a ``censored`` figure the NaN
+    of a run that reached its target (``reached_target``) left out too: it was not measured, it is no miss. A column
+    the runs do not have is NaN throughout (not measured)."""
+    values = runs[column].to_numpy(dtype=float) if column in runs else np.full(len(runs), np.nan)
+    out = oriented(values, scale=scale, censored=censored, better=better)
+    if "status" in runs:
+        out[~finished(runs["status"])] = np.nan
+    if censored and "reached_target" in runs:
+        out[np.isnan(values) & runs["reached_target"].eq(True).to_numpy()] = np.nan  # None, NaN: not reached
+    return out
 
 
 def by_seed(seeds: list[int] | None, blocked: bool, confidence: float) -> bool:
@@ -89,6 +121,16 @@ class Contrast:
     def empty(self) -> bool:
         """A side has no value: nothing was compared."""
         return self.n == 0 or self.n_against == 0
+
+    @property
+    def none_reached(self) -> bool:
+        """Both sides have values and every one of them is a miss: nothing to compare (misses tie)."""
+        return not self.empty and bool(np.isneginf(self.x).all() and np.isneginf(self.y).all())
+
+    @property
+    def comparable(self) -> bool:
+        """Whether there is anything to compare: both sides have a value and some run reached the target."""
+        return not self.empty and not self.none_reached
 
     @property
     def half_missed(self) -> bool:

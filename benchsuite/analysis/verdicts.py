@@ -11,30 +11,14 @@ steps, rates; log scale) or the difference (validation metrics) in the claim's d
 - otherwise the two samples: Hodges-Lehmann shift, Mann-Whitney interval;
 - claims on ``step_time_s`` use the scenario's paired step-timing blocks when it has them.
 
-The pairs of one claim are Holm-corrected: the j-th smallest of m one-sided p-values is judged with an interval at
-1 - α/(m-j+1).
-
-Decision for a ``better`` claim, with r* = max(min_ratio, min_effect) and "1" the no-effect value (0 for
-differences):
-
-============================  ===========================
-interval                      verdict
-============================  ===========================
-lower > 1, upper ≥ r*         held
-lower > 1, upper < r*         smaller than claimed
-lower ≤ 1, upper < r*         refuted ("reversed" when upper < 1)
-lower ≤ 1, upper ≥ r*         inconclusive
-============================  ===========================
-
-``no_worse`` (non-inferiority with margin M; one-sided 95 % bound): held when lower > -M (ratio: 1/M), refuted when
-upper < -M, else inconclusive. ``equivalent`` (TOST, 90 % interval): held when inside (-M, M), refuted when wholly
-outside, else inconclusive. A claim of several pairs is a conjunction: refuted if any pair is refuted, else
-inconclusive if any is, else smaller than claimed if any is, else held.
+The pairs of one claim that have something to compare are Holm-corrected: the j-th smallest of their m one-sided
+p-values is judged with an interval at 1 - α/(m-j+1). A pair with nothing to compare is "not judged", with the
+reason, and takes no part in the correction. How a pair's interval becomes its verdict, and a claim's verdict from
+its pairs', is :mod:`benchsuite.analysis.decisions`.
 
 Time-to-target claims are split into their two halves: steps-to-target (the algorithm's part) and seconds per step
 (the hardware's part; from paired step-timing blocks when the scenario times them). Sources: Hodges & Lehmann 1963;
-Hollander, Wolfe & Chicken 2014; Holm 1979; Walker & Nowacki 2011 (non-inferiority and equivalence);
-Schuirmann 1987 (TOST); MLPerf Training rules (convergence judged in epochs).
+Hollander, Wolfe & Chicken 2014; Holm 1979; MLPerf Training rules (convergence judged in epochs).
 """
 
 from __future__ import annotations
@@ -46,14 +30,25 @@ import numpy as np
 import pandas as pd
 
 from benchsuite.analysis import effects
-from benchsuite.analysis.contrast import Contrast, by_seed, contrast, half_missed, oriented
+from benchsuite.analysis.contrast import Contrast, by_seed, contrast, half_missed, oriented_column
+from benchsuite.analysis.decisions import (
+    NOT_JUDGED,
+    NOT_RUN,
+    REFUTED,
+    combine,
+    decide,
+    interval_confidence,
+    p_value,
+    p_value_paired,
+)
+from benchsuite.analysis.missing import why_not_compared
 from benchsuite.analysis.pairing import ComparedPair, compared_pairs
 from benchsuite.results.stored import StoredScenario
 from benchsuite.specs.claim_metrics import CLAIM_METRICS, TIME_METRICS
 from benchsuite.specs.claims import ClaimSpec
 from benchsuite.specs.scenario import ScenarioSpec
 
-_PRECEDENCE = ("refuted", "inconclusive", "smaller than claimed", "held")  # a conjunction takes the first present
+__all__ = ["PairEffect", "PairVerdict", "Verdict", "claim_verdicts", "decide", "judge"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +63,8 @@ class PairEffect:
         level: the significance level the pair was judged at (Holm).
         n, n_against: runs (or block pairs) on each side; n_missed, n_missed_against: runs that missed the target.
         source: ``runs`` or ``paired blocks``.
+        missing: why the pair has nothing to compare (:func:`benchsuite.analysis.missing.why_not_compared`), or
+            None; such an effect has no estimate and no interval (NaN bounds).
     """
 
     case_id: str
@@ -81,6 +78,7 @@ class PairEffect:
     n_missed: int = 0
     n_missed_against: int = 0
     source: str = "runs"
+    missing: str | None = None
 
     def _show(self, value: float) -> float:
         return math.exp(value) if self.scale == "ratio" else value
@@ -88,25 +86,29 @@ class PairEffect:
     @property
     def estimate(self) -> float | None:
         """The effect (a ratio such as a speedup, or a difference), or None when half or more of a side missed the
-        target (a ratio of medians would then compare misses; :func:`benchsuite.analysis.contrast.half_missed`)."""
-        if half_missed(self.n, self.n_missed, self.n_against, self.n_missed_against):
+        target (a ratio of medians would then compare misses; :func:`benchsuite.analysis.contrast.half_missed`), or
+        when there is nothing to compare."""
+        if self.missing is not None or half_missed(self.n, self.n_missed, self.n_against, self.n_missed_against):
             return None
         return self._show(self.shift.estimate)
 
     @property
     def low(self) -> float:
-        """Lower bound of the interval, as a ratio or a difference (0 or -inf when unbounded)."""
-        return self._show(self.shift.low)
+        """Lower bound of the interval, as a ratio or a difference (0 or -inf when unbounded; NaN when nothing was
+        compared)."""
+        return math.nan if self.missing is not None else self._show(self.shift.low)
 
     @property
     def high(self) -> float:
-        """Upper bound of the interval, as a ratio or a difference (inf when unbounded)."""
-        return self._show(self.shift.high)
+        """Upper bound of the interval, as a ratio or a difference (inf when unbounded; NaN when nothing was
+        compared)."""
+        return math.nan if self.missing is not None else self._show(self.shift.high)
 
 
 @dataclass(frozen=True)
 class PairVerdict:
-    """A pair's effect, its verdict and, for time claims, the steps and step-time halves."""
+    """A pair's effect, its verdict (one of :data:`benchsuite.analysis.decisions.VERDICTS`) and, for judged time
+    claims, the steps and step-time halves."""
 
     effect: PairEffect
     verdict: str
@@ -114,6 +116,11 @@ class PairVerdict:
     steps: PairEffect | None = None
     step_time: PairEffect | None = None
     unstable_runs: int = 0
+
+    @property
+    def reason(self) -> str | None:
+        """Why the pair was not judged (``no run reached the target (val_accuracy ≥ 0.9) within 0.52 s``), or None."""
+        return self.effect.missing if self.verdict == NOT_JUDGED else None
 
 
 @dataclass(frozen=True)
@@ -126,68 +133,39 @@ class Verdict:
 
     @property
     def reversed(self) -> bool:
-        """Refuted with every pair's interval wholly on the other side of no effect (a note on the verdict, shown
-        per pair; an interval ending near no effect can carry it in one session and not the next)."""
-        return self.verdict == "refuted" and all(p.reversed for p in self.pairs)
+        """Refuted with every judged pair's interval wholly on the other side of no effect (a note on the verdict,
+        shown per pair; an interval ending near no effect can carry it in one session and not the next)."""
+        return self.verdict == REFUTED and all(p.reversed for p in self.pairs if p.verdict != NOT_JUDGED)
 
     @property
     def label(self) -> str:
-        """The verdict: ``held``, ``smaller than claimed``, ``inconclusive``, ``refuted`` or ``not run``."""
+        """The verdict: ``held``, ``smaller than claimed``, ``inconclusive``, ``refuted``, ``not judged`` or ``not
+        run`` (:mod:`benchsuite.analysis.decisions`)."""
         return self.verdict
+
+    @property
+    def n_not_judged(self) -> int:
+        """Pairs of the claim that had nothing to compare."""
+        return sum(p.verdict == NOT_JUDGED for p in self.pairs)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the claim was not judged (its pairs' reasons, each once), or None when it was judged or not run."""
+        if self.verdict != NOT_JUDGED:
+            return None
+        return "; ".join(dict.fromkeys(p.reason for p in self.pairs if p.reason))
+
+    @property
+    def note(self) -> str | None:
+        """``1 of 2 pairs not judged`` beside the verdict of a claim decided by some of its pairs, else None."""
+        if self.verdict == NOT_JUDGED or not self.n_not_judged:
+            return None
+        return f"{self.n_not_judged} of {len(self.pairs)} pair{'s' if len(self.pairs) > 1 else ''} not judged"
 
     @property
     def unstable_runs(self) -> int:
         """Compared runs flagged unstable (their step time drifted), for time claims."""
         return sum(p.unstable_runs for p in self.pairs)
-
-
-def _bound(claim: ClaimSpec) -> float:
-    """The claim's margin on the oriented scale (log of a ratio margin)."""
-    margin = claim.margin or 0.0
-    return math.log(margin) if CLAIM_METRICS[claim.metric].scale == "ratio" else margin
-
-
-def decide(claim: ClaimSpec, shift: effects.Shift) -> tuple[str, bool]:
-    """(verdict, reversed) of one pair from its interval (see the module docstring's table)."""
-    low, high = shift.low, shift.high
-    if claim.kind == "no_worse":
-        bound = -_bound(claim)
-        return ("held" if low > bound else "refuted" if high < bound else "inconclusive"), False
-    if claim.kind == "equivalent":
-        bound = _bound(claim)
-        inside, outside = -bound < low and high < bound, high < -bound or low > bound
-        return ("held" if inside else "refuted" if outside else "inconclusive"), False
-    ratio = CLAIM_METRICS[claim.metric].scale == "ratio"
-    required = math.log(claim.required_effect) if ratio else claim.required_effect
-    if low > 0:
-        return ("held" if high >= required else "smaller than claimed"), False
-    if high < required:
-        return "refuted", high < 0
-    return "inconclusive", False
-
-
-def _delta(claim: ClaimSpec) -> float:
-    """The shift the claim's one-sided test is about: 0 for better, -margin for no_worse (and equivalent's lower
-    side)."""
-    return 0.0 if claim.kind == "better" else -_bound(claim)
-
-
-def _p_value(claim: ClaimSpec, x: np.ndarray, y: np.ndarray) -> float:
-    if claim.kind == "equivalent":
-        return max(effects.p_better(x, y, _delta(claim)), effects.p_better(y, x, _delta(claim)))
-    return effects.p_better(x, y, _delta(claim))
-
-
-def _p_value_paired(claim: ClaimSpec, d: np.ndarray) -> float:
-    if claim.kind == "equivalent":
-        return max(effects.p_better_paired(d, _delta(claim)), effects.p_better_paired(-d, _delta(claim)))
-    return effects.p_better_paired(d, _delta(claim))
-
-
-def _confidence(claim: ClaimSpec, level: float) -> float:
-    """Two-sided level of a pair's interval: 1 - level for better claims; 1 - 2·level (a one-sided bound at
-    ``level``, as TOST uses) for no_worse and equivalent claims."""
-    return 1.0 - level if claim.kind == "better" else 1.0 - 2.0 * level
 
 
 @dataclass(frozen=True)
@@ -203,7 +181,7 @@ def _design(claim: ClaimSpec, pairs: list[ComparedPair], blocked: bool) -> _Desi
     the same seeds on both sides, and there are enough of them for a bounded signed-rank interval at the strictest
     Holm level (α/m); otherwise the two samples are compared (rank-sum). Chosen from the design, never the data
     (:func:`benchsuite.analysis.contrast.by_seed`)."""
-    strictest = _confidence(claim, effects.ALPHA / len(pairs))
+    strictest = interval_confidence(claim, effects.ALPHA / len(pairs))
     paired = all(by_seed(p.seeds(), blocked, strictest) for p in pairs)
     return _Design(use_blocks=claim.metric == "step_time_s", by_seed=paired)
 
@@ -214,7 +192,7 @@ def _effect(
     """The effect of one pair on ``metric``, judged at Holm ``level``; its interval at ``confidence`` (default: the
     level's, see :func:`_confidence`)."""
     case_id, against_id = pair.ids
-    confidence = _confidence(claim, level) if confidence is None else confidence
+    confidence = interval_confidence(claim, level) if confidence is None else confidence
     if design.use_blocks and pair.blocks is not None:
         shift = effects.paired_shift_interval(pair.blocks, confidence)
         return PairEffect(
@@ -222,7 +200,7 @@ def _effect(
             against_id,
             "ratio",
             shift,
-            _p_value_paired(claim, pair.blocks),
+            p_value_paired(claim, pair.blocks),
             level,
             len(pair.blocks),
             len(pair.blocks),
@@ -231,6 +209,7 @@ def _effect(
     x, y = (_values(g, metric, claim.better) for g in (pair.case, pair.reference))
     runs = contrast(x, y, paired=design.by_seed, confidence=confidence)
     source = "runs paired by seed" if runs.paired else "runs"
+    missing = why_not_compared(pair.case, pair.reference, CLAIM_METRICS[metric], runs)
     return PairEffect(
         case_id,
         against_id,
@@ -243,6 +222,7 @@ def _effect(
         runs.n_missed,
         runs.n_missed_against,
         source=source,
+        missing=missing,
     )
 
 
@@ -250,15 +230,16 @@ def _p_value_runs(claim: ClaimSpec, runs: Contrast) -> float:
     """The pair's one-sided p-value from its runs (1 when a side has no value: no evidence)."""
     if runs.empty:
         return 1.0
-    return _p_value_paired(claim, runs.differences) if runs.paired else _p_value(claim, runs.x, runs.y)
+    return p_value_paired(claim, runs.differences) if runs.paired else p_value(claim, runs.x, runs.y)
 
 
 def _values(group: pd.DataFrame, metric: str, better: str) -> np.ndarray:
-    """Oriented values of ``metric``, in seed order (so two cases' arrays pair by seed)."""
-    group = group.sort_values("seed")
+    """Oriented values of ``metric`` (runs that did not finish left out: :func:`benchsuite.analysis.contrast.
+    oriented_column`), in seed order (so two cases' arrays pair by seed)."""
     info = CLAIM_METRICS[metric]
-    values = group[info.column] if info.column in group else pd.Series(np.nan, index=group.index)
-    return oriented(values.to_numpy(dtype=float), scale=info.scale, censored=info.censored, better=better)
+    return oriented_column(
+        group.sort_values("seed"), info.column, scale=info.scale, censored=info.censored, better=better
+    )
 
 
 def _unstable(pair: ComparedPair) -> int:
@@ -268,32 +249,38 @@ def _unstable(pair: ComparedPair) -> int:
 
 def judge(runs: pd.DataFrame, claim: ClaimSpec, blocks: pd.DataFrame | None = None, blocked: bool = True) -> Verdict:
     """The verdict of ``claim`` on one scenario's ``runs`` (and its paired step-timing ``blocks``); ``blocked``: the
-    runs were ordered in blocks of seeds, so they may pair by seed."""
+    runs were ordered in blocks of seeds, so they may pair by seed. Pairs with nothing to compare are not judged and
+    take no part in the Holm correction of the others (:mod:`benchsuite.analysis.decisions`)."""
     pairs = compared_pairs(runs, claim, blocks)
     if not pairs:
-        return Verdict(claim, "not run", ())
+        return Verdict(claim, NOT_RUN, ())
     design = _design(claim, pairs, blocked)
     first = [_effect(claim, p, claim.metric, effects.ALPHA, design) for p in pairs]
-    levels = effects.holm_levels([e.p_value for e in first])
-    judged = []
-    for pair, level in zip(pairs, levels, strict=True):
-        effect = _effect(claim, pair, claim.metric, level, design)
-        verdict, reversed_ = decide(claim, effect.shift)
-        halves = _halves(claim, pair, level, design) if claim.metric in TIME_METRICS else (None, None)
-        timed = (
-            claim.metric in (*TIME_METRICS, "step_time_s", "throughput_samples_per_s")
-            and effect.source != "paired blocks"
-        )
-        judged.append(PairVerdict(effect, verdict, reversed_, *halves, _unstable(pair) if timed else 0))
-    overall = next(v for v in _PRECEDENCE if any(p.verdict == v for p in judged))
-    return Verdict(claim, overall, tuple(judged))
+    judged = [i for i, e in enumerate(first) if e.missing is None]
+    levels = dict(zip(judged, effects.holm_levels([first[i].p_value for i in judged]), strict=True))
+    verdicts = [
+        _pair_verdict(claim, pair, levels[i], design) if i in levels else PairVerdict(first[i], NOT_JUDGED)
+        for i, pair in enumerate(pairs)
+    ]
+    return Verdict(claim, combine([v.verdict for v in verdicts]), tuple(verdicts))
+
+
+def _pair_verdict(claim: ClaimSpec, pair: ComparedPair, level: float, design: _Design) -> PairVerdict:
+    """A judged pair at its Holm ``level``: its effect, verdict, time halves and unstable runs."""
+    effect = _effect(claim, pair, claim.metric, level, design)
+    verdict, reversed_ = decide(claim, effect.shift)
+    halves = _halves(claim, pair, level, design) if claim.metric in TIME_METRICS else (None, None)
+    timed = (
+        claim.metric in (*TIME_METRICS, "step_time_s", "throughput_samples_per_s") and effect.source != "paired blocks"
+    )
+    return PairVerdict(effect, verdict, reversed_, *halves, _unstable(pair) if timed else 0)
 
 
 def _halves(claim: ClaimSpec, pair: ComparedPair, level: float, design: _Design) -> tuple[PairEffect, PairEffect]:
     """Steps-to-target and seconds-per-step effects of a time-to-target pair, oriented like the claim, analysed
     like it (seconds per step from the paired blocks when the pair was block-timed)."""
     half = claim.model_copy(update={"metric": "steps_to_target", "kind": "better", "margin": None})
-    confidence = _confidence(claim, level)  # the halves' intervals match the claim's own
+    confidence = interval_confidence(claim, level)  # the halves' intervals match the claim's own
     steps = _effect(half, pair, "steps_to_target", level, _Design(False, design.by_seed), confidence)
     step_time = _effect(half, pair, "step_time_s", level, _Design(True, design.by_seed), confidence)
     return steps, step_time

@@ -1,13 +1,15 @@
 """Several results files (machines, commits) side by side: the same analysis per file, matched cases with ratios
 against the first, and the claims matrix (the regression gate on top of it: :mod:`benchsuite.compare.gate`).
 
-Cases are matched by scenario and case id; a case that ran on one side only is listed, never dropped (a case on
-some of three sides is compared where it ran), and a case
-whose configuration differs between sides (another scenario version, a ``per_device`` size) is shown but not
-compared. Ratios are B/A of the per-run values (above 1: B's is larger; for times, slower): the Hodges-Lehmann
-estimate with the interval from inverting the Wilcoxon signed-rank test over runs paired by seed (the same seed
-draws the same data order and initial weights on both sides) when both sides ran the same seeds once each and there
-are enough of them for a bounded interval, else from inverting the Mann-Whitney test; misses rank last.
+Cases are matched by scenario and case id; a case that ran on one side only is listed, never dropped (a case on some
+of three sides is compared where it ran), and a case whose configuration differs between sides (another scenario
+version, a ``per_device`` size) is shown but not compared. Ratios are B/A of the per-run values (above 1: B's is
+larger; for times, slower): the Hodges-Lehmann estimate with the interval from inverting the Wilcoxon signed-rank
+test over runs paired by seed (the same seed draws the same data order and initial weights on both sides) when both
+sides ran the same seeds once each and there are enough of them for a bounded interval, else from inverting the
+Mann-Whitney test; misses rank last, and runs that did not finish are left out (:mod:`benchsuite.analysis.contrast`).
+A side whose session did not finish (its file is marked ``incomplete``) is compared on the runs it holds, and says
+so. Nothing to compare (one side only, no case in common) is a :class:`benchsuite.results.formats.ResultsError`.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, hardware_use_medians
-from benchsuite.analysis.contrast import by_seed, contrast, oriented
+from benchsuite.analysis.contrast import by_seed, contrast, oriented_column
 from benchsuite.analysis.pairing import common_seeds
 from benchsuite.analysis.profiles import phase_ms
 from benchsuite.results import frames
@@ -61,6 +62,15 @@ class Side:
     """(scenario, case id) → that case's runs (seed and the compared columns), in seed order."""
     phases: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     """The phases of each profiled case (:func:`benchsuite.results.frames.phases_frame`; empty without profiles)."""
+    incomplete: bool = False
+    """Whether a session behind this side did not finish (its results file is marked ``incomplete``)."""
+
+    @property
+    def named(self) -> str:
+        """The side's results file, or how many files of which folder were pooled."""
+        if len(self.sources) == 1:
+            return self.sources[0]
+        return f"{len(self.sources)} files in {Path(self.sources[0]).parent}"
 
 
 def results_files(path: Path, pool: bool = False) -> list[Path]:
@@ -94,22 +104,18 @@ def load_side(path: Path, pool: bool = False) -> Side:
     hardware = frames.hardware_summary(datas[-1])
     configs = {key: c for d in datas for key, c in _configs(d).items()}
     blocked = len(datas) == 1 and frames.blocked_by_seed(datas[0])
-    narrow = runs[[c for c in ("scenario", "case_id", "seed", *COMPARED) if c in runs]].sort_values(
-        "seed", kind="stable"
-    )
+    kept = ("scenario", "case_id", "seed", "status", "reached_target", *COMPARED)
+    narrow = runs[[c for c in kept if c in runs]].sort_values("seed", kind="stable")
     by_case = dict(list(narrow.groupby(["scenario", "case_id"], sort=False))) if not runs.empty else {}
     phases = pd.concat([frames.phases_frame(d) for d in datas], ignore_index=True)
     label, sources = hardware["machine_id"], tuple(str(f) for f in files)
-    return Side(label, sources, runs, blocks, specs, hardware, blocked, configs, by_case, phases)
+    incomplete = any(frames.incomplete(d) for d in datas)
+    return Side(label, sources, runs, blocks, specs, hardware, blocked, configs, by_case, phases, incomplete)
 
 
 def _configs(data: dict[str, Any]) -> dict[tuple[str, str], str]:
-    out = {}
-    for bench in data["benchmarks"]:
-        info = bench.get("extra_info", {})
-        if "config" in info and info.get("kind", "run") == "run":
-            out[(info["scenario"], info["case_id"])] = json.dumps(info["config"], sort_keys=True)
-    return out
+    runs = (bench["extra_info"] for bench in data["benchmarks"] if frames.kind_of(bench) == "run")
+    return {(i["scenario"], i["case_id"]): json.dumps(i["config"], sort_keys=True) for i in runs if "config" in i}
 
 
 def distinct_labels(sides: list[Side]) -> list[Side]:
@@ -146,6 +152,8 @@ class CaseRow:
     config_differs: dict[str, bool]
     phases: dict[str, dict[str, float]] = field(default_factory=dict)
     """Per side that profiled the case: phase → milliseconds per step of its profiled window."""
+    faults: dict[str, str] = field(default_factory=dict)
+    """Per side where some of the case's runs did not end ok: how they ended (``3 crashed, 1 oom``)."""
 
 
 @dataclass(frozen=True)
@@ -173,15 +181,35 @@ class Comparison:
 
 
 def compare(sides: list[Side]) -> Comparison:
-    """Match the sides' cases and claims; the first side is the reference of every ratio."""
+    """Match the sides' cases and claims; the first side is the reference of every ratio.
+
+    Raises:
+        ResultsError: nothing to compare: fewer than two sides, or no case that ran on two of them (the message
+            names the files and what each holds).
+    """
+    if len(sides) < 2:
+        only = f" ({sides[0].named})" if sides else ""
+        raise ResultsError(
+            f"nothing to compare: one side only{only}; compare takes two results files or folders, or more"
+        )
     sides = distinct_labels(sides)
     summaries = {s.label: _summary(s) for s in sides}
     order = list(dict.fromkeys(k for s in sides for k in summaries[s.label].index))
     where = {key: [s.label for s in sides if key in summaries[s.label].index] for key in order}
     rows = [_row(sides, summaries, key) for key in order if len(where[key]) > 1]
+    if not rows:
+        raise ResultsError("nothing to compare: no case in common between " + "; ".join(map(_holds, sides)))
     only_on = {s.label: [k for k in order if where[k] == [s.label]] for s in sides}
     problems = [f"{s.label}: {p}" for s in sides for spec in s.specs.values() for p in spec.problems]
     return Comparison(sides, rows, only_on, _claims(sides), problems)
+
+
+def _holds(side: Side) -> str:
+    """``a.json (tiny: 2 cases)`` or ``b.json (no run)``: a side's file and what it holds."""
+    if side.runs.empty:
+        return f"{side.named} (no run)"
+    cases = side.runs.groupby("scenario", sort=False)["case_id"].nunique()
+    return f"{side.named} (" + ", ".join(f"{name}: {n} case{'s' if n > 1 else ''}" for name, n in cases.items()) + ")"
 
 
 def _summary(side: Side) -> pd.DataFrame:
@@ -207,18 +235,17 @@ _SUMMARY_COLUMNS = {
 
 def _row(sides: list[Side], summaries: dict[str, pd.DataFrame], key: tuple[str, str]) -> CaseRow:
     """A case that ran on two sides or more; a side that did not run it has no values (NaN) and no ratio."""
+    here = {s.label: summaries[s.label].loc[key] for s in sides if key in summaries[s.label].index}
     values = {
-        s.label: {
-            m: _float(summaries[s.label].loc[key].get(c)) if key in summaries[s.label].index else math.nan
-            for m, c in _SUMMARY_COLUMNS.items()
-        }
+        s.label: {m: _float(here[s.label].get(c)) if s.label in here else math.nan for m, c in _SUMMARY_COLUMNS.items()}
         for s in sides
     }
     reference = sides[0]
     differs = {s.label: _config_differs(reference, s, key) for s in sides[1:]}
     ratios = {s.label: {m: _ratio(reference, s, key, m, differs[s.label]) for m in COMPARED} for s in sides[1:]}
     phases = {s.label: ms for s in sides if (ms := phase_ms(s.phases, *key))}
-    return CaseRow(key[0], key[1], values, ratios, differs, phases)
+    faults = {label: row["faults"] for label, row in here.items() if row.get("faults")}
+    return CaseRow(key[0], key[1], values, ratios, differs, phases, faults)
 
 
 def _float(value: Any) -> float:
@@ -238,32 +265,33 @@ def _runs_of(side: Side, key: tuple[str, str]) -> pd.DataFrame:
 
 def _ratio(a: Side, b: Side, key: tuple[str, str], metric: str, differs: bool) -> Ratio:
     """B/A of ``metric`` for one case by the one comparison rule (:mod:`benchsuite.analysis.contrast`): runs paired
-    by seed where both sides ran the same seeds, a miss of a censored figure the largest value; no ratio where the
-    configuration differs, a side has no value, or every run on both sides missed."""
+    by seed where both sides ran the same seeds, a miss of a censored figure the largest value, runs that did not
+    finish left out; no ratio where the configuration differs or there is nothing to compare (a side has no value,
+    or no run of either side reached the target)."""
     mine, theirs = _runs_of(b, key), _runs_of(a, key)
     if differs or metric not in mine or metric not in theirs:
         return Ratio(None, math.nan, math.nan)
     # oriented as "lower is better" so that a miss ranks as the largest value: B/A = exp(-shift)
     x, y = (
-        oriented(r[metric].to_numpy(float), scale="ratio", censored=metric in CENSORED, better="lower")
-        for r in (mine, theirs)
+        oriented_column(r, metric, scale="ratio", censored=metric in CENSORED, better="lower") for r in (mine, theirs)
     )
     paired = by_seed(common_seeds(mine, theirs), True, 0.95)
     runs = contrast(x, y, paired=paired, confidence=0.95)
-    if runs.empty or (np.isinf(runs.x).all() and np.isinf(runs.y).all()):
+    if not runs.comparable:
         return Ratio(None, math.nan, math.nan)
     estimate = None if runs.half_missed else math.exp(-runs.shift.estimate)
     return Ratio(estimate, math.exp(-runs.shift.high), math.exp(-runs.shift.low))
 
 
 def _claims(sides: list[Side]) -> list[ClaimsMatrixRow]:
-    judged: dict[str, dict[tuple[str, str], verdicts.Verdict]] = {}
-    for side in sides:
-        judged[side.label] = {
+    judged: dict[str, dict[tuple[str, str], verdicts.Verdict]] = {
+        side.label: {
             (name, v.claim.says): v
             for name, spec in side.specs.items()
             for v in verdicts.claim_verdicts(side.runs, spec, side.blocks, side.blocked)
         }
+        for side in sides
+    }
     keys = dict.fromkeys(k for side in sides for k in judged[side.label])
     return [
         ClaimsMatrixRow(scenario, says, {s.label: judged[s.label].get((scenario, says)) for s in sides})

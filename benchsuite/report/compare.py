@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from benchsuite.analysis.decisions import NOT_RUN
 from benchsuite.compare.sides import COMPARED, Comparison
 from benchsuite.report.figures import STYLE, palette, to_svg
 from benchsuite.report.html import _ENV
@@ -50,7 +51,7 @@ def _heatmap(comparison: Comparison) -> str | None:
     labels = [s.label for s in comparison.sides]
     names = [f"{c.scenario}: {c.says[:60]}" for c in comparison.claims]
     cells = [
-        [v.label if v is not None else "not run" for v in (c.verdicts[m] for m in labels)] for c in comparison.claims
+        [v.label if v is not None else NOT_RUN for v in (c.verdicts[m] for m in labels)] for c in comparison.claims
     ]
     return verdict_heatmap(names, labels, cells)
 
@@ -71,12 +72,13 @@ def write_comparison(comparison: Comparison, out: Path) -> Path:
     return atomic_write_text(Path(out), render_comparison(comparison))
 
 
-#: Verdict → (rank for the heat map's colours, colour).
+#: Verdict → its colour in the heat map, for every verdict of :data:`benchsuite.analysis.decisions.VERDICTS`.
 VERDICT_COLOURS = {
     "held": "#1a7f37",
     "smaller than claimed": "#d4a72c",
     "inconclusive": "#bbbbbb",
     "refuted": "#b42318",
+    "not judged": "#c9c3e6",
     "not run": "#ffffff",
 }
 

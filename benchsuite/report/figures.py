@@ -1,5 +1,6 @@
 """Figures for the HTML report, drawn with seaborn on matplotlib ``Figure`` objects (no pyplot global state)
-and returned as inline SVG text."""
+and returned as inline SVG text; None when there is nothing to draw (no curve, no run that reached the target, no
+figure measured), so that the report says what is missing instead (:mod:`benchsuite.report.sections`)."""
 
 from __future__ import annotations
 
@@ -69,13 +70,15 @@ def facet_axis(axes_of: dict[str, dict[str, str]]) -> str | None:
 
 def curve_figure(
     bands: pd.DataFrame, metric: str, target: float | None, title: str, axes_of: dict[str, dict[str, str]] | None = None
-) -> str:
+) -> str | None:
     """Validation ``metric`` against timed training seconds: per case the mean over seeds and a min–max band; with
     cases on two axes or more, one panel per value of :func:`facet_axis` (lines: the other axes), legend outside.
 
     ``bands`` holds columns case_id, timed_s, mean, low, high (see :func:`benchsuite.analysis.cases.curve_bands`);
-    ``axes_of`` maps each case id to its axis → label.
+    ``axes_of`` maps each case id to its axis → label. None without a finite mean to draw.
     """
+    if bands.empty or not bands["mean"].notna().any():
+        return None
     axes_of = axes_of or {}
     facet = facet_axis(axes_of)
     cases = list(dict.fromkeys(bands["case_id"]))
@@ -123,9 +126,12 @@ def fixed_jitter(seed: int = 0) -> Iterator[None]:
         np.random.set_state(state)
 
 
-def ttt_figure(runs: pd.DataFrame, title: str) -> str:
-    """Time-to-target of every run (one dot per seed) with the per-case median, cases on the y axis."""
+def ttt_figure(runs: pd.DataFrame, title: str) -> str | None:
+    """Time-to-target of every run (one dot per seed) with the per-case median, cases on the y axis; None when no run
+    reached the target."""
     reached = runs.dropna(subset=["time_to_target_s"])
+    if reached.empty:
+        return None
     with sns.axes_style(STYLE):
         fig = Figure(figsize=(8, 0.45 * runs["case_id"].nunique() + 1.2))
         ax = fig.subplots()
@@ -151,13 +157,17 @@ def ttt_figure(runs: pd.DataFrame, title: str) -> str:
     return to_svg(fig)
 
 
-def batch_figure(summary: pd.DataFrame, y: str, ylabel: str, title: str, band: tuple[str, str] | None = None) -> str:
+def batch_figure(
+    summary: pd.DataFrame, y: str, ylabel: str, title: str, band: tuple[str, str] | None = None
+) -> str | None:
     """``y`` of each case against its batch size (log2 axis), one line per combination of the other axes.
 
     ``summary`` is :func:`benchsuite.analysis.cases.case_summary` for one scenario, with an ``axis_batch_size`` column;
-    ``band`` names the columns of an error bar (e.g. the min and max time-to-target).
+    ``band`` names the columns of an error bar (e.g. the min and max time-to-target). None when no case has ``y``.
     """
-    data = summary.assign(batch=summary["axis_batch_size"].astype(int))
+    if summary.empty or not summary[y].notna().any():
+        return None
+    data = summary.assign(batch=pd.to_numeric(summary["axis_batch_size"]).astype(int))
     others = [c for c in data.columns if c.startswith("axis_") and c != "axis_batch_size" and data[c].notna().all()]
     labelled = data[others].astype(str).apply(lambda col: col.name.removeprefix("axis_") + "=" + col)
     data["line"] = labelled.agg("-".join, axis=1) if others else "all"
@@ -200,12 +210,14 @@ def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:
     return to_svg(fig)
 
 
-def step_time_figure(ratios: pd.DataFrame, title: str) -> str:
+def step_time_figure(ratios: pd.DataFrame, title: str) -> str | None:
     """Paired step-timing ratios: one row per block-timed pair, the Hodges-Lehmann ratio (reference s/step ÷ case
     s/step, log axis) with its 95 % interval; above 1 the case's steps are faster.
 
-    ``ratios`` is :func:`benchsuite.analysis.cases.step_time_ratios` for one scenario.
+    ``ratios`` is :func:`benchsuite.analysis.cases.step_time_ratios` for one scenario; None without a pair.
     """
+    if ratios.empty:
+        return None
     labels = [f"{r.case_id}  vs  {r.against_id}" for r in ratios.itertuples()]
     with sns.axes_style(STYLE):
         fig = Figure(figsize=(8, 0.42 * len(ratios) + 1.3))
@@ -224,9 +236,12 @@ def step_time_figure(ratios: pd.DataFrame, title: str) -> str:
     return to_svg(fig)
 
 
-def scaling_figure(table: pd.DataFrame, title: str, fixed_batch: str) -> str:
+def scaling_figure(table: pd.DataFrame, title: str, fixed_batch: str) -> str | None:
     """Data-parallel scaling: throughput against world size with the ideal line (N × one rank's), and scaling
-    efficiency with its ideal of 1; ``table`` is :func:`benchsuite.analysis.cases.scaling_table`."""
+    efficiency with its ideal of 1; ``table`` is :func:`benchsuite.analysis.cases.scaling_table`. None when no case
+    has a throughput."""
+    if table.empty or not table["throughput"].notna().any():
+        return None
     table = table.sort_values("world_size")
     with sns.axes_style(STYLE):
         fig = Figure(figsize=(8, 3.4))
@@ -243,7 +258,7 @@ def scaling_figure(table: pd.DataFrame, title: str, fixed_batch: str) -> str:
         left.set(ylabel="throughput (samples/s)", title=f"{title}: throughput")
         right.set(
             ylabel="scaling efficiency",
-            ylim=(0, max(1.2, float(table["efficiency"].max()) * 1.1)),
+            ylim=(0, max(1.2, float(np.nan_to_num(table["efficiency"].max())) * 1.1)),
             title=f"{title}: efficiency",
         )
     return to_svg(fig)

@@ -90,6 +90,17 @@ def fmt_effect(effect: Any) -> str:
     return f"{fmt(effect.estimate)} [{fmt(effect.low)}, {fmt(effect.high)}]"
 
 
+def fmt_pair(pair: Any) -> str:
+    """A compared pair (:class:`benchsuite.analysis.verdicts.PairVerdict`): its effect with its interval
+    (:func:`fmt_effect`), or ``not judged: <why>`` when it had nothing to compare."""
+    return f"not judged: {pair.reason}" if getattr(pair, "reason", None) else fmt_effect(pair.effect)
+
+
+def verdict_class(verdict: str) -> str:
+    """The verdict as an HTML class: ``held``, ``smaller-than-claimed``, ``not-judged``, ``not-run``."""
+    return str(verdict).replace(" ", "-")
+
+
 def fmt_pct(x: Any, digits: int = 0) -> str:
     """A share as a percentage: ``0.2307`` → ``23 %``."""
     return DASH if _missing(x) else f"{100 * x:.{digits}f} %"
@@ -123,6 +134,8 @@ FILTERS = {
     "factor": fmt_factor,
     "shift": fmt_shift,
     "effect": fmt_effect,
+    "pair": fmt_pair,
+    "verdict_class": verdict_class,
     "pct": fmt_pct,
     "reach": lambda c: fmt_reach(c["n_reached"], c["n"], c["reach_low"], c["reach_high"]),
 }

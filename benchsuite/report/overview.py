@@ -1,8 +1,10 @@
 """The overview every reader sees first: one row per claim (scenario, claim, verdict, effect with interval, n), for
 the HTML report's first screen and as Markdown for a CI job summary or a pull-request comment.
 
-Markdown follows GitHub Flavored Markdown tables (https://github.github.com/gfm/#tables-extension-): one header row, a
-delimiter row, ``|`` inside a cell escaped as ``\\|``.
+Above it, the lines about the file itself (:func:`notices`): a session that did not finish, benchmark entries that
+are not benchsuite's. Markdown follows GitHub Flavored Markdown tables
+(https://github.github.com/gfm/#tables-extension-): one header row, a delimiter row, ``|`` inside a cell escaped
+as ``\\|``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchsuite.analysis import verdicts
-from benchsuite.report.filters import fmt_effect
+from benchsuite.analysis.decisions import VERDICTS
+from benchsuite.report.filters import fmt_pair
 from benchsuite.results import frames
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
@@ -23,10 +26,12 @@ class OverviewRow:
     Attributes:
         scenario: the scenario's name (the anchor of its section).
         says: the claim in words.
-        verdict: ``held``, ``smaller than claimed``, ``inconclusive``, ``refuted`` or ``not run``.
-        effects: every compared pair's effect with its interval, ``case vs against: 1.62× [1.41×, 1.80×]``.
+        verdict: one of :data:`benchsuite.analysis.decisions.VERDICTS` (``held`` … ``not judged``, ``not run``).
+        effects: every compared pair's effect with its interval, ``case vs against: 1.62× [1.41×, 1.80×]``, or why
+            it was not judged, ``case vs against: not judged: no run reached the target (…) within 2 s``.
         n: runs (or seed pairs, or block pairs) behind each side, ``5 vs 5``, ``8 seed pairs``.
         metric: what the claim measures, in words.
+        note: ``1 of 2 pairs not judged`` beside a verdict decided by some of the claim's pairs, else None.
     """
 
     scenario: str
@@ -35,6 +40,7 @@ class OverviewRow:
     effects: tuple[str, ...]
     n: str
     metric: str
+    note: str | None = None
 
 
 def _n_text(effect: verdicts.PairEffect) -> str:
@@ -48,11 +54,36 @@ def rows_of(scenario: str, judged: list[verdicts.Verdict]) -> list[OverviewRow]:
     rows = []
     for verdict in judged:
         pairs = verdict.pairs
-        effects = tuple(f"{p.effect.case_id} vs {p.effect.against_id}: {fmt_effect(p.effect)}" for p in pairs)
+        effects = tuple(f"{p.effect.case_id} vs {p.effect.against_id}: {fmt_pair(p)}" for p in pairs)
         n = ", ".join(sorted({_n_text(p.effect) for p in pairs})) or "0"
         words = CLAIM_METRICS[verdict.claim.metric].words
-        rows.append(OverviewRow(scenario, verdict.claim.says, verdict.label, effects, n, words))
+        rows.append(OverviewRow(scenario, verdict.claim.says, verdict.label, effects, n, words, verdict.note))
     return rows
+
+
+def incomplete_text(data: dict[str, Any]) -> str | None:
+    """``This session did not finish: the results file holds the 12 runs finished before it stopped`` for a file
+    marked incomplete, else None."""
+    if not frames.incomplete(data):
+        return None
+    n = frames.run_count(data)
+    runs = f"{n} run{'s' if n != 1 else ''}"
+    return f"This session did not finish: the results file holds the {runs} finished before it stopped"
+
+
+def left_out_text(data: dict[str, Any]) -> str | None:
+    """``2 benchmark entries without benchsuite's extra_info were left out``, or None when every entry was read."""
+    n = frames.left_out(data)
+    if not n:
+        return None
+    entries, were = (f"{n} benchmark entries", "were") if n != 1 else ("1 benchmark entry", "was")
+    return f"{entries} without benchsuite's extra_info {were} left out"
+
+
+def notices(data: dict[str, Any]) -> list[str]:
+    """The lines about the file itself that every summary shows first (:func:`incomplete_text`,
+    :func:`left_out_text`)."""
+    return [line for line in (incomplete_text(data), left_out_text(data)) if line]
 
 
 def overview_rows(data: dict[str, Any]) -> list[OverviewRow]:
@@ -84,14 +115,17 @@ def markdown_summary(data: dict[str, Any]) -> str:
         f"`{hw['commit']}`.",
         "",
     ]
+    lines += [f"**{line}.**" if line.startswith("This session") else f"{line}." for line in notices(data)]
+    lines += [""] if notices(data) else []
     rows = overview_rows(data)
     if not rows:
         return "\n".join([*lines, "No claims were judged (no benchmarked runs)."]) + "\n"
     lines += ["| scenario | claim | verdict | effect [interval] | n |", "| --- | --- | --- | --- | --- |"]
     for row in rows:
         effects = "<br>".join(_cell(e) for e in row.effects) or "—"
-        lines.append(f"| {row.scenario} | {_cell(row.says)} | **{row.verdict}** | {effects} | {row.n} |")
-    counts = {v: sum(r.verdict == v for r in rows) for v in dict.fromkeys(r.verdict for r in rows)}
+        verdict = f"**{row.verdict}**" + (f" ({row.note})" if row.note else "")
+        lines.append(f"| {row.scenario} | {_cell(row.says)} | {verdict} | {effects} | {row.n} |")
+    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS if any(r.verdict == v for r in rows)}
     lines += [
         "",
         "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" (of {len(rows)} claims). "

@@ -1,5 +1,10 @@
 """Terminal summary of a results file: the hardware and how steady it was, one line per case, one per claim and one
-per compared pair (effect with interval; for time claims its steps and step-time halves)."""
+per compared pair (effect with interval; for time claims its steps and step-time halves).
+
+Like the HTML report it never fails because of data: a session that did not finish and entries left out are said
+first, a case's runs that did not end ``ok`` are counted on its line and listed below it, a pair with nothing to
+compare says why it was not judged, and a scenario whose lines still raise is reduced to one line naming the error.
+"""
 
 from __future__ import annotations
 
@@ -8,44 +13,66 @@ from pathlib import Path
 
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, noise_summary, too_noisy
+from benchsuite.analysis.missing import unfinished_lines
 from benchsuite.analysis.profiles import verdict_phase_ratios
 from benchsuite.report.filters import (
     fmt_ci,
     fmt_effect,
     fmt_factor,
     fmt_num,
+    fmt_pair,
     fmt_pct,
     fmt_ratio,
     fmt_reach,
     fmt_seconds,
     fmt_spread,
 )
+from benchsuite.report.overview import notices
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
 
 def summary_lines(results_file: Path) -> list[str]:
-    """Readable lines: hardware, run order and noise; per case time-to-target median [min – max], reach rate,
-    speedup, step time; per claim its verdict and every pair's effect."""
+    """Readable lines: an unfinished session and entries left out, hardware, run order and noise; per case
+    time-to-target median [min – max], reach rate, speedup, step time and the runs that did not end ok; per claim its
+    verdict and every pair's effect (or why it was not judged).
+
+    Raises:
+        ResultsError: the results file cannot be read, or holds a bad value (one line naming the file).
+    """
     data = read_results(results_file)
-    runs, specs, blocks = frames.runs_frame(data), frames.scenario_specs(data), frames.blocks_frame(data)
+    runs, specs = frames.runs_frame(data), frames.scenario_specs(data)
+    head = [f"WARNING: {line}" if line.startswith("This session") else line for line in notices(data)]
     if runs.empty:
-        return ["no benchmarked runs"]
+        return [*head, "no benchmarked runs"]
     hw, order = frames.hardware_summary(data), frames.run_order(data)
     lines = [
+        *head,
         f"hardware: {hw['machine_id']} ({hw['device']}; {hw['cpu']}; GPU {hw['gpu']})",
         f"run order: {order['mode']}" + (f" (seed {order['seed']})" if order["mode"] == "random" else ""),
         *noise_lines(runs),
     ]
-    blocked, phase_frame = frames.blocked_by_seed(data), frames.phases_frame(data)
+    blocked = frames.blocked_by_seed(data)
     summary = case_summary(runs, specs, blocked)
+    context = (runs, specs, frames.blocks_frame(data), blocked, frames.phases_frame(data))
     for name, group in summary.groupby("scenario", sort=False):
         lines.append(f"{name}:")
-        has_target = name in specs and specs[name].target is not None
-        lines += [f"  {c['case_id']:<32} {_case_line(c, has_target)}" for c in group.to_dict("records")]
-        for verdict in verdicts.claim_verdicts(runs, specs[name], blocks, blocked) if name in specs else []:
-            lines += claim_lines(verdict, phase_frame, name)
+        try:
+            lines += scenario_lines(name, group, *context)
+        except Exception as exc:  # the last resort: one scenario's lines must not cost the others theirs
+            lines.append(f"  summary of {name} failed: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
+    return lines
+
+
+def scenario_lines(name: str, cases, runs, specs, blocks, blocked: bool, phase_frame) -> list[str]:
+    """One scenario's lines: a line per case (``cases``: its rows of the case summary), the runs that did not end
+    ok, and its claims judged on ``runs`` (the file's runs table) and ``blocks``."""
+    has_target = name in specs and specs[name].target is not None
+    lines = [f"  {c['case_id']:<32} {_case_line(c, has_target)}" for c in cases.to_dict("records")]
+    lines += [f"  not ok: {line}" for line in unfinished_lines(runs[runs["scenario"] == name])]
+    for verdict in verdicts.claim_verdicts(runs, specs[name], blocks, blocked) if name in specs else []:
+        lines += claim_lines(verdict, phase_frame, name)
     return lines
 
 
@@ -75,12 +102,14 @@ def claim_lines(verdict: verdicts.Verdict, phase_frame=None, scenario: str = "")
     )
     unstable = f" [{verdict.unstable_runs} unstable runs]" if verdict.unstable_runs else ""
     ratios = verdict_phase_ratios(phase_frame, scenario, verdict) if phase_frame is not None else {}
-    lines = [f"  claim {verdict.label.upper()}: {claim.says} ({what}, {claim.kind}{need}){unstable}"]
+    note = f" ({verdict.note})" if verdict.note else ""
+    lines = [f"  claim {verdict.label.upper()}{note}: {claim.says} ({what}, {claim.kind}{need}){unstable}"]
     for pair in verdict.pairs:
         e = pair.effect
-        text = (
-            f"    {e.case_id} vs {e.against_id}: {fmt_effect(e)} ({pair.verdict}; {e.source}, n {e.n} vs {e.n_against})"
+        shown = (
+            fmt_pair(pair) if pair.reason else f"{fmt_effect(e)} ({pair.verdict}; {e.source}, n {e.n} vs {e.n_against})"
         )
+        text = f"    {e.case_id} vs {e.against_id}: {shown}"
         if pair.steps is not None:
             text += (
                 f" = steps {fmt_effect(pair.steps)} x step time {fmt_effect(pair.step_time)} ({pair.step_time.source})"
@@ -100,10 +129,11 @@ def _case_line(c: dict, has_target: bool) -> str:
         else f"no target, n={c['n']}, "
     )
     unstable = f", {c['n_unstable']} unstable" if c["n_unstable"] else ""
+    faults = f", {c['faults']}" if c.get("faults") else ""
     return (
         f"{ttt}step {fmt_seconds(c['step_time_median_s'])}, final"
         f" {fmt_ci(c['final_mean'], c['final_ci_low'], c['final_ci_high'])},"
-        f" throughput {fmt_num(c['throughput_median'], 0)} samples/s{unstable}"
+        f" throughput {fmt_num(c['throughput_median'], 0)} samples/s{unstable}{faults}"
     )
 
 
@@ -115,7 +145,7 @@ def compare_lines(comparison) -> list[str]:
     ref = comparison.reference.label
     lines = [
         f"{'A' if i == 0 else chr(65 + i)} = {s.label}: {s.hardware['cpu']}; GPU {s.hardware['gpu']}; "
-        f"{', '.join(s.sources)}"
+        f"{', '.join(s.sources)}" + (" (incomplete: its session did not finish)" if s.incomplete else "")
         for i, s in enumerate(comparison.sides)
     ]
     lines.append(f"ratios: B/A against {ref} (time: above 1 is slower), Hodges-Lehmann [95 % interval]")
@@ -125,7 +155,9 @@ def compare_lines(comparison) -> list[str]:
             ratios = row.ratios.get(side.label, {})
             cells = [_compared(metric, row.values[side.label][metric], ratios.get(metric)) for metric in COMPARED]
             note = " (configuration differs: not compared)" if row.config_differs.get(side.label) else ""
-            lines.append(f"  {side.label:<30} " + (" · ".join(c for c in cells if c) or "not run") + note)
+            shown = " · ".join(c for c in cells if c) or ("no finished run" if side.label in row.faults else "not run")
+            faults = f" ({row.faults[side.label]})" if side.label in row.faults else ""
+            lines.append(f"  {side.label:<30} {shown}{faults}{note}")
             if side.label in row.phases:
                 lines.append(f"  {'':<30} phases per step: " + phase_text(row.phases[side.label]))
     for label, cases in comparison.only_on.items():
@@ -149,18 +181,22 @@ def _compared(metric: str, value: float, ratio) -> str:
 
 
 def claims_matrix_lines(comparison) -> list[str]:
-    """Claim × machine → verdict and effects."""
+    """Claim × machine → verdict and effects (or why the claim was not judged)."""
     lines = ["claims matrix:"]
     for row in comparison.claims:
         lines.append(f"  {row.scenario}: {row.says}")
-        for label, verdict in row.verdicts.items():
-            text = (
-                "not run"
-                if verdict is None
-                else f"{verdict.label}: " + "; ".join(fmt_effect(p.effect) for p in verdict.pairs)
-            )
-            lines.append(f"    {label:<30} {text}")
+        lines += [f"    {label:<30} {_verdict_text(verdict)}" for label, verdict in row.verdicts.items()]
     return lines
+
+
+def _verdict_text(verdict: verdicts.Verdict | None) -> str:
+    """``held: 2× [1.5×, ∞]``, ``held (1 of 2 pairs not judged): …``, ``not judged: <why>`` or ``not run``."""
+    if verdict is None:
+        return "not run"
+    if verdict.reason or not verdict.pairs:
+        return f"{verdict.label}: {verdict.reason}" if verdict.reason else verdict.label
+    note = f" ({verdict.note})" if verdict.note else ""
+    return f"{verdict.label}{note}: " + "; ".join(fmt_pair(p) for p in verdict.pairs)
 
 
 def phase_text(ms: dict[str, float]) -> str:

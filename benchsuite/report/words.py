@@ -2,8 +2,9 @@
 1e-3, batch 128, up to 12 epochs, target validation accuracy ≥ 0.60".
 
 Read from the scenario as stored in the results file (its JSON dump), with the ``per_device`` size of the device the
-runs used merged in, so the words describe what ran. Stored specs of older formats may lack fields: what is missing
-is left out of the sentence, never guessed.
+runs used merged in, so the words describe what ran. Stored specs of older formats may lack fields, or hold a part in
+a shape today's schema does not take (a list where an object was, a text where a number was): what is missing or
+cannot be read is left out of the sentence (:func:`_readable`), never guessed.
 """
 
 from __future__ import annotations
@@ -39,6 +40,22 @@ def lr_text(lr: float) -> str:
         return f"{lr:g}"
     mantissa, exponent = f"{lr:.1e}".split("e")
     return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A stored part as an object: itself, ``{"name": value}`` for a bare name, else empty (unreadable)."""
+    if isinstance(value, dict):
+        return value
+    return {"name": value} if isinstance(value, str) else {}
+
+
+def _readable(part: Any, *args: Any, default: Any = None) -> Any:
+    """``part(*args)``, or ``default`` when a stored part is not in the shape ``part`` reads (a field retyped since,
+    or a corrupted file): that part of the sentence is left out."""
+    try:
+        return part(*args)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return default
 
 
 def _dataset(dataset: dict[str, Any]) -> tuple[str, int | None, str | None]:
@@ -143,45 +160,54 @@ def _techniques_text(techniques: dict[str, Any]) -> list[str]:
 
 
 def as_run(raw: dict[str, Any], device_type: str) -> dict[str, Any]:
-    """The stored scenario with the ``per_device`` size of ``device_type`` merged in (the configuration that ran)."""
-    override = (raw.get("per_device") or {}).get(device_type) or {}
-    return deep_merge(raw, config_override(override)) if isinstance(override, dict) else raw
+    """The stored scenario with the ``per_device`` size of ``device_type`` merged in (the configuration that ran;
+    the scenario as stored when that size cannot be read)."""
+    override = _mapping(raw.get("per_device")).get(device_type) or {}
+    if not isinstance(override, dict):
+        return raw
+    return _readable(lambda: deep_merge(raw, config_override(override)), default=raw)
 
 
 def workload_text(raw: dict[str, Any], device_type: str = "cpu") -> str:
     """The scenario's base workload in one sentence (see the module docstring); axes the matrix varies override it
     case by case (:func:`matrix_text`)."""
     spec = as_run(raw, device_type)
-    workload = spec.get("workload") or {}
-    dataset, features, samples = _dataset(workload.get("dataset") or {})
-    varies = {axis for axis, values in (spec.get("matrix") or {}).items() if values}
-    model = "" if "model" in varies else model_text(workload.get("model") or {}, features) + " on "
+    workload = _mapping(spec.get("workload"))
+    dataset, features, samples = _readable(_dataset, _mapping(workload.get("dataset")), default=("?", None, None))
+    varies = {axis for axis, values in _mapping(spec.get("matrix")).items() if values}
+    model = _readable(model_text, _mapping(workload.get("model")), features, default="?")
     parts = [
-        f"{model}{dataset}",
+        f"{'' if 'model' in varies else model + ' on '}{dataset}",
         *([samples] if samples else []),
-        *_train_text(spec.get("train") or {}),
-        *_techniques_text(spec.get("techniques") or {}),
+        *_readable(_train_text, _mapping(spec.get("train")), default=[]),
+        *_readable(_techniques_text, _mapping(spec.get("techniques")), default=[]),
     ]
-    target = spec.get("target") or None
-    if target:
-        sign = "≥" if target.get("higher_is_better", target.get("metric") != "val_loss") else "≤"
-        metric = TARGET_METRIC_WORDS.get(target.get("metric"), target.get("metric"))
-        parts.append(f"target {metric} {sign} {target.get('value'):.2f}")
-    return ", ".join(parts)
+    target = _readable(_target_text, spec.get("target"))
+    return ", ".join(parts + ([target] if target else []))
+
+
+def _target_text(target: Any) -> str | None:
+    """``target validation accuracy ≥ 0.60``, or None without a target."""
+    if not target:
+        return None
+    sign = "≥" if target.get("higher_is_better", target.get("metric") != "val_loss") else "≤"
+    metric = TARGET_METRIC_WORDS.get(target.get("metric"), target.get("metric"))
+    return f"target {metric} {sign} {target.get('value'):.2f}"
 
 
 def matrix_text(raw: dict[str, Any], device_type: str = "cpu") -> str:
     """``Varies init: default, xavier_uniform, …`` with models described in words (``mlp = MLP 40-256-256-10``), at
     the size of ``device_type``."""
     spec = as_run(raw, device_type)
-    matrix = ((spec.get("per_device") or {}).get(device_type) or {}).get("matrix") or {}
-    matrix = {**(spec.get("matrix") or {}), **matrix}
-    features = _dataset((spec.get("workload") or {}).get("dataset") or {})[1]
+    matrix = _mapping(_mapping(_mapping(spec.get("per_device")).get(device_type)).get("matrix"))
+    matrix = {**_mapping(spec.get("matrix")), **matrix}
+    dataset = _mapping(_mapping(spec.get("workload")).get("dataset"))
+    features = _readable(_dataset, dataset, default=("?", None, None))[1]
     axes = []
     for axis, values in matrix.items():
-        if not values:
+        if not values or not isinstance(values, list):
             continue
-        axes.append(f"{axis}: " + ", ".join(_value_text(axis, v, features) for v in values))
+        axes.append(f"{axis}: " + ", ".join(_readable(_value_text, axis, v, features, default="?") for v in values))
     return "Varies " + "; ".join(axes) if axes else ""
 
 

@@ -7,7 +7,12 @@ Tables:
 - blocks: one row per pair of paired step-timing blocks.
 - profiles: a case's profiled window as recorded (:func:`profiles`), and its phases one row each (:func:`phases_frame`).
 
-Results files of older formats reach this module already migrated (:func:`benchsuite.results.files.read_results`).
+Benchmark entries that are none of benchsuite's items (no ``extra_info``, an empty one, or one without a case id or a
+known ``kind``) are left out of every table and counted (:func:`left_out`), so a report can say so.
+
+Results files of older formats reach this module already migrated and checked field by field
+(:func:`benchsuite.results.files.read_results`, :func:`benchsuite.results.formats.check`): the tables trust the types
+of the fields they read.
 """
 
 from __future__ import annotations
@@ -65,8 +70,43 @@ RUN_COLUMNS = [
     "precision",
 ]
 
+#: Columns of :data:`RUN_COLUMNS` that hold text; ``FLAG_COLUMNS`` hold true or false; every other run column and
+#: every :data:`HARDWARE_COLUMNS` one holds a number (any of them may be null). The checks of
+#: :func:`benchsuite.results.formats.check` read these lists.
+TEXT_COLUMNS = ["scenario", "case_id", "status", "device", "error", "target_metric", "fault_stage", "precision"]
+FLAG_COLUMNS = ["is_baseline", "unstable", "reached_target"]
+
 #: Telemetry and utilisation columns (absent ones, e.g. GPU metrics on a CPU run, stay empty).
 HARDWARE_COLUMNS = COLUMNS
+
+#: The kinds of benchmark entry benchsuite writes (``extra_info["kind"]``; a run's may be left out).
+KINDS = ("run", "step_timing", "profile")
+
+
+def kind_of(bench: dict[str, Any]) -> str | None:
+    """The kind of a benchmark entry (:data:`KINDS`), or None for one that is not benchsuite's (no ``extra_info``, an
+    empty one, a run without a case id, an unknown kind)."""
+    info = bench.get("extra_info") or {}
+    kind = info.get("kind", "run")
+    if kind == "run":
+        return "run" if "case_id" in info else None
+    return kind if kind in KINDS else None
+
+
+def left_out(data: dict[str, Any]) -> int:
+    """How many benchmark entries are not benchsuite's items (:func:`kind_of`) and were left out of every table."""
+    return sum(kind_of(bench) is None for bench in data["benchmarks"])
+
+
+def incomplete(data: dict[str, Any]) -> bool:
+    """Whether the session that wrote the file did not finish (``benchsuite.incomplete``; files that predate the mark
+    read as complete)."""
+    return bool(data.get("benchsuite", {}).get("incomplete", False))
+
+
+def run_count(data: dict[str, Any]) -> int:
+    """How many runs the file holds (benchmark entries of kind ``run``)."""
+    return sum(kind_of(bench) == "run" for bench in data["benchmarks"])
 
 
 BLOCK_COLUMNS = [
@@ -86,14 +126,14 @@ def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
     """One row per benchmarked run; axis values as ``axis_<name>`` columns."""
     rows = []
     for bench in data["benchmarks"]:
-        info = bench.get("extra_info", {})
-        if "case_id" not in info or info.get("kind", "run") != "run":
-            continue  # a benchmark that is not a benchsuite run
+        if kind_of(bench) != "run":
+            continue  # a paired timing, a profile, or a benchmark that is not a benchsuite run (counted: left_out)
+        info = bench["extra_info"]
         row = {k: info.get(k) for k in RUN_COLUMNS + HARDWARE_COLUMNS}
-        row["benchmark_s"] = bench["stats"]["median"]
+        row["benchmark_s"] = (bench.get("stats") or {}).get("median")
         row["unstable"] = bool(row["unstable"])
         row["world_size"] = row["world_size"] or 1  # runs before data parallelism trained on one process
-        row.update({f"axis_{axis}": value for axis, value in info.get("axes", {}).items()})
+        row.update({f"axis_{axis}": value for axis, value in (info.get("axes") or {}).items()})
         rows.append(row)
     frame = pd.DataFrame(rows, columns=RUN_COLUMNS + HARDWARE_COLUMNS if not rows else None)
     numeric = {
@@ -105,6 +145,10 @@ def runs_frame(data: dict[str, Any]) -> pd.DataFrame:
             "step_time_s_p25",
             "step_time_s_p75",
             "step_time_cv",
+            "timed_s",
+            "final_val_metric",
+            "val_metric_epoch1",
+            "throughput_samples_per_s",
             *HARDWARE_COLUMNS,
         ]
     }
@@ -126,13 +170,24 @@ def blocks_frame(data: dict[str, Any]) -> pd.DataFrame:
     went first, and the case's axes as ``axis_<name>`` columns."""
     rows = []
     for bench in data["benchmarks"]:
-        info = bench.get("extra_info", {})
-        if info.get("kind") != "step_timing":
+        if kind_of(bench) != "step_timing":
             continue
-        tag = {"scenario": info["scenario"], "case_id": info["case_id"], "against_id": info["against_id"]}
-        axes = {f"axis_{axis}": value for axis, value in info.get("axes", {}).items()}
-        rows.extend({**tag, "block": i, **block, **axes} for i, block in enumerate(info.get("blocks", [])))
+        info = bench["extra_info"]
+        tag = {"scenario": info.get("scenario"), "case_id": info.get("case_id"), "against_id": info.get("against_id")}
+        axes = {f"axis_{axis}": value for axis, value in (info.get("axes") or {}).items()}
+        rows.extend({**tag, "block": i, **block, **axes} for i, block in enumerate(info.get("blocks") or []))
     return pd.DataFrame(rows, columns=None if rows else BLOCK_COLUMNS)
+
+
+def timing_items(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every paired step-timing item as recorded: scenario, case_id, against_id, status (``ok``, ``oom``,
+    ``failed``; ``ok`` where the file predates it), error and the number of blocks it timed."""
+    items = [bench["extra_info"] for bench in data["benchmarks"] if kind_of(bench) == "step_timing"]
+    keys = ("scenario", "case_id", "against_id", "error")
+    return [
+        {**{k: i.get(k) for k in keys}, "status": i.get("status") or "ok", "n_blocks": len(i.get("blocks") or [])}
+        for i in items
+    ]
 
 
 PHASE_COLUMNS = ["scenario", "case_id", "phase", "ms", "share", "peak_mib", "phases_from"]
@@ -143,9 +198,9 @@ def profiles(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     empty for files written before profiling (format 2 and older)."""
     out = {}
     for bench in data["benchmarks"]:
-        info = bench.get("extra_info", {})
-        if info.get("kind") == "profile":
-            out[(info["scenario"], info["case_id"])] = info
+        if kind_of(bench) == "profile":
+            info = bench["extra_info"]
+            out[(info.get("scenario"), info.get("case_id"))] = info
     return out
 
 
@@ -155,9 +210,10 @@ def phases_frame(data: dict[str, Any]) -> pd.DataFrame:
     ``axis_<name>`` columns."""
     rows = []
     for (scenario, case_id), info in profiles(data).items():
-        axes = {f"axis_{axis}": value for axis, value in info.get("axes", {}).items()}
+        axes = {f"axis_{axis}": value for axis, value in (info.get("axes") or {}).items()}
         tag = {"scenario": scenario, "case_id": case_id, "phases_from": info.get("phases_from"), **axes}
-        rows.extend({**tag, **{k: row.get(k) for k in ("phase", "ms", "share", "peak_mib")}} for row in info["phases"])
+        phases = info.get("phases") or []  # a window that failed has none
+        rows.extend({**tag, **{k: row.get(k) for k in ("phase", "ms", "share", "peak_mib")}} for row in phases)
     return pd.DataFrame(rows, columns=None if rows else PHASE_COLUMNS)
 
 
@@ -170,18 +226,19 @@ def blocked_by_seed(data: dict[str, Any]) -> bool:
 def run_order(data: dict[str, Any]) -> dict[str, Any]:
     """How the session ordered its runs (``mode``, ``seed``); format-1 sessions ran case-major (all seeds of a case
     together)."""
-    return data.get("benchsuite", {}).get("run_order") or {"mode": "case-major", "seed": None}
+    order = data.get("benchsuite", {}).get("run_order") or {}
+    return {"mode": order.get("mode") or "case-major", "seed": order.get("seed")}
 
 
 def _per_point(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """Rows of every run's ``extra_info[key]`` list (curve or timeline), each tagged with scenario, case and seed."""
     rows = []
     for bench in data["benchmarks"]:
-        info = bench.get("extra_info", {})
-        if info.get("kind", "run") != "run":
+        if kind_of(bench) != "run":
             continue  # paired timings and profiles have no curve or timeline
+        info = bench["extra_info"]
         tag = {"scenario": info.get("scenario"), "case_id": info.get("case_id"), "seed": info.get("seed")}
-        rows.extend({**tag, **point} for point in info.get(key, []))
+        rows.extend({**tag, **point} for point in info.get(key) or [])
     return rows
 
 
@@ -200,7 +257,7 @@ def timelines_frame(data: dict[str, Any]) -> pd.DataFrame:
 
 def scenario_specs(data: dict[str, Any]) -> dict[str, StoredScenario]:
     """The scenarios stored in the results file, as they were run (see :mod:`benchsuite.results.stored`)."""
-    stored = data.get("benchsuite", {}).get("scenarios", {})
+    stored = data.get("benchsuite", {}).get("scenarios") or {}
     return {name: stored_scenario(name, spec) for name, spec in stored.items()}
 
 
@@ -220,8 +277,9 @@ def _gpu_text(gpu: dict[str, Any]) -> str:
 
 def hardware_summary(data: dict[str, Any]) -> dict[str, Any]:
     """Machine id, device, CPU, GPU, torch: the hardware every figure of the file came from."""
-    info = data.get("machine_info", {}).get("benchsuite", {})
-    gpu = info.get("gpu", {})
+    machine = data.get("machine_info") or {}
+    info = machine.get("benchsuite") or {}
+    gpu = info.get("gpu") or {}
     return {
         "machine_id": info.get("machine_id", "unknown"),
         "device": info.get("device", "unknown"),
@@ -230,7 +288,7 @@ def hardware_summary(data: dict[str, Any]) -> dict[str, Any]:
         "gpu_driver": gpu.get("driver_version") or "n/a",
         "cuda": gpu.get("cuda_version") or "n/a",
         "torch": info.get("torch_version", "?"),
-        "python": data.get("machine_info", {}).get("python_version", "?"),
+        "python": machine.get("python_version", "?"),
         "datetime": data.get("datetime", "?"),
         "commit": (data.get("commit_info") or {}).get("id") or "n/a",
     }

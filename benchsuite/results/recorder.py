@@ -136,10 +136,11 @@ class ResultsRecorder:
         try:
             self.write(final=final)
         except OSError as exc:
-            kept = (
-                f"{self.path} holds the {self.runs_written} results (runs, step timings, profiles) written before"
-                if self.path is not None
-                else "no results file was written"
-            )
-            return f"cannot write {self.target}: {exc.strerror or exc}; {kept}"
+            return f"cannot write {self.target}: {exc.strerror or exc}; {self.kept()}"
         return None
+
+    def kept(self) -> str:
+        """What the last good file on disk holds, in words."""
+        if self.path is None:
+            return "no results file was written"
+        return f"{self.path} holds the {self.runs_written} results (runs, step timings, profiles) written before"

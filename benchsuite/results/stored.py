@@ -74,14 +74,18 @@ def _part_by_part(key: str, raw: dict[str, Any], exc: ValidationError) -> Stored
     first = format_validation_error(f"scenario '{key}' as stored", exc).splitlines()[0]
     problems = [f"{first} (today's schema); read part by part"]
     target = _read(TargetSpec, raw.get("target"), "target", problems) if raw.get("target") is not None else None
-    read = [_read(ClaimSpec, claim, f"claims[{i}]", problems) for i, claim in enumerate(raw.get("claims") or [])]
+    stored = raw.get("claims") or []
+    if not isinstance(stored, list):
+        problems.append(f"claims could not be read: a list was expected, got {type(stored).__name__}")
+        stored = []
+    read = [_read(ClaimSpec, claim, f"claims[{i}]", problems) for i, claim in enumerate(stored)]
     claims = tuple(claim for claim in read if claim is not None)
     matrix = raw.get("matrix") if isinstance(raw.get("matrix"), dict) else {}
     axes = {axis: tuple(_label(v) for v in values) for axis, values in matrix.items() if isinstance(values, list)}
     baseline = selection_labels(raw.get("baseline") or {})
     seeds = tuple(s for s in raw.get("seeds") or [] if isinstance(s, int))
     return StoredScenario(
-        str(raw.get("name", key)),
+        raw["name"] if isinstance(raw.get("name"), str) else key,  # the key is the name the runs give
         str(raw.get("description", "")),
         str(raw.get("source", "")),
         seeds,
