@@ -196,7 +196,7 @@ class BenchsuiteSession:
 
     def _pool(self, world_size: int):
         """The session's rank pool of ``world_size`` (skipped where this machine cannot host its ranks)."""
-        from benchsuite.distributed.pool import Unhostable
+        from benchsuite.distributed.hosting import Unhostable
 
         try:
             return self.pools.get(world_size)

@@ -12,7 +12,8 @@ import pytest
 import torch
 from conftest import tiny_spec
 
-from benchsuite.distributed.pool import Launcher, RankPool, threads_per_rank, world_size_unsupported
+from benchsuite.distributed.hosting import threads_per_rank, world_size_unsupported
+from benchsuite.distributed.pool import Launcher, RankPool
 from benchsuite.scenario.matrix import expand_runs
 from benchsuite.specs.scenario import ScenarioSpec
 from benchsuite.training.ranks import Ranks, Solo

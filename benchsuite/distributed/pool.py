@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from benchsuite.distributed.hosting import Unhostable, threads_per_rank, world_size_unsupported
 from benchsuite.distributed.jobs import case_job, failed_profile, failed_run, job_error
 from benchsuite.distributed.processes import SESSION_ENV, guarded_command, kill_tree, remove_folder
 from benchsuite.results.files import atomic_write_text
@@ -40,6 +41,8 @@ DEFAULT_TIMEOUT_S = 900.0
 POLL_S = 0.02
 #: Seconds an idle pool's ranks get to stop after the stop job before they are killed.
 STOP_WAIT_S = 10.0
+#: Seconds of that wait before it is said on stderr.
+QUIET_STOP_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -87,32 +90,6 @@ class Launcher:
                 f"--rdzv-id=benchsuite-{world_size}",
             ]
         return guarded_command(Path(folder), [*argv, "-m", "benchsuite.distributed.worker", f"--serve={folder}"])
-
-
-def world_size_unsupported(world_size: int, device: torch.device, gpus: int, cores: int, nnodes: int = 1) -> str | None:
-    """Why ``world_size`` ranks cannot train here (the case is then skipped), or None.
-
-    NCCL refuses two ranks on one GPU, so a CUDA run needs a GPU per local rank; a CPU run needs a core per local
-    rank (one torch thread each), or the ranks would measure each other's contention.
-    """
-    local = world_size // max(nnodes, 1)
-    if device.type == "cuda" and local > gpus:
-        return (
-            f"world size {world_size} needs {local} GPUs on this node, it has {gpus} "
-            "(NCCL refuses two ranks on one GPU)"
-        )
-    if device.type == "cpu" and local > cores:
-        return f"world size {world_size} needs {local} cores on this node (one per rank), it has {cores}"
-    return None
-
-
-def threads_per_rank(world_size: int, cores: int, nnodes: int = 1) -> int:
-    """torch threads of each rank on a CPU: the node's cores shared by its ranks (at least one)."""
-    return max(1, cores // max(1, world_size // max(nnodes, 1)))
-
-
-class Unhostable(Exception):
-    """A world size this machine cannot host; the message says why (the item is skipped with it)."""
 
 
 class RankPools:
@@ -287,14 +264,18 @@ class RankPool:
     def _stop(self) -> None:
         """The stop job, and the wait for torchrun to end (up to :data:`STOP_WAIT_S`, or a Ctrl-C)."""
         atomic_write_text(self.folder / f"job{self.jobs + 1}.json", json.dumps({"stop": True}))
-        ranks = self.world_size // self.launcher.nnodes
-        print(
-            f"benchsuite: waiting up to {STOP_WAIT_S:g} s for the {ranks} ranks of world size {self.world_size} "
-            "to stop; Ctrl-C kills them at once",
-            file=sys.stderr,
-            flush=True,
-        )
-        try:
-            self.process.wait(timeout=STOP_WAIT_S)
-        except (subprocess.TimeoutExpired, KeyboardInterrupt):
-            pass  # killed at once by the caller
+        ranks, more = self.world_size // self.launcher.nnodes, STOP_WAIT_S - QUIET_STOP_S
+        for timeout, said in ((QUIET_STOP_S, None), (more, f"waiting up to {more:g} s more for the {ranks} ranks")):
+            if said:  # ranks that stop as asked (about 2 s) need no word
+                print(
+                    f"benchsuite: {said} of world size {self.world_size} to stop; Ctrl-C kills them at once",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            try:
+                self.process.wait(timeout=timeout)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+            except KeyboardInterrupt:
+                return  # killed at once by the caller
