@@ -24,6 +24,7 @@ from benchsuite.specs.claims import ClaimSpec, StepTimingSpec
 from benchsuite.specs.errors import field_path, short
 from benchsuite.specs.per_device import config_override, deep_merge, resized_matrix
 from benchsuite.specs.profile import ProfileSpec
+from benchsuite.specs.sequential import TopUpSpec
 from benchsuite.specs.training import LoaderSpec, LrScaling, OptimizerSpec, ScheduleSpec
 from benchsuite.specs.workload import ModelSpec, check_model_fits
 
@@ -118,6 +119,8 @@ class ScenarioSpec(CaseConfig):
     """The published claims the scenario tests, each judged from an effect with its interval."""
     step_timing: StepTimingSpec | None = None
     """Paired, interleaved step-timing blocks of selected cases against a reference (timed apart from the runs)."""
+    top_up: TopUpSpec = TopUpSpec()
+    """Group-sequential seeds: more seeds, look by look, for the cases of claims a look leaves inconclusive."""
     profile: ProfileSpec = ProfileSpec()
     """A profiled window per case after its runs: phases of a step, top operators, memory, syncs, a trace."""
     per_device: dict[Literal["cpu", "cuda"], dict[str, Any]] = {}
