@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from benchsuite.outputs import SessionOutputs, sigterm_as_interrupt
+from benchsuite.outputs import SecondInterrupt, SessionOutputs, sigterm_as_interrupt
 from benchsuite.results.recorder import ResultsRecorder
 from benchsuite.scenario.load import ScenarioError, load_scenarios
 from benchsuite.scenario.matrix import (
@@ -66,6 +66,7 @@ class BenchsuiteSession:
         """The rank pools serving this session's data-parallel runs and profiles, one per world size."""
         self.case_index: dict[tuple[str, str], int] = {}
         self._sigterm = sigterm_as_interrupt() if self.full else None
+        self._sigint = SecondInterrupt(self.pools, lambda: self.outputs).install()
 
     # ------------------------------------------------------------ collection
 
@@ -273,6 +274,7 @@ class BenchsuiteSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.full and self.outputs is not None:
             self.outputs.summary(terminalreporter)
+        self._sigint.restore()
 
     # ------------------------------------------------------------ pytest-benchmark hooks
 

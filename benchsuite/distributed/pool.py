@@ -28,7 +28,7 @@ import torch
 
 from benchsuite.distributed.hosting import Unhostable, threads_per_rank, world_size_unsupported
 from benchsuite.distributed.jobs import case_job, failed_profile, failed_run, job_error
-from benchsuite.distributed.processes import SESSION_ENV, guarded_command, kill_tree, remove_folder
+from benchsuite.distributed.processes import SESSION_ENV, guarded_command, kill_tree, remove_folder, signal_tree
 from benchsuite.results.files import atomic_write_text
 from benchsuite.scenario.matrix import Case, Run
 from benchsuite.specs.profile import ProfileSpec
@@ -123,6 +123,12 @@ class RankPools:
                     pool.close(graceful=graceful)
                 except KeyboardInterrupt:
                     graceful = False
+
+    def kill_now(self) -> None:
+        """SIGKILL to every pool's processes, returning at once (a second Ctrl-C; safe in a signal handler)."""
+        for pool in self.by_size.values():
+            if pool.process is not None:
+                signal_tree(pool.process, pool.folder)
 
 
 class RankPool:

@@ -233,13 +233,31 @@ def _running(proc: psutil.Process) -> bool:
 
 def kill_tree(process: subprocess.Popen, folder: Path | None) -> None:
     """Kill at once (SIGKILL) the launcher ``process``, every descendant of it, and every rank recorded in
-        ``folder`` with its descendants: the ranks of a launcher that died are no longer its children (re-parented to
-        init), and torchrun starts each rank in a session of its own, so neither a process-group kill nor the launcher's
-        children alone would reach them. Returns when they have ended (:func:`kill_processes`) and the launcher is
+    ``folder`` with its descendants: the ranks of a launcher that died are no longer its children (re-parented to
+    init), and torchrun starts each rank in a session of its own, so neither a process-group kill nor the launcher's
+    children alone would reach them. Returns when they have ended (:func:`kill_processes`) and the launcher is
     reaped."""
+    kill_processes(_tree(process, folder, reaped=process.poll() is not None))
+    process.wait()
+
+
+def signal_tree(process: subprocess.Popen, folder: Path | None) -> None:
+    """SIGKILL to the same processes as :func:`kill_tree`, returning at once: no wait and no reaping, so it is safe
+    inside a signal handler that may interrupt the session's own ``Popen.wait`` (which holds the lock a second
+    wait would need)."""
+    for proc in _tree(process, folder, reaped=process.returncode is not None):
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def _tree(process: subprocess.Popen, folder: Path | None, *, reaped: bool) -> list[psutil.Process]:
+    """The launcher (unless ``reaped``: its pid may be another process's by now), its descendants, and the recorded
+    ranks of ``folder`` with theirs."""
     tree: dict[int, psutil.Process] = {}
     roots = recorded_ranks(folder)
-    if process.poll() is None:  # not yet reaped, so the pid is still this process's
+    if not reaped:
         try:
             roots.insert(0, psutil.Process(process.pid))
         except psutil.NoSuchProcess:
@@ -250,8 +268,7 @@ def kill_tree(process: subprocess.Popen, folder: Path | None) -> None:
                 tree.setdefault(proc.pid, proc)
         except psutil.NoSuchProcess:
             pass
-    kill_processes(list(tree.values()))
-    process.wait()
+    return list(tree.values())
 
 
 def remove_folder(folder: Path | None) -> None:
