@@ -1,5 +1,6 @@
 """The HTML report in a real browser: headless Chromium (Debian's ``chromium``; ``.ci/run`` installs it) renders a
-report, every figure and table has a visible box, the page logs no console error, and a screenshot is saved.
+report (and a comparison), every figure and table (the forest plots among them) has a visible box, the page logs no
+console error, and a screenshot is saved.
 
 The check runs inside the page: a script at the top of ``<head>`` records errors (``window.onerror`` and
 ``console.error``), one at the end of ``<body>`` measures every ``<svg>`` and ``<table>`` (layout is forced by
@@ -13,10 +14,15 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 import pytest
 from results_factory import faults_data, results_data
 
+from benchsuite.analysis import verdicts
+from benchsuite.analysis.verdicts import Verdict
+from benchsuite.compare.sides import compare, load_side
+from benchsuite.report.compare import render_comparison
 from benchsuite.report.html import render_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -32,22 +38,34 @@ console.error = (...args) => { window.__errors.push(args.join(" ")); __consoleEr
 MEASURE = """<script>
 const boxes = (sel) => [...document.querySelectorAll(sel)].map((el) => {
   const r = el.getBoundingClientRect(), st = getComputedStyle(el);
-  return {w: r.width, h: r.height, shown: st.display !== "none" && st.visibility !== "hidden" && st.opacity !== "0"};
+  return {x: r.left, y: r.top, w: r.width, h: r.height,
+          shown: st.display !== "none" && st.visibility !== "hidden" && st.opacity !== "0"};
 });
 const out = document.createElement("pre");
 out.id = "browser-check";
-out.textContent = JSON.stringify({svg: boxes("svg"), table: boxes("table"), errors: window.__errors});
+out.textContent = JSON.stringify({
+  svg: boxes("svg"), table: boxes("table"), forest: boxes("figure.forest svg"), overview: boxes("table.overview"),
+  errors: window.__errors,
+});
 document.body.appendChild(out);
 </script>"""
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-extensions"]
 
 
-def browse(html: str, tmp_path, screenshot: bool = False) -> tuple[dict, str]:
-    """Open ``html`` (instrumented) in headless Chromium; return the in-page findings and Chromium's stderr."""
+def browse(html: str, tmp_path, screenshot: bool = False, width: int = 1280) -> tuple[dict, str]:
+    """Open ``html`` (instrumented) in headless Chromium ``width`` pixels wide; return the in-page findings and
+    Chromium's stderr."""
     page = tmp_path / "report.html"
     page.write_text(html.replace("<head>", "<head>\n" + RECORD_ERRORS, 1).replace("</body>", MEASURE + "\n</body>", 1))
     profile = tmp_path / "profile"
-    run = [BROWSER, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--window-size=1280,1600"]
+    run = [
+        BROWSER,
+        *FLAGS,
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--window-size={width},1600",
+    ]
     done = subprocess.run([*run, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     match = re.search(r'<pre id="browser-check">(.*?)</pre>', done.stdout, flags=re.S)
     assert match, f"no findings in the dumped DOM; chromium said: {done.stderr[-2000:]}"
@@ -64,12 +82,21 @@ def _invisible(boxes: list[dict]) -> list[int]:
 def test_report_renders_every_figure_and_table_visibly_without_console_errors(tmp_path):
     html = render_report(results_data(profiles=True), traces_from="../results/cpu-test-2c")
     assert "Where the time goes" in html and "tiny: where the time of a step goes" in html
+    assert html.count('<figure class="forest"') == 2  # the first screen's forest plot and the section's
     found, stderr = browse(html, tmp_path, screenshot=True)
-    assert len(found["svg"]) == html.count("<svg") >= 4 and len(found["table"]) == html.count("<table") >= 6
+    assert len(found["forest"]) == 2 and _invisible(found["forest"]) == []
+    assert len(found["svg"]) == html.count("<svg") >= 6 and len(found["table"]) == html.count("<table") >= 6
     assert _invisible(found["svg"]) == [] and _invisible(found["table"]) == []
     assert found["errors"] == [] and "CONSOLE" not in stderr
     shot = tmp_path / "report.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    (table,), (first, _) = found["overview"], found["forest"]
+    assert first["y"] > table["y"] + table["h"] - 1  # 1280 pixels wide: the forest plot under the claims table
+    (tmp_path / "wide").mkdir()
+    wide, _ = browse(html, tmp_path / "wide", width=1920)
+    (table,), (first, _) = wide["overview"], wide["forest"]
+    assert first["x"] >= table["x"] + table["w"] and first["y"] < table["y"] + table["h"]  # 1920: beside it
+    assert _invisible(wide["svg"]) == [] and wide["errors"] == []
 
 
 def test_the_check_sees_a_hidden_figure_and_a_script_error(tmp_path):
@@ -87,3 +114,45 @@ def test_a_report_of_runs_that_crashed_diverged_or_missed_renders_visibly_withou
     assert len(found["svg"]) == html.count("<svg") and len(found["table"]) == html.count("<table")
     assert _invisible(found["svg"]) == [] and _invisible(found["table"]) == []
     assert found["errors"] == [] and "CONSOLE" not in stderr
+
+
+def test_looks_and_the_compare_forest_plot_render_visibly_without_console_errors(tmp_path, monkeypatch):
+    """A claim that took two looks (stand-ins for the analysis's looks) gets its looks table and hollow marks, and the
+    comparison's forest plot has one mark per machine: all of it visible, no console error."""
+
+    @dataclass(frozen=True)
+    class Look:  # a stand-in for benchsuite.analysis.looks.Look
+        n: int
+        tail: float
+        verdict: str
+        pairs: tuple
+
+    @dataclass(frozen=True)
+    class Looked(Verdict):
+        looks: tuple = ()
+        settled: object = None
+
+    def two_looks(v: Verdict) -> Looked:
+        looks = (Look(2, 0.01, "inconclusive", v.pairs), Look(4, 0.04, v.verdict, v.pairs))
+        return Looked(v.claim, v.verdict, v.pairs, looks, True)
+
+    real = verdicts.claim_verdicts
+    monkeypatch.setattr(verdicts, "claim_verdicts", lambda *a, **k: [two_looks(v) for v in real(*a, **k)])
+    html = render_report(results_data())
+    assert '<table class="looks">' in html and "earlier look" in html
+    (tmp_path / "looks").mkdir()
+    found, stderr = browse(html, tmp_path / "looks")
+    assert len(found["table"]) == html.count("<table") and _invisible(found["table"]) == []
+    assert len(found["forest"]) == 2 and _invisible(found["forest"]) == [] and found["errors"] == []
+    monkeypatch.setattr(verdicts, "claim_verdicts", real)
+
+    paths = [tmp_path / "a.json", tmp_path / "b.json"]
+    other = results_data(xavier_ttt=(1.9, 2.1, 2.3, 2.5))
+    other["benchsuite"]["machine_id"] = other["machine_info"]["benchsuite"]["machine_id"] = "cpu-other-2c"
+    for path, data in zip(paths, (results_data(), other), strict=True):
+        path.write_text(json.dumps(data))
+    html = render_comparison(compare([load_side(p) for p in paths]))
+    (tmp_path / "compare").mkdir()
+    found, stderr = browse(html, tmp_path / "compare")
+    assert len(found["forest"]) == 1 and len(found["svg"]) == html.count("<svg") >= 3
+    assert _invisible(found["svg"]) == [] and found["errors"] == [] and "CONSOLE" not in stderr

@@ -134,6 +134,7 @@ def test_html_comparison_stands_alone_with_the_claims_matrix(tmp_path, capsys):
     assert html.startswith("<!DOCTYPE html>") and "<h2>Claims matrix</h2>" in html and html.count("<svg") >= 2
     assert "src=" not in html and "<link" not in html
     assert "1.25× [1.25×, 1.25×]" in html
+    assert '<figure class="forest" id="forest"><svg' in html  # the claims' forest plot, one mark per machine
     text = capsys.readouterr().out
     assert "claims matrix:" in text and "cpu-slow-2c" in text
 

@@ -58,6 +58,8 @@ def test_a_scenario_whose_every_run_ended_early_says_what_is_missing(html):
     assert "no phases: no profiled window of this scenario recorded a step (2 oom)." in part
     assert "out of memory in the profiled window" in part
     assert "no telemetry timeline: no run of this scenario recorded a telemetry sample." in part
+    assert "no forest plot: no compared pair could be judged (1 pair not judged; each claim says why)." in part
+    assert '<figure class="forest"' not in part
 
 
 def test_a_scenario_whose_every_run_diverged_or_missed_draws_its_curves_and_says_no_run_reached(html):
@@ -72,6 +74,7 @@ def test_a_scenario_whose_every_run_diverged_or_missed_draws_its_curves_and_says
 def test_a_single_run_and_scenarios_on_batch_size_and_world_size_render(html):
     single = _section(html, "single")
     assert '<span class="not-run">not run</span>' in single
+    assert "no forest plot: no claim had a compared pair here." in single
     batch = _section(html, "batch")
     assert "no time-to-target against batch size: no run finished." in batch
     assert "no throughput against batch size: no run timed a step (4 oom)." in batch

@@ -1,7 +1,8 @@
-"""The HTML comparison of several results files: hardware of each, the claims matrix (table and heat map), and per
-scenario the matched cases with their ratios against the first file and figures of the step-time and
-time-to-target ratios. Its two figures (the heat map, the ratios) are drawn here with the helpers of
-:mod:`benchsuite.report.figures`; figures are inlined, so the file stands alone."""
+"""The HTML comparison of several results files: hardware of each, the claims matrix (table, heat map and a forest
+plot with one mark per machine), and per scenario the matched cases with their ratios against the first file and
+figures of the step-time and time-to-target ratios. The heat map and the ratios are drawn here with the helpers of
+:mod:`benchsuite.report.figures`, the forest plot by :mod:`benchsuite.report.forest_plot` from
+:func:`comparison_rows`; figures are inlined, so the file stands alone."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from matplotlib.figure import Figure
 
 from benchsuite.analysis.decisions import NOT_RUN
 from benchsuite.compare.sides import COMPARED, Comparison
+from benchsuite.report.colours import VERDICT_COLOURS
 from benchsuite.report.figures import STYLE, palette, to_svg
+from benchsuite.report.forest import ForestRow, pair_mark, short_names, thresholds
+from benchsuite.report.forest_plot import forest_part
 from benchsuite.report.html import _ENV
 from benchsuite.results.files import atomic_write_text
 
@@ -56,6 +60,56 @@ def _heatmap(comparison: Comparison) -> str | None:
     return verdict_heatmap(names, labels, cells)
 
 
+MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
+"""The dot of each machine in the comparison's forest plot, in the order of the sides."""
+SIDE_GAP = 0.3
+"""Rows between two machines' marks in one row of the forest plot."""
+
+
+def comparison_rows(comparison: Comparison) -> list[ForestRow]:
+    """The comparison's forest rows: one per pair of each claim (``scenario: claim — case vs reference``), with one
+    mark per machine that compared it, coloured by that machine's verdict of the pair (its reason where it was not
+    judged), each machine at its own height and with its own dot (:data:`MARKERS`)."""
+    labels = [s.label for s in comparison.sides]
+    judged = [(c, [v for v in c.verdicts.values() if v is not None]) for c in comparison.claims]
+    judged = [(c, mine) for c, mine in judged if mine]
+    by_scenario: dict[str, list[int]] = {}
+    for i, (c, _) in enumerate(judged):
+        by_scenario.setdefault(c.scenario, []).append(i)
+    name_of = {
+        i: name
+        for indices in by_scenario.values()
+        for i, name in zip(indices, short_names([judged[i][1][0].claim for i in indices]), strict=True)
+    }
+    rows = []
+    for i, (c, mine) in enumerate(judged):
+        pairs = {
+            label: {(p.effect.case_id, p.effect.against_id): p for p in v.pairs}
+            for label in labels
+            if (v := c.verdicts.get(label)) is not None
+        }
+        for key in dict.fromkeys(k for by_key in pairs.values() for k in by_key):
+            marks = tuple(
+                pair_mark(
+                    by_key[key],
+                    offset=SIDE_GAP * (j - (len(labels) - 1) / 2),
+                    marker=MARKERS[j % len(MARKERS)],
+                    who=label,
+                )
+                for j, label in enumerate(labels)
+                if key in (by_key := pairs.get(label, {}))
+            )
+            scale = next(by_key[key] for by_key in pairs.values() if key in by_key).effect.scale
+            text = f"{c.scenario}: {name_of[i]} — {key[0]} vs {key[1]}"
+            rows.append(ForestRow(text, f"{c.scenario}#{i}", scale, thresholds(mine[0].claim), marks))
+    return rows
+
+
+def _forest(comparison: Comparison) -> dict[str, str | None]:
+    sides = [(s.label, MARKERS[j % len(MARKERS)]) for j, s in enumerate(comparison.sides)]
+    return forest_part(comparison_rows(comparison), "verdicts per machine", sides=sides)
+
+
 def render_comparison(comparison: Comparison) -> str:
     """The whole self-contained HTML comparison."""
     return _ENV.get_template("compare.html.j2").render(
@@ -64,23 +118,13 @@ def render_comparison(comparison: Comparison) -> str:
         scenarios=_scenarios(comparison),
         compared=COMPARED,
         heatmap=_heatmap(comparison),
+        **_forest(comparison),
     )
 
 
 def write_comparison(comparison: Comparison, out: Path) -> Path:
     """Render ``comparison`` to ``out`` (written atomically)."""
     return atomic_write_text(Path(out), render_comparison(comparison))
-
-
-#: Verdict → its colour in the heat map, for every verdict of :data:`benchsuite.analysis.decisions.VERDICTS`.
-VERDICT_COLOURS = {
-    "held": "#1a7f37",
-    "smaller than claimed": "#d4a72c",
-    "inconclusive": "#bbbbbb",
-    "refuted": "#b42318",
-    "not judged": "#c9c3e6",
-    "not run": "#ffffff",
-}
 
 
 def verdict_heatmap(claims: list[str], machines: list[str], cells: list[list[str]]) -> str:

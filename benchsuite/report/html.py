@@ -1,5 +1,7 @@
 """The HTML report of one results file: results → pandas (:mod:`benchsuite.results.frames`) → statistics
 (:mod:`benchsuite.analysis`) → seaborn SVG (:mod:`benchsuite.report.figures`) + jinja2 templates → one HTML file.
+Its first screen is the run card (with the top-up budget, :mod:`benchsuite.report.looks`) and the claims table with
+the forest plot of every verdict beside it (:mod:`benchsuite.report.forest`).
 
 The report is rebuilt from a results file alone (``benchsuite report RESULTS_FILE -o OUT.html``), anywhere,
 without a GPU and without rerunning anything, and never fails because of data (:mod:`benchsuite.report.sections`):
@@ -18,9 +20,12 @@ import jinja2
 
 from benchsuite.analysis import effects
 from benchsuite.analysis.cases import noise_summary, too_noisy
-from benchsuite.report import overview
+from benchsuite.report import overview, words
 from benchsuite.report.filters import FILTERS
-from benchsuite.report.sections import scenario_sections
+from benchsuite.report.forest import verdict_rows
+from benchsuite.report.forest_plot import forest_part
+from benchsuite.report.looks import top_up_line, top_ups
+from benchsuite.report.sections import planned_looks, scenario_sections
 from benchsuite.results import frames
 from benchsuite.results.files import atomic_write_text, read_results, report_path
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
@@ -34,6 +39,26 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters.update(FILTERS)
 _ENV.tests["nan"] = lambda value: isinstance(value, float) and math.isnan(value)
+
+
+def expected_false_verdicts() -> str | None:
+    """The sentence on how many false verdicts to expect (``benchsuite.report.words.EXPECTED_FALSE_VERDICTS``, a
+    text or a function of none that returns one), or None while words does not have it."""
+    sentence = getattr(words, "EXPECTED_FALSE_VERDICTS", None)
+    if callable(sentence):
+        try:
+            sentence = sentence()
+        except Exception:  # a sentence that cannot be built is left out; the report is still written
+            return None
+    return sentence if isinstance(sentence, str) and sentence.strip() else None
+
+
+def first_screen_forest(sections: list[dict[str, Any]]) -> dict[str, str | None]:
+    """The forest plot of every claim of every section beside the claims table (``forest_svg``, or ``forest_note``
+    saying why there is none)."""
+    named = [(s["spec"].name, v) for s in sections for v in s["verdicts"]]
+    planned = {s["spec"].name: n for s in sections if (n := planned_looks(s["spec"]))}
+    return forest_part(verdict_rows(named, planned=planned), "all claims")
 
 
 def render_report(data: dict[str, Any], source: str = "", traces_from: str | None = None) -> str:
@@ -56,6 +81,9 @@ def render_report(data: dict[str, Any], source: str = "", traces_from: str | Non
         scenario_errors=data.get("benchsuite", {}).get("scenario_errors") or [],
         sections=sections,
         overview=[row for s in sections for row in overview.rows_of(s["spec"].name, s["verdicts"])],
+        forest=first_screen_forest(sections),
+        top_up_line=top_up_line(top_ups(data), [v for s in sections for v in s["verdicts"]]),
+        expected_false=expected_false_verdicts(),
         alpha=effects.ALPHA,
         metrics=CLAIM_METRICS,
         source=source,

@@ -1,4 +1,5 @@
-"""One section of the HTML report per scenario: its spec in words, case table, claim verdicts, figures and where the
+"""One section of the HTML report per scenario: its spec in words, case table, claim verdicts (with their forest plot,
+their looks and top-ups: :mod:`benchsuite.report.forest`, :mod:`benchsuite.report.looks`), figures and where the
 time of a step goes, built from the tables of :mod:`benchsuite.results.frames` and the statistics of
 :mod:`benchsuite.analysis`.
 
@@ -28,6 +29,9 @@ from benchsuite.analysis.cases import (
 from benchsuite.analysis.contrast import finished
 from benchsuite.analysis.missing import no_curve, no_finished_run, none_reached, status_counts, unfinished_lines
 from benchsuite.report import figures, words
+from benchsuite.report.forest import verdict_rows
+from benchsuite.report.forest_plot import forest_part
+from benchsuite.report.looks import looks_table, section_top_up_line, top_ups
 from benchsuite.report.profiles import profile_part
 from benchsuite.results import frames
 from benchsuite.telemetry.metrics import REPORT_TABLE
@@ -52,6 +56,8 @@ class Tables:
     summary: pd.DataFrame | None
     ratios: pd.DataFrame | None
     device_type: str
+    top_ups: dict[str, Any] | None = None
+    """The file's top-up block (:func:`benchsuite.report.looks.top_ups`), or None."""
 
 
 def tables(data: dict[str, Any]) -> Tables:
@@ -72,6 +78,7 @@ def tables(data: dict[str, Any]) -> Tables:
         case_summary(runs, specs, blocked) if not runs.empty else None,
         step_time_ratios(blocks) if not blocks.empty else None,
         str(device).split(":")[0],
+        top_ups(data),
     )
 
 
@@ -121,11 +128,34 @@ def section(t: Tables, spec: Any, mine: pd.DataFrame, traces_from: str | None) -
         **_timeline(t.timelines, name),
         "precisions": sorted(mine["precision"].dropna().unique()),
         "verdicts": judged,
+        **_claims_part(t, spec, judged),
         "step_timing": timing.to_dict("records") if timing is not None and not timing.empty else [],
         "step_timing_svg": figures.step_time_figure(timing, name) if timing is not None and not timing.empty else None,
         "step_timing_notes": _timing_notes(t.timings, name),
         **_curve(t.curves[t.curves["scenario"] == name], mine, metric, spec, cases),
         **_ttt(mine, spec),
+    }
+
+
+def planned_looks(spec: Any) -> int | None:
+    """The looks a scenario's stored top-up allows (``top_up.looks``), or None when it stores none."""
+    top_up = (getattr(spec, "raw", None) or {}).get("top_up")
+    looks = top_up.get("looks") if isinstance(top_up, dict) else None
+    return looks if isinstance(looks, int) and not isinstance(looks, bool) else None
+
+
+def _claims_part(t: Tables, spec: Any, judged: list[verdicts.Verdict]) -> dict[str, Any]:
+    """The scenario's forest plot (``forest_svg``, or ``forest_note`` saying why there is none; both None without a
+    claim), each claim's looks table (``looks``, None per claim judged at one look) and its top-up line."""
+    name = spec.name
+    part = {"forest_svg": None, "forest_note": None}
+    if judged:
+        planned = {name: n} if (n := planned_looks(spec)) else None
+        part = forest_part(verdict_rows([(name, v) for v in judged], with_scenario=False, planned=planned), name)
+    return {
+        **part,
+        "looks": [looks_table(v) for v in judged],
+        "top_up_line": section_top_up_line(t.top_ups, name, judged),
     }
 
 
