@@ -1,4 +1,5 @@
-"""``benchsuite`` command line: ``schema``, ``validate``, ``list``, ``profile``, ``report``, ``compare``, ``nearest``.
+"""``benchsuite`` command line: ``schema``, ``validate``, ``list``, ``profile``, ``report``, ``compare``, ``nearest``,
+``seeds``.
 
 Errors are printed as one clear message each (file, field, value), never a traceback: exit status 2 for results
 files ``report`` and ``compare`` cannot use (or outputs they cannot write), 1 for scenario files and profiling.
@@ -55,13 +56,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print the id of every item the scenarios expand to, in the order ``pytest benchsuite`` runs them: the runs
-    in ``--run-order``, then each scenario's paired step-timing items."""
-    from benchsuite.scenario.matrix import expand_runs, timing_pairs
+    """Print the id of every item the scenarios expand to, in the order ``pytest benchsuite --benchmark`` runs them:
+    the runs in ``--run-order``, the top-up runs of the later looks (each run only while a claim on its case is
+    open; ``--no-top-ups`` leaves them out, as ``--top-up-s 0`` and a smoke session do), then each scenario's paired
+    step-timing items."""
+    from benchsuite.scenario.matrix import expand_runs, timing_pairs, top_up_runs
 
     loaded = load_scenarios([Path(p) for p in args.paths])
     for _, spec in loaded.scenarios:
-        for item in [*expand_runs(spec, order=args.run_order, order_seed=args.run_order_seed), *timing_pairs(spec)]:
+        runs = expand_runs(spec, order=args.run_order, order_seed=args.run_order_seed)
+        for item in [*runs, *(top_up_runs(spec) if args.top_ups else []), *timing_pairs(spec)]:
             print(item.run_id)
     for error in loaded.errors:
         print(f"invalid {error}", file=sys.stderr)
@@ -99,6 +103,26 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"warning: {path}: the session did not finish; the report covers the runs it finished", file=sys.stderr)
     if out:
         print(out)
+    return 0
+
+
+def cmd_seeds(args: argparse.Namespace) -> int:
+    """Print, per scenario of a results file, its first look's seeds (n₀), the n₀ its claims call for from the
+    spread of its runs and why (:mod:`benchsuite.analysis.seeds`; Kalibera & Jones 2013). Exit status: 0, or 2 with
+    one line on a results file that cannot be used."""
+    from benchsuite.analysis.seeds import suggest_seeds
+    from benchsuite.results.files import read_results
+
+    try:
+        suggestions = suggest_seeds(read_results(Path(args.results_file)), reach=args.reach)
+    except ValueError as exc:  # ResultsError: one line naming the file (and the field and value)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for s in suggestions:
+        change = "more" if s.suggested > s.current else "fewer" if s.suggested < s.current else "as is"
+        print(f"{s.scenario}: n0 {s.current} -> {s.suggested} ({change}; floor {s.floor}): {s.why}")
+        for claim in s.claims:
+            print(f"  - {claim.claim.says}: {claim.why}" + (" [beyond reach]" if claim.beyond_reach else ""))
     return 0
 
 
@@ -222,8 +246,14 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--run-order",
                 choices=RUN_ORDERS,
-                default="seed-major",
+                default="random",
                 help="order of the runs, as pytest's --run-order (default: %(default)s)",
+            )
+            p.add_argument(
+                "--top-ups",
+                action=argparse.BooleanOptionalAction,
+                default=True,
+                help="the top-up runs of later looks, as a --benchmark session collects them (default: on)",
             )
             p.add_argument(
                 "--run-order-seed",
@@ -251,6 +281,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--references", default="results", help="folder of results/<machine-id>/ folders (default: %(default)s)"
     )
     p.set_defaults(func=cmd_nearest)
+    p = sub.add_parser("seeds", help="the seeds each scenario's first look needs, from a results file's spread")
+    p.add_argument("results_file")
+    p.add_argument(
+        "--reach",
+        type=options.factor,
+        default=3.0,
+        metavar="X",
+        help="a claim needing more than X times the seeds it has is beyond reach and is only reported "
+        "(default: %(default)s, the seeds of three looks)",
+    )
+    p.set_defaults(func=cmd_seeds)
     p = sub.add_parser("profile", help="profile one case of a scenario: where a step's time goes, top operators")
     p.add_argument("scenario", help="a scenario file")
     p.add_argument("--case", help="the case: its id, or axis=value[,axis=value] (default: the scenario's only case)")

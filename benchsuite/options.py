@@ -47,6 +47,19 @@ def sampling_interval(text: str) -> float:
     return _at_least(value, MIN_SAMPLING_INTERVAL_S, text, f"0 (off) or at least {MIN_SAMPLING_INTERVAL_S:g} seconds")
 
 
+#: The main job's budget (``pytest benchsuite --benchmark``, seconds), its pytest seconds without top-ups on the 2-core
+#: Intel Xeon with AMX the suite is sized on (about 195 s before issue 20, plus about 15 s for 16 pairs of step-timing
+#: blocks, the longer known-answers budget and judging the looks), and how many times slower the project's 2-core
+#: Zen 3 machines ran the suite: the slowest machine it must fit on.
+MAIN_JOB_BUDGET_S, MAIN_JOB_S, SLOWER_MACHINE = 600.0, 210.0, 2.6
+
+#: The default budget of top-up seconds (``--top-up-s``): the smaller of what the main job leaves of its 10 minutes on
+#: the slowest machine (600 - 2.6 × 210 = 54 s) and of about 4 minutes on the Xeon (240 - 210 = 30 s), rounded down;
+#: the top-up item that crosses the budget finishes. The budget is in the running machine's own seconds, so a faster
+#: machine buys more runs with it.
+TOP_UP_BUDGET_S = 30.0
+
+
 def positive_seconds(text: str) -> float:
     """Seconds > 0, finite (a timeout).
 
@@ -54,6 +67,30 @@ def positive_seconds(text: str) -> float:
         argparse.ArgumentTypeError: zero, negative, infinite or non-numeric.
     """
     return _at_least(_float(text), math.ulp(0.0), text, "a positive number of seconds")
+
+
+def factor(text: str) -> float:
+    """A finite number ≥ 1 (how many times a count may grow).
+
+    Raises:
+        argparse.ArgumentTypeError: below 1, infinite or non-numeric.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of at least 1, got {text!r}")
+    return value
+
+
+def non_negative_seconds(text: str) -> float:
+    """Seconds ≥ 0, finite (a budget; 0 turns what it pays for off).
+
+    Raises:
+        argparse.ArgumentTypeError: negative, infinite or non-numeric.
+    """
+    return _at_least(_float(text), 0.0, text, "0 (off) or a positive number of seconds")
 
 
 def _at_least(value, lowest, text: str, rule: str):

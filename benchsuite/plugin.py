@@ -8,8 +8,10 @@ training region; every other figure goes to ``benchmark.extra_info``. Without ``
 smoke check of a few steps. A refused scenario file becomes one failing item with the error message; the other
 scenarios still run.
 
-Runs are ordered against drift (``--run-order``, default seed-major: every case of seed 0, then of seed 1, ...);
-a scenario's paired step-timing items (``step_timing``) follow its runs.
+Runs are ordered against drift (``--run-order``, default random: the cases shuffled within each seed's block, from
+a drawn and recorded seed); with ``--benchmark`` the top-up runs of a scenario's later looks follow its runs (each
+trained only while a claim on its case is open, within ``--top-up-s``: :mod:`benchsuite.top_ups`), then its paired
+step-timing items (``step_timing``) and its profiled windows.
 
 The plugin is installed for every pytest session of the environment, so it stays light: the session that imports
 torch and resolves the device (:mod:`benchsuite.session`) is created only when benchsuite items are collected.
@@ -69,9 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--run-order",
         choices=RUN_ORDERS,
-        default="seed-major",
-        help="order of a scenario's runs: seed-major (every case of seed 0, then seed 1, ...), random "
-        "(cases shuffled within each seed's block) or case-major (default: %(default)s)",
+        default="random",
+        help="order of a scenario's runs: random (cases shuffled within each seed's block, from a recorded seed), "
+        "seed-major (every case of seed 0, then seed 1, ...) or case-major (default: %(default)s)",
     )
     group.addoption(
         "--run-order-seed",
@@ -79,6 +81,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="N",
         help="seed of the random run order (default: drawn, and recorded in the results)",
+    )
+    group.addoption(
+        "--top-up-s",
+        type=options.non_negative_seconds,
+        default=options.TOP_UP_BUDGET_S,
+        metavar="S",
+        help="wall seconds that the top-up runs of claims a look leaves open (more seeds, look by look, for their "
+        "cases only) may take in the whole session; 0 turns top-ups off. The default keeps the main job within its "
+        f"{options.MAIN_JOB_BUDGET_S / 60:g} minutes on a 2-core machine {options.SLOWER_MACHINE:g}x slower than "
+        f"the 2-core Xeon where it takes about {options.MAIN_JOB_S:g} s without top-ups, and within 4 minutes on "
+        "that Xeon (default: %(default)s)",
     )
     group.addoption(
         "--profile",

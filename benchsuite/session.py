@@ -1,8 +1,8 @@
 """The benchsuite session behind the pytest plugin: scenarios → items, running each item (a smoke check, a full
-benchmarked run in this process or on its data-parallel ranks, paired step timing, or a case's profiled window),
-recording the results and writing the report. Created by :mod:`benchsuite.plugin` only when a session has
-benchsuite items, so that pytest sessions of other projects in the same environment never import torch or touch
-CUDA.
+benchmarked run in this process or on its data-parallel ranks, a top-up run of a later look (:mod:`benchsuite.top_ups`),
+paired step timing, or a case's profiled window), recording the results and writing the report. Created by
+:mod:`benchsuite.plugin` only when a session has benchsuite items, so that pytest sessions of other projects in the same
+environment never import torch or touch CUDA.
 """
 
 from __future__ import annotations
@@ -15,21 +15,27 @@ from typing import Any
 import pytest
 
 from benchsuite.outputs import SecondInterrupt, SessionOutputs, sigterm_as_interrupt
+from benchsuite.results.files import trace_path
 from benchsuite.results.recorder import ResultsRecorder
 from benchsuite.scenario.load import ScenarioError, load_scenarios
 from benchsuite.scenario.matrix import (
     ProfileItem,
     Run,
     TimingPair,
+    TopUpRun,
     expand_cases,
     expand_runs,
     profile_items,
     timing_pairs,
+    top_up_runs,
 )
 from benchsuite.telemetry import clock
 from benchsuite.telemetry.hardware import cuda_available, hardware_info, resolve_device
 from benchsuite.telemetry.machine import machine_id
+from benchsuite.top_ups import TopUps
 from benchsuite.training.outcome import smoke_problems
+
+Item = Run | TopUpRun | TimingPair | ProfileItem
 
 
 class BenchsuiteSession:
@@ -45,6 +51,8 @@ class BenchsuiteSession:
         self.results_dir = root / config.getoption("results_dir")
         self.reports_dir = root / config.getoption("reports_dir")
         self.recorder: ResultsRecorder | None = None
+        self.top_ups: TopUps | None = None
+        """The top-up runs of later looks, their budget and record (run only with ``--benchmark``)."""
         self.outputs: SessionOutputs | None = None
         """The results file and report (with ``--benchmark``), from the first collected item on."""
         self._params: list[Any] | None = None
@@ -80,6 +88,7 @@ class BenchsuiteSession:
             specs = [spec for _, spec in loaded.scenarios]
             self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
             self.outputs = SessionOutputs(self.recorder, self.reports_dir)
+            self.top_ups = TopUps(self.config.getoption("top_up_s") if self.full else 0.0, self.recorder, specs)
             items = [item for spec in specs for item in self._items(spec)]
             self.order_index = {item.run_id: i for i, item in enumerate(items)}
             self.case_index = {
@@ -89,15 +98,16 @@ class BenchsuiteSession:
             self._params += [pytest.param(e, id=f"{Path(e.path or 'scenarios').stem}[invalid]") for e in errors]
         return self._params
 
-    def _items(self, spec) -> list[Run | TimingPair | ProfileItem]:
-        """A scenario's runs in the session's run order, then its paired step-timing items, then a profiled window per
-        case (unless ``--no-profile``)."""
+    def _items(self, spec) -> list[Item]:
+        """A scenario's runs in the session's run order, then (with ``--benchmark``) the top-up runs of its later
+        looks, its paired step-timing items, and a profiled window per case (unless ``--no-profile``)."""
         order, seed, device = self.run_order["mode"], self.run_order["seed"], self.device.type
+        top_ups = top_up_runs(spec, device) if self.top_ups.enabled else []
         profiled = profile_items(spec, device) if self.config.getoption("profile") else []
-        return [*expand_runs(spec, device, order, seed), *timing_pairs(spec, device), *profiled]
+        return [*expand_runs(spec, device, order, seed), *top_ups, *timing_pairs(spec, device), *profiled]
 
     @staticmethod
-    def _param(item: Run | TimingPair) -> Any:
+    def _param(item: Item) -> Any:
         """The item's ``pytest.param``: a benchmark group per scenario, and the ``gpu`` mark when a case needs CUDA
         (fp16, TF32), so ``-m "not gpu"`` leaves those out on any machine."""
         from benchsuite.training.precision import PRECISION_POLICIES
@@ -110,9 +120,10 @@ class BenchsuiteSession:
 
     # ------------------------------------------------------------ running
 
-    def execute(self, item: Run | ScenarioError, request: pytest.FixtureRequest) -> None:
+    def execute(self, item: Item | ScenarioError, request: pytest.FixtureRequest) -> None:
         """Run one item: fail a refused file with its message, skip what this device cannot run, then a paired
-        step-timing item, a smoke check, or a full benchmarked run.
+        step-timing item, a profiled window, a smoke check, a full benchmarked run, or a top-up run (skipped with the
+        reason when no open claim needs it or the budget is spent).
 
         The ``benchmark`` fixture is requested only for full runs, so smoke checks leave pytest-benchmark idle.
         """
@@ -125,12 +136,14 @@ class BenchsuiteSession:
             self._time_pair(item, request)
         elif isinstance(item, ProfileItem):
             self._profile(item, request)
+        elif isinstance(item, TopUpRun):  # skipped with the reason unless an open claim needs it and the budget lasts
+            self.top_ups.run(item, lambda: self._benchmark(item, request))
         elif not self.full:
             self._smoke(item)
         else:
             self._benchmark(item, request)
 
-    def _skip_unrunnable(self, item: Run | TimingPair) -> None:
+    def _skip_unrunnable(self, item: Item) -> None:
         """Skip, with the reason, an item this device cannot run (no CUDA device; fp16 or TF32 on a CPU)."""
         if self.device.type == "cuda" and not cuda_available():
             pytest.skip("--device cuda: no CUDA device is visible")
@@ -149,11 +162,12 @@ class BenchsuiteSession:
         if problems:
             pytest.fail(f"{item.run_id}: " + "; ".join(problems), pytrace=False)
 
-    def _benchmark(self, item: Run, request: pytest.FixtureRequest) -> None:
-        """The full run under pytest-benchmark (one round; the timer is the timed training region), recorded. The
-        trainer comes first: a run this machine cannot host is skipped before the ``benchmark`` fixture is asked
-        for (pytest-benchmark warns about a fixture left unused)."""
-        train = self._trainer(item)
+    def _benchmark(self, item: Run | TopUpRun, request: pytest.FixtureRequest) -> None:
+        """The full run under pytest-benchmark (one round; the timer is the timed training region), recorded with its
+        look. The trainer comes first: a run this machine cannot host is skipped before the ``benchmark`` fixture is
+        asked for (pytest-benchmark warns about a fixture left unused)."""
+        run = item.run if isinstance(item, TopUpRun) else item
+        train = self._trainer(run)
         benchmark = request.getfixturevalue("benchmark")
         interval = self.config.getoption("telemetry_interval") or None
         info = benchmark.pedantic(
@@ -163,12 +177,13 @@ class BenchsuiteSession:
             pytest.skip("rank 0 of this run trained on another node, which records it")
         benchmark.extra_info.update(
             info,
+            look=getattr(item, "look", 1),
             order_index=self.order_index.get(item.run_id),
-            case_index=self.case_index.get((item.case.scenario, item.case.case_id)),
+            case_index=self.case_index.get((run.case.scenario, run.case.case_id)),
         )
         self._record(benchmark, request)
         if info["status"] in ("crashed", "timeout", "failed"):
-            pytest.fail(f"{item.run_id}: {info['status']}: {info.get('error')}", pytrace=False)
+            pytest.fail(f"{run.run_id}: {info['status']}: {info.get('error')}", pytrace=False)
 
     def _record(self, benchmark: Any, request: pytest.FixtureRequest) -> None:
         """Hand the benchmark's statistics to the recorder and rewrite the results file at once (an interrupted
@@ -208,7 +223,8 @@ class BenchsuiteSession:
         """A case's profiled window: one recorded step as a smoke check; with ``--benchmark`` the scenario's window,
         its trace kept next to the results file, the profile recorded."""
         spec = item.spec if self.full else item.spec.model_copy(update={"steps": 1, "wait": 0, "warmup": 1})
-        world_size, trace = item.case.config.train.world_size, self._trace_path(item) if self.full else None
+        world_size, case = item.case.config.train.world_size, item.case
+        trace = trace_path(self.recorder.target, case.scenario, case.case_id) if self.full else None  # by the results
         if world_size == 1:
             from benchsuite.profiling.window import profile_case
 
@@ -236,12 +252,6 @@ class BenchsuiteSession:
         self._record(benchmark, request)
         if info["status"] != "ok":
             pytest.fail(f"{item.run_id}: status {info['status']}: {info.get('error')}", pytrace=False)
-
-    def _trace_path(self, item: ProfileItem) -> Path:
-        """``results/<machine-id>/<run-id>/traces/<scenario>_<case>.json.gz``, beside the results file."""
-        from benchsuite.results.files import trace_path
-
-        return trace_path(self.recorder.target, item.case.scenario, item.case.case_id)
 
     def _time_pair(self, pair: TimingPair, request: pytest.FixtureRequest) -> None:
         """Paired step-timing blocks: one short block each as a smoke check, all of them with ``--benchmark``."""

@@ -1,7 +1,8 @@
 """Build results-file dicts by hand (pytest-benchmark's JSON shape) for analysis and report tests: in the current
 format (:func:`results_data`) and as format 1 wrote them (:func:`format1_data`); runs that ended early
 (:func:`unfinished_entry`) or diverged (:func:`diverged_entry`), and files of several scenarios
-(:func:`with_scenarios`), among them one of every way a run can fail (:func:`faults_data`)."""
+(:func:`with_scenarios`), among them one of every way a run can fail (:func:`faults_data`); a scenario judged in
+looks, with the top-up seeds of its later looks (:func:`sequential_data`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from benchsuite.specs.scenario import ScenarioSpec
 SPEC = ScenarioSpec.model_validate(
     tiny_spec(
         seeds=[0, 1, 2, 3],
+        top_up={"looks": 1},  # one look at the full error: the report's tests are not about top-ups
         claims=[
             {
                 "says": "Xavier is faster",
@@ -351,3 +353,19 @@ def faults_data() -> dict:
         in_scenario("batch", _on_axis(oom, "batch_size", ("16", "32")), matrix={"batch_size": [16, 32]}, claims=[]),
         in_scenario("ranks", _on_axis(crashed, "world_size", ("1", "2")), matrix={"world_size": [1, 2]}, claims=[]),
     )
+
+
+def sequential_data(case_ttt, reference_ttt, *, first: int = 7, looks: int = 3, timed: float = 2.0) -> dict:
+    """:func:`results_data` with the tiny scenario planned in ``looks`` looks of ``first`` seeds (``top_up``), run
+    seed-major: init=xavier_uniform reaching the target at ``case_ttt[i]`` seconds for seed i and init=default at
+    ``reference_ttt[i]`` (None: missed, cut off at ``timed`` seconds); as many seeds as given, the top-ups of later
+    looks included (seeds first, first + 1, ...)."""
+    spec = ScenarioSpec.model_validate(
+        tiny_spec(**{**SPEC.model_dump(mode="json"), "seeds": list(range(first)), "top_up": {"looks": looks}})
+    )
+    data = results_data()
+    data["benchmarks"] = [run_entry("default", s, t, 0.90, timed) for s, t in enumerate(reference_ttt)]
+    data["benchmarks"] += [run_entry("xavier_uniform", s, t, 0.93, timed) for s, t in enumerate(case_ttt)]
+    data["benchsuite"]["scenarios"] = {"tiny": spec.model_dump(mode="json")}
+    data["benchsuite"]["run_order"] = {"mode": "seed-major", "seed": None}
+    return data

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from results_factory import SPEC, results_data
 
-from benchsuite.analysis import cases
+from benchsuite.analysis import cases, pairing
 from benchsuite.results import frames
 
 
@@ -57,21 +57,42 @@ def test_noise_summary_counts_unstable_runs():
     assert not cases.too_noisy(cases.noise_summary(frames.runs_frame(data)))
 
 
-def test_step_time_ratios_of_paired_blocks():
+def test_step_time_ratios_of_paired_blocks_by_quadruple():
+    # 16 block pairs, ABBA: quadruple q sums block pairs 2q and 2q+1 (AB + BA), ratio = Σ reference s / Σ case s
+    # (100 steps each); the reference's second block of each quadruple is 0.2 s slow: the quadruple ratios are 2.1
+    case_s = [1.0] * 16
+    against_s = [2.0, 2.2] * 8
     blocks = pd.DataFrame(
         {
             "scenario": "s",
             "case_id": "a",
             "against_id": "b",
-            "case_s": [1.0, 1.0, 1.1, 0.9, 1.0, 1.0],
+            "block": range(16),
+            "first": ["case", "against"] * 8,
+            "case_s": case_s,
             "case_steps": 100,
-            "against_s": [2.0, 2.2, 2.2, 1.8, 2.0, 2.0],
+            "against_s": against_s,
             "against_steps": 100,
         }
     )
+    blocks.loc[5, "case_s"] = 0.0  # block pair 5 cut short: quadruple 2 (block pairs 4 and 5) is left out
     (row,) = cases.step_time_ratios(blocks).to_dict("records")
-    assert row["ratio"] == pytest.approx(2.0) and row["n_blocks"] == 6
-    assert row["low"] == pytest.approx(2.0) and row["high"] == pytest.approx(2.2)  # min and max per-pair ratio
+    assert (row["n_blocks"], row["n_quadruples"]) == (15, 7)
+    assert row["ratio"] == pytest.approx(2.1) and (row["low"], row["high"]) == pytest.approx((2.1, 2.1))
+    assert row["confidence"] == pytest.approx(0.95) and row["case_step_s"] == pytest.approx(0.01)
+    assert list(pairing.quadruple_log_ratios(blocks.iloc[:4])) == pytest.approx([math.log(2.1)] * 2)
+
+
+def test_the_case_line_median_keeps_the_runs_that_missed():
+    # default reached at 2.0, 2.2 and 2.4 s and missed once (cut off at 2.0 s); Kaplan-Meier: 3/4 after 2.0 (the
+    # reach before the cut-off), then 1/2 of the 2 at risk at 2.2: S = 3/8 ≤ 1/2, the median is 2.2 s
+    runs = frames.runs_frame(results_data(default_ttt=(2.0, 2.2, 2.4, None)))
+    summary = cases.case_summary(runs, {"tiny": SPEC}, blocked=False).set_index("case_id")
+    assert summary.loc["init=default", "ttt_median_s"] == 2.2
+    # three misses cut off at 2 s, one reach at 1.0 s: no median, it lies beyond 2 s (the reached run alone: 1 s)
+    runs = frames.runs_frame(results_data(default_ttt=(1.0, None, None, None)))
+    row = cases.case_summary(runs, {"tiny": SPEC}, blocked=False).set_index("case_id").loc["init=default"]
+    assert math.isnan(row["ttt_median_s"]) and row["ttt_median_above_s"] == 2.0
 
 
 def test_curve_bands_mean_and_min_max_over_seeds():

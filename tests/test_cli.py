@@ -1,11 +1,12 @@
-"""The benchsuite command line: schema, validate, list, report. Errors are messages, never tracebacks."""
+"""The benchsuite command line: schema, validate, list, report, seeds. Errors are messages, never tracebacks."""
 
 from __future__ import annotations
 
 import json
+import math
 
 from conftest import tiny_spec, write_yaml
-from results_factory import results_data
+from results_factory import SPEC, results_data
 
 from benchsuite.cli import main
 
@@ -35,13 +36,16 @@ def test_validate_shipped_scenarios(capsys):
 
 
 def test_list_prints_run_ids(capsys, scenario_dir):
-    assert main(["list", str(scenario_dir)]) == 0
+    assert main(["list", "--run-order", "seed-major", str(scenario_dir)]) == 0
     assert capsys.readouterr().out.split() == [  # seed-major: every case of seed 0, then of seed 1
         "tiny[init=default-seed=0]",
         "tiny[init=xavier_uniform-seed=0]",
         "tiny[init=default-seed=1]",
         "tiny[init=xavier_uniform-seed=1]",
     ]
+    assert main(["list", str(scenario_dir)]) == 0  # random by default: each seed's block shuffled
+    ids = capsys.readouterr().out.split()
+    assert sorted(ids[:2]) == ["tiny[init=default-seed=0]", "tiny[init=xavier_uniform-seed=0]"] and len(ids) == 4
     assert main(["list", "--run-order", "case-major", str(scenario_dir)]) == 0
     assert capsys.readouterr().out.split()[:2] == ["tiny[init=default-seed=0]", "tiny[init=default-seed=1]"]
 
@@ -50,6 +54,64 @@ def test_list_ends_each_scenario_with_its_step_timing_items(capsys, tmp_path):
     spec = tiny_spec(step_timing={"against": {"init": "default"}})
     assert main(["list", str(write_yaml(tmp_path / "t.yaml", spec))]) == 0
     assert capsys.readouterr().out.split()[-1] == "tiny[step-timing:init=xavier_uniform-vs-init=default]"
+
+
+def test_list_shows_the_top_ups_of_later_looks_after_the_runs(capsys, tmp_path):
+    claim = {
+        "says": "x",
+        "metric": "steps_to_target",
+        "cases": {"init": ["xavier_uniform"]},
+        "against": {"init": "default"},
+    }
+    path = write_yaml(tmp_path / "t.yaml", tiny_spec(claims=[claim], top_up={"looks": 2}))
+    assert main(["list", str(path)]) == 0
+    assert capsys.readouterr().out.split()[4:] == [
+        "tiny[look=2:init=default-seed=2]",
+        "tiny[look=2:init=xavier_uniform-seed=2]",
+        "tiny[look=2:init=xavier_uniform-seed=3]",
+        "tiny[look=2:init=default-seed=3]",
+    ]
+    assert main(["list", "--no-top-ups", str(path)]) == 0
+    assert "look=" not in capsys.readouterr().out
+
+
+def _spread_data(differences: list[float]) -> dict:
+    """Two cases of the results factory whose per-seed log ratios of time-to-target are ``differences``."""
+    data = results_data(default_ttt=(2.0,) * 4, xavier_ttt=tuple(2.0 * math.exp(-d) for d in differences))
+    data["benchsuite"]["run_order"] = {"mode": "random", "seed": 3}  # blocked: the runs pair by seed
+    return data
+
+
+def test_seeds_suggests_n0_from_the_spread_and_the_distance_to_the_nearest_threshold(tmp_path):
+    import pytest
+
+    from benchsuite.analysis.seeds import signed_rank_floor, suggest_seeds
+
+    assert signed_rank_floor(0.95) == 6 and signed_rank_floor(1 - 0.05 / 4) == 8
+    (far,) = suggest_seeds(_spread_data([0.1, 0.1, 0.3, 0.3]))
+    assert (far.current, far.suggested, far.floor, far.more) == (4, 6, 6, True)  # the floor: the spread needs 5
+    (pair,) = far.claims[0].pairs
+    # Hodges-Lehmann 0.2 on the log scale, 0.105 above r* = log 1.1; sd 0.115; n = ⌈(1.96 · 0.115 / 0.105)²⌉ = 5
+    assert pair.paired and pair.estimate == pytest.approx(0.2) and pair.spread == pytest.approx(0.11547, abs=1e-5)
+    assert pair.threshold == pytest.approx(math.log(1.1)) and pair.needed == 5 and not far.claims[0].beyond_reach
+    (near,) = suggest_seeds(_spread_data([0.0, 0.0, 0.4, 0.4]))  # twice the spread: n = 19, beyond 3 × 4
+    assert near.claims[0].needed == 19 and near.claims[0].beyond_reach and near.suggested == 6
+    assert "beyond reach" in near.why and "n = 19 (n now 4)" in near.why
+    (reached,) = suggest_seeds(_spread_data([0.0, 0.0, 0.4, 0.4]), reach=5)
+    assert reached.suggested == 19 and "sd 0.231 of the log per-seed differences" in reached.why
+
+
+def test_seeds_prints_each_scenario_and_refuses_a_bad_file(capsys, tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(_spread_data([0.1, 0.1, 0.3, 0.3])))
+    assert main(["seeds", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.startswith("tiny: n0 4 -> 6 (more; floor 6): the floor: 6 seeds") and f"  - {SPEC.claims[0].says}: " in out
+    )
+    (tmp_path / "x.json").write_text("[]")
+    assert main(["seeds", str(tmp_path / "x.json")]) == 2
+    assert "x.json: not a pytest-benchmark results file" in capsys.readouterr().err
 
 
 def test_report_rebuilds_html(capsys, tmp_path):
@@ -91,12 +153,12 @@ def test_cli_help_lists_every_command_and_shows_defaults(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert done.value.code == 0
-    for command in ("schema", "validate", "list", "compare", "nearest", "report"):
+    for command in ("schema", "validate", "list", "compare", "nearest", "report", "seeds"):
         assert command in out
     with _pytest.raises(SystemExit):
         main(["list", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "order of the runs, as pytest's --run-order (default: seed-major)" in text
+    assert "order of the runs, as pytest's --run-order (default: random)" in text
     assert "seed of the random order (default: 0)" in text
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchsuite.analysis import effects
 from benchsuite.analysis.cases import case_summary
-from benchsuite.analysis.contrast import TINY, by_seed, contrast, half_missed, oriented
+from benchsuite.analysis.contrast import CENSORED_AT, TINY, by_seed, contrast, half_missed, oriented, oriented_bounds
 from benchsuite.analysis.verdicts import judge
 from benchsuite.results.stored import StoredScenario
 from benchsuite.specs.case import TargetSpec
@@ -30,11 +31,39 @@ def test_ratio_figures_are_logs_signed_so_larger_is_better():
     )
 
 
+def test_a_miss_is_known_beyond_where_it_was_cut_off():
+    runs = pd.DataFrame(
+        {
+            "time_to_target_s": [1.0, None, None, None],
+            "timed_s": [3.0, 2.0, None, 0.0],
+            "status": ["ok", "ok", "ok", "crashed"],
+            "reached_target": [True, False, False, False],
+        }
+    )
+    lower = oriented_bounds(
+        runs, "time_to_target_s", scale="ratio", censored=True, better="lower", censored_at="timed_s"
+    )
+    assert list(lower.lo[:3]) == [0.0, -math.inf, -math.inf] and list(lower.hi[:3]) == [0.0, -math.log(2.0), -math.inf]
+    assert math.isnan(lower.lo[3]) and math.isnan(lower.hi[3])  # it did not finish: left out, no miss
+    higher = oriented_bounds(
+        runs, "time_to_target_s", scale="ratio", censored=True, better="higher", censored_at="timed_s"
+    )
+    assert (higher.lo[1], higher.hi[1]) == (math.log(2.0), math.inf)  # a longer time is better: beyond its cut-off
+    assert CENSORED_AT == {"time_to_target_s": "timed_s", "steps_to_target": "steps"}
+    # against a reference at 1.5 s: the case's run at 1 s is 1.5× faster, its miss (beyond 2 s) at most 0.75× as fast
+    result = contrast(effects.Bounds(lower.lo[:2], lower.hi[:2]), [-math.log(1.5)], paired=False, confidence=0.5)
+    assert result.n_missed == 1 and result.comparable
+    assert np.exp(result.ranked.lo) == pytest.approx([0.0, 1.5]) and np.exp(result.ranked.hi) == pytest.approx(
+        [0.75, 1.5]
+    )
+
+
 def test_runs_pair_by_seed_only_in_blocks_with_the_same_seeds_and_enough_of_them():
     assert by_seed(list(range(6)), blocked=True, confidence=0.95)
     assert not by_seed(list(range(5)), blocked=True, confidence=0.95)  # 2/2^5 > 0.05: an unbounded interval
     assert not by_seed(list(range(6)), blocked=False, confidence=0.95)  # case-major runs do not pair
     assert not by_seed(None, blocked=True, confidence=0.95)  # the sides ran different seeds
+    assert by_seed(list(range(7)), blocked=True, tail=1 / 128) and not by_seed(list(range(6)), True, tail=1 / 128)
 
 
 def test_a_paired_contrast_by_hand():

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 
 import pytest
 from results_factory import results_data
 
 from benchsuite.analysis import effects, verdicts
+from benchsuite.analysis.looks import Look
 from benchsuite.analysis.verdicts import PairEffect, PairVerdict, Verdict
 from benchsuite.compare.sides import compare, load_side
 from benchsuite.report import forest_plot, words
@@ -54,31 +54,14 @@ def pair(
 NOT_JUDGED = pair(1.0, 1.0, 1.0, "not judged", case="init=kaiming", missing="no run reached the target")
 
 
-@dataclass(frozen=True)
-class FakeLook:
-    """A stand-in for ``benchsuite.analysis.looks.Look``."""
-
-    n: int
-    tail: float
-    verdict: str
-    pairs: tuple[PairVerdict, ...]
-
-
-@dataclass(frozen=True)
-class LookedVerdict(Verdict):
-    """A verdict with looks, as the analysis will give them."""
-
-    looks: tuple[FakeLook, ...] = ()
-    settled: object = None
-
-
-def looked(v: Verdict, ns=(4, 8), tails=(0.01, 0.04)) -> LookedVerdict:
+def looked(v: Verdict, ns=(4, 8), tails=(0.01, 0.04)) -> Verdict:
+    """``v`` as judged in two looks: inconclusive at the first, its own verdict at the second."""
     first = tuple(pair(1.3, 0.9, 2.0, "inconclusive") for _ in v.pairs)
     looks = (
-        FakeLook(ns[0], tails[0], "inconclusive", first),
-        FakeLook(ns[1], tails[1], v.verdict, v.pairs),
+        Look(ns[0], tails[0], "inconclusive", first, number=1, planned=2),
+        Look(ns[1], tails[1], v.verdict, v.pairs, number=2, planned=2),
     )
-    return LookedVerdict(v.claim, v.verdict, v.pairs, looks, True)
+    return Verdict(v.claim, v.verdict, v.pairs, looks=looks, planned_looks=2)
 
 
 def test_thresholds_are_r_star_or_the_margin_on_the_effect_scale():
@@ -234,7 +217,9 @@ def test_a_claim_that_took_several_looks_gets_its_looks_table_and_hollow_marks(m
         earlier.hollow and earlier.note == "look 1, n = 4" and earlier.offset > 0 and earlier.verdict == "inconclusive"
     )
 
-    html = render_report(results_data())
+    data = results_data()
+    data["benchsuite"]["scenarios"]["tiny"]["top_up"] = {"looks": 3}  # the factory's scenario takes one look
+    html = render_report(data)
     part = _section(html, "tiny")
     assert '<table class="looks">' in part and "<th>n per side</th>" in part and "settled at look 2" in part
     assert "look 2 of 3, n = 8" in part and "earlier look" in part  # tiny's stored top-up allows 3 looks

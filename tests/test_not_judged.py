@@ -94,9 +94,16 @@ def test_runs_that_did_not_finish_are_left_out_not_counted_as_misses():
 
 
 def test_one_side_reached_the_other_never_is_still_judged_censored():
+    # the reference's misses are cut off at 0.52 s: the case, at 0.5 s, is at least 1.04× faster, no more is known
     verdict = judge(_runs({"x": [("ok", 0.5)] * 6, "d": MISSED}), _claim())
-    assert verdict.verdict == "held" and verdict.pairs[0].effect.low == math.inf  # every miss ranks last
-    assert judge(_runs({"x": MISSED, "d": [("ok", 0.5)] * 6}), _claim()).verdict == "refuted"
+    (pair,) = verdict.pairs
+    assert verdict.verdict == "held" and pair.effect.low == pytest.approx(0.52 / 0.5) and pair.effect.high == math.inf
+    assert pair.effect.never_reached == "0/6 reached within 0.52 s" and pair.effect.estimate is None
+    # the case never reached within 0.52 s: at most 0.6 / 0.52 = 1.15× faster than a reference at 0.6 s (1.1× not
+    # excluded), and slower than one at 0.5 s (at most 0.96×)
+    assert judge(_runs({"x": MISSED, "d": [("ok", 0.6)] * 6}), _claim()).verdict == "inconclusive"
+    slower = judge(_runs({"x": MISSED, "d": [("ok", 0.5)] * 6}), _claim())
+    assert slower.verdict == "refuted" and slower.reversed
 
 
 def test_the_judged_pairs_decide_a_claim_and_take_the_holm_correction_among_themselves():
@@ -104,7 +111,7 @@ def test_the_judged_pairs_decide_a_claim_and_take_the_holm_correction_among_them
     verdict = judge(runs, _claim(cases={"init": ["x", "y"]}))
     assert verdict.verdict == "held" and verdict.note == "1 of 2 pairs not judged" and verdict.n_not_judged == 1
     judged, skipped = verdict.pairs
-    assert judged.effect.level == pytest.approx(0.05)  # the only judged pair: α, not α/2
+    assert judged.effect.level == pytest.approx(0.025)  # the only judged pair: 2.5 % a side, not Holm's 1.25 %
     assert skipped.verdict == NOT_JUDGED and skipped.reason == "no finished run of init=y (6 crashed)"
     assert verdict.reason is None
 

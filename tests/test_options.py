@@ -25,6 +25,9 @@ from benchsuite import options
         (options.positive_int, "0", "must be a whole number of at least 1, got '0'"),
         (options.positive_int, "2.5", "must be a whole number, got '2.5'"),
         (options.non_negative_int, "-3", "must be a whole number of at least 0, got '-3'"),
+        (options.non_negative_seconds, "-1", "must be 0 (off) or a positive number of seconds, got '-1'"),
+        (options.non_negative_seconds, "nan", "must be a finite number of seconds, got 'nan'"),
+        (options.factor, "0.5", "must be a finite number of at least 1, got '0.5'"),
         (options.host_port, "node0", "must be HOST:PORT with a port from 1 to 65535, got 'node0'"),
         (options.host_port, "node0:70000", "got 'node0:70000'"),
     ],
@@ -37,6 +40,7 @@ def test_bad_values_are_refused_with_the_rule_and_the_value(parse, text, message
 def test_good_values_pass():
     assert options.sampling_interval("0") == 0.0 and options.sampling_interval("0.25") == 0.25
     assert options.sampling_interval("0.01") == 0.01
+    assert options.non_negative_seconds("0") == 0.0 and options.non_negative_seconds("60") == 60.0
     assert options.positive_int("3") == 3 and options.non_negative_int("0") == 0
     assert options.host_port("node0.example:29500") == "node0.example:29500" and options.positive_seconds("1e3") == 1000
 
@@ -79,7 +83,10 @@ def test_pytest_help_shows_every_benchsuite_option_with_its_default(tmp_path):
         "--rank-timeout=S",
         "(default: 900.0)",
         "--run-order={seed-major,random,case-major}",
-        "(default: seed-major)",
+        "(default: random)",
+        "--top-up-s=S wall seconds that the top-up runs of claims a look leaves open",
+        "0 turns top-ups off. The default keeps the main job within its 10 minutes on a 2-core machine 2.6x slower",
+        "(default: 30.0)",
         "--scenarios=DIR scenario folder or file (default: scenarios)",
     ):
         assert expected in text

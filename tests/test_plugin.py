@@ -18,14 +18,18 @@ import benchsuite.test_scenarios
 MODULE = str(Path(benchsuite.test_scenarios.__file__))
 
 
-def run(pytester, scenario_dir, *args):
+def run(pytester, scenario_dir, *args, order: str | None = "seed-major"):
     """Run pytest on the benchsuite items in a subprocess (in-process runs re-import torch modules and fail).
 
     On the CPU unless a test asks for another device, so that the same expectations hold on a GPU machine; without
-    the profiled windows unless a test asks for them (``--profile``).
+    the profiled windows unless a test asks for them (``--profile``); without top-ups unless a test gives them a
+    budget (``--top-up-s``; tests/test_top_ups.py); in seed-major order unless a test gives ``--run-order`` (or
+    ``order=None``: the session's default, random), so that tests that count on which run comes when stay exact.
     """
     device = [] if any(a.startswith("--device") for a in args) else ["--device=cpu"]
+    device += [] if order is None or any(a.startswith("--run-order=") for a in args) else [f"--run-order={order}"]
     device += [] if any(a in ("--profile", "--no-profile") for a in args) else ["--no-profile"]  # profiles: below
+    device += [] if any(a.startswith("--top-up-s") for a in args) else ["--top-up-s=0"]
     argv = [
         MODULE,
         f"--scenarios={scenario_dir}",

@@ -91,7 +91,7 @@ def test_terminal_summary_lines(tmp_path):
     assert "time-to-target 2.2 s [2 s – 2.4 s] reached 3/4" in row and "throughput 160 samples/s" in row
     assert "  claim HELD: Xavier is faster (time-to-target, better, needs 1.1×)" in lines
     pair = lines[lines.index("  claim HELD: Xavier is faster (time-to-target, better, needs 1.1×)") + 1]
-    assert pair.startswith("    init=xavier_uniform vs init=default: 2× [1.54×, ∞] (held; runs, n 4 vs 4) = steps")
+    assert pair.startswith("    init=xavier_uniform vs init=default: 2× [1.54×, ∞] 95 % (held; runs, n 4 vs 4) = steps")
 
 
 def test_batch_size_scenarios_get_time_to_target_and_throughput_against_batch():
@@ -192,7 +192,8 @@ def test_markdown_summary_of_a_fixture_results_file():
     assert lines[4:7] == [
         "| scenario | claim | verdict | effect [interval] | n |",
         "| --- | --- | --- | --- | --- |",
-        "| tiny | Xavier \\| He is faster | **held** | init=xavier_uniform vs init=default: 2× [1.54×, ∞] | 4 vs 4 |",
+        "| tiny | Xavier \\| He is faster | **held** | init=xavier_uniform vs init=default: 2× [1.54×, ∞] 95 % "
+        "| 4 vs 4 |",
     ]
     assert lines[8].startswith("Verdicts: held 1 (of 1 claims).")
 

@@ -22,6 +22,18 @@ def test_shipped_scenarios_load(path):
     for claim in spec.claims:
         if claim.metric == "step_time_s":
             assert spec.step_timing is not None  # per-step claims are judged from paired blocks
+    assert spec.step_timing is None or spec.step_timing.blocks >= 16  # 8 ABBA quadruples at least
+
+
+def test_step_timing_defaults_to_16_pairs_of_long_blocks_and_top_ups_to_3_looks(tmp_path):
+    spec = load_scenario(write_yaml(tmp_path / "s.yaml", tiny_spec(step_timing={"against": {"init": "default"}})))
+    assert (spec.step_timing.blocks, spec.step_timing.min_block_s) == (16, 0.2)
+    assert spec.top_up.looks == 3 and spec.top_up.look_seeds(spec.seeds, 3) == (0, 1, 2, 3, 4, 5)
+
+
+def test_top_up_seeds_that_cannot_serve_the_looks_are_refused(tmp_path):
+    message = _error(tmp_path, tiny_spec(top_up={"looks": 2, "seeds": [1, 7]}))
+    assert "top_up.seeds needs 2 seeds not among seeds [0, 1] for 2 looks, got [1, 7]" in message
 
 
 def test_defaults_are_filled(tmp_path):

@@ -55,3 +55,64 @@ def test_lr_text(lr, text):
 def test_a_stored_spec_missing_fields_is_described_with_what_it_has():
     old = {"workload": {"dataset": {"name": "mnist1d"}, "model": {"name": "mlp", "hidden": [64]}}, "train": {}}
     assert words.workload_text(old) == "MLP 40-64-10 on MNIST-1D, Adam"
+
+
+# ---------------------------------------------------------------- the words beside a verdict
+
+
+def _verdict(data=None):
+    from results_factory import results_data
+
+    from benchsuite.analysis.verdicts import claim_verdicts
+    from benchsuite.results import frames
+
+    data = data or results_data()
+    runs, specs = frames.runs_frame(data), frames.scenario_specs(data)
+    return claim_verdicts(runs, specs["tiny"], frames.blocks_frame(data), frames.blocked_by_seed(data))[0]
+
+
+def test_each_interval_prints_its_level():
+    from benchsuite.report import filters
+
+    assert [filters.fmt_level(c) for c in (0.95, 0.975, 0.9875, 0.9, 0.9672)] == [
+        "95 %",
+        "97.5 %",
+        "98.8 %",
+        "90 %",
+        "96.7 %",
+    ]
+    pair = _verdict().pairs[0]
+    assert filters.fmt_pair(pair) == "2× [1.54×, ∞] 95 %"  # the overview's and the Markdown's words
+    assert filters.fmt_effect(pair.effect) == "2× [1.54×, ∞]"  # the HTML table has a column of its own for it
+
+
+def test_a_side_that_never_reached_reads_as_a_bound_with_its_budget():
+    from results_factory import results_data
+
+    from benchsuite.report import filters
+
+    pair = _verdict(results_data(default_ttt=(None,) * 4)).pairs[0]  # default missed 4 times within 2 s
+    assert filters.fmt_pair(pair) == "> 1.54× 95 % (0/4 reached within 2 s)"
+
+
+def test_strength_look_and_fragility_in_words():
+    from benchsuite.specs.claims import ClaimSpec
+
+    verdict = _verdict()
+    assert verdict.strength == "confirmed" and words.verdict_qualifiers(verdict) == []  # it states no effect
+    stated = ClaimSpec.model_validate({"says": "x", "cases": {"a": ["x"]}, "against": {"a": "d"}, "min_ratio": 2.0})
+    assert words.strength_text(stated, "confirmed") == "confirmed: at least 2×"
+    assert words.strength_text(stated, "consistent") == "consistent with 2×: better, 2× not excluded"
+    assert words.strength_text(verdict.claim, "confirmed") is None and words.strength_text(stated, None) is None
+    fragile = type("V", (), {"fragile_seeds": (3,)})()
+    assert words.fragile_text(fragile) == "fragile: leaving out seed 3 changes it"
+    several = type("V", (), {"fragile_seeds": (1, 2), "fragile_quadruples": (4,)})()
+    assert words.fragile_text(several) == "fragile: leaving out any one of seeds 1, 2 or quadruple 4 changes it"
+
+
+def test_expected_false_verdicts_are_computed_from_the_claims():
+    claims = [type("C", (), {"kind": kind})() for kind in ["better"] * 20 + ["equivalent"] * 2]
+    text = words.expected_false_verdicts(claims)
+    assert "at most 2.5 % of the time" in text and "5 % for no-loss and equivalence claims" in text
+    assert "among this report's 22 judged claims, at most 0.6 false verdicts are expected" in text
+    assert words.EXPECTED_FALSE_VERDICTS.count("{") == words.EXPECTED_FALSE_VERDICTS.count("}")

@@ -3,13 +3,17 @@
 Statistics are derived here (per case) and in :mod:`benchsuite.analysis.verdicts` (per claim), from the raw per-run rows
 and curves of :mod:`benchsuite.results.frames`, with the interval methods of :mod:`benchsuite.analysis.effects`.
 
-- Time-to-target: median over the runs that reached the target, with min–max spread; reach rate k/n with a Wilson
-  interval (a run that never reaches the target has no time-to-target: it is censored, never dropped).
+- Time-to-target: the Kaplan-Meier median over the finished runs, a miss censored at the seconds it trained
+  (:mod:`benchsuite.analysis.survival`; the ordinary median when every run reached), or a lower bound when too many
+  missed; min–max over the runs that reached; reach rate k/n with a Wilson interval (a run that never reaches the
+  target has no time-to-target: it is censored, never dropped).
 - Speedup against the baseline: the Hodges-Lehmann ratio of time-to-target with its 95 % interval, paired by seed
   when the session ran in blocks of seeds and has enough of them (as :mod:`benchsuite.analysis.verdicts` does), misses
-  ranked last, runs that did not finish left out; no ratio when half or more of a side missed, and no interval
-  either when there is nothing to compare (a side without a finished run, or no run of either side reached the
-  target: :attr:`benchsuite.analysis.contrast.Contrast.comparable`).
+  censored where they were cut off, runs that did not finish left out; no ratio when half or more of a side missed,
+  and no interval either when there is nothing to compare (a side without a finished run, or no run of either side
+  reached the target: :attr:`benchsuite.analysis.contrast.Contrast.comparable`).
+- Step timing: one ratio per quadruple of block pairs (AB + BA), the Hodges-Lehmann ratio of those with its 95 %
+  signed-rank interval (:mod:`benchsuite.analysis.pairing`).
 - Step time: the median over runs of each run's median seconds per step, with the runs' quartiles.
 - Quality (final and after epoch 1): mean with a two-sided 95 % Student-t interval over seeds.
 """
@@ -23,9 +27,10 @@ import pandas as pd
 from scipy import stats
 
 from benchsuite.analysis import effects
-from benchsuite.analysis.contrast import by_seed, contrast, finished, oriented_column
+from benchsuite.analysis.contrast import by_seed, contrast, finished, oriented_bounds
 from benchsuite.analysis.missing import status_counts
-from benchsuite.analysis.pairing import common_seeds, same_except
+from benchsuite.analysis.pairing import common_seeds, quadruple_log_ratios, same_except, timed_blocks
+from benchsuite.analysis.survival import median_time
 from benchsuite.results.stored import StoredScenario
 from benchsuite.specs.scenario import ScenarioSpec
 from benchsuite.telemetry.step_times import UNSTABLE_CV
@@ -61,8 +66,21 @@ def case_summary(
     return summary
 
 
+def _km_median(g: pd.DataFrame) -> tuple[float, float]:
+    """(Kaplan-Meier median, lower bound) of time-to-target over the finished runs, a miss censored at its timed
+    seconds (:func:`benchsuite.analysis.survival.median_time`); a miss without them counts as cut off at the longest
+    time any run of the case was timed."""
+    done = g[finished(g["status"])] if "status" in g else g
+    reached = done["time_to_target_s"].notna().to_numpy()
+    timed = done["timed_s"].to_numpy(dtype=float) if "timed_s" in done else np.full(len(done), np.nan)
+    times = np.where(reached, done["time_to_target_s"].to_numpy(dtype=float), timed)
+    fallback = np.nanmax(np.concatenate([times, [0.0]]))
+    return median_time(np.where(np.isnan(times), fallback, times), reached)
+
+
 def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
     ttt = g["time_to_target_s"].dropna()
+    km_median, km_above = _km_median(g)
     reach_low, reach_high = effects.wilson_interval(len(ttt), len(g))
     final_mean, final_low, final_high = mean_ci(g["final_val_metric"])
     e1_mean, e1_low, e1_high = mean_ci(g["val_metric_epoch1"])
@@ -78,7 +96,8 @@ def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
         "n_faulted": int((g["status"] != "ok").sum()),
         "faults": status_counts(g["status"][g["status"] != "ok"]),
         "n_unstable": int(_flags(g).sum()),
-        "ttt_median_s": ttt.median() if len(ttt) else math.nan,
+        "ttt_median_s": km_median,
+        "ttt_median_above_s": km_above,  # no median: more than half missed; it lies beyond this
         "ttt_min_s": ttt.min() if len(ttt) else math.nan,
         "ttt_max_s": ttt.max() if len(ttt) else math.nan,
         "steps_to_target_median": g["steps_to_target"].dropna().median(),
@@ -137,10 +156,12 @@ def _speedup(
 
 
 def _oriented_ttt(runs: pd.DataFrame) -> np.ndarray:
-    """Time-to-target of ``runs`` in seed order, oriented (lower is better; a miss ranks last; a run that did not
-    finish left out)."""
+    """Time-to-target of ``runs`` in seed order, oriented (lower is better; a miss censored at its timed seconds; a
+    run that did not finish left out)."""
     ordered = runs.sort_values("seed", kind="stable")
-    return oriented_column(ordered, "time_to_target_s", scale="ratio", censored=True, better="lower")
+    return oriented_bounds(
+        ordered, "time_to_target_s", scale="ratio", censored=True, better="lower", censored_at="timed_s"
+    )
 
 
 def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -166,36 +187,51 @@ def curve_bands(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def step_time_ratios(blocks: pd.DataFrame) -> pd.DataFrame:
     """Per block-timed pair: the Hodges-Lehmann ratio (reference s/step ÷ case s/step, above 1: the case steps
-    faster) with its 95 % signed-rank interval, the number of block pairs and each side's median s/step. Blocks
-    without positive seconds and steps on both sides (a timing cut short) are left out, and pairs left with none."""
+    faster) of its quadruples (:func:`benchsuite.analysis.pairing.quadruple_log_ratios`) with the 95 % signed-rank
+    interval, the number of block pairs and of whole quadruples, and each side's median s/step over its timed block
+    pairs. Block pairs without positive seconds and steps on both sides (a timing cut short) are left out with their
+    quadruple, and pairs left with no quadruple."""
     rows = []
     for (scenario, case_id, against_id), g in blocks.groupby(["scenario", "case_id", "against_id"], sort=False):
-        g = g[_timed_blocks(g)]
-        if g.empty:
+        ratios = quadruple_log_ratios(g)
+        timed = g[timed_blocks(g)]
+        if not len(ratios):
             continue
-        case_step, ref_step = g["case_s"] / g["case_steps"], g["against_s"] / g["against_steps"]
-        shift = effects.paired_shift_interval(np.log(ref_step.to_numpy(float) / case_step.to_numpy(float)))
+        case_step, ref_step = timed["case_s"] / timed["case_steps"], timed["against_s"] / timed["against_steps"]
+        shift = effects.paired_shift_interval(ratios)
         rows.append(
             {
                 "scenario": scenario,
                 "case_id": case_id,
                 "against_id": against_id,
-                "n_blocks": len(g),
+                "n_blocks": len(timed),
+                "n_quadruples": len(ratios),
                 "ratio": math.exp(shift.estimate),
                 "low": math.exp(shift.low),
                 "high": math.exp(shift.high),
+                "confidence": shift.confidence,
                 "case_step_s": case_step.median(),
                 "against_step_s": ref_step.median(),
                 **{c: g[c].iloc[0] for c in g.columns if c.startswith("axis_")},
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=None if rows else STEP_TIME_COLUMNS)
 
 
-def _timed_blocks(blocks: pd.DataFrame) -> pd.Series:
-    """Mask of the blocks whose seconds and steps are positive and finite on both sides."""
-    values = blocks[["case_s", "case_steps", "against_s", "against_steps"]].apply(pd.to_numeric, errors="coerce")
-    return (values.gt(0) & np.isfinite(values)).all(axis=1)
+#: The columns of :func:`step_time_ratios` (with the axes of each pair's case), also when no pair has a quadruple.
+STEP_TIME_COLUMNS = [
+    "scenario",
+    "case_id",
+    "against_id",
+    "n_blocks",
+    "n_quadruples",
+    "ratio",
+    "low",
+    "high",
+    "confidence",
+    "case_step_s",
+    "against_step_s",
+]
 
 
 def scaling_table(cases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:

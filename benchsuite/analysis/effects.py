@@ -5,19 +5,28 @@ difference metrics) and signed so that larger is better. An effect above 0 then 
 ``exp`` of a log-scale effect is the ratio in the claim's direction (a speedup for times).
 
 - Two samples (runs of a case against runs of its reference): the Hodges-Lehmann shift, the median of all
-  case − reference differences, with the distribution-free interval from inverting the Mann-Whitney (Wilcoxon
+  case - reference differences, with the distribution-free interval from inverting the Mann-Whitney (Wilcoxon
   rank-sum) test: [D(k), D(nm+1-k)] of the sorted differences, k from the exact null distribution of U
   (Hodges & Lehmann 1963; Hollander, Wolfe & Chicken, *Nonparametric Statistical Methods*, 3rd ed., 2014, §4.3).
-  For larger samples (more than :data:`EXACT_MAX_N` a side, no censored values), a BCa bootstrap of the same
-  statistic (``scipy.stats.bootstrap``; Efron 1987).
-- Paired blocks (interleaved step timing): the one-sample Hodges-Lehmann estimate, the median of the Walsh averages
-  of the per-pair differences, with the interval from inverting the Wilcoxon signed-rank test (Hollander, Wolfe &
-  Chicken 2014, §3.2), or a BCa bootstrap for more than :data:`EXACT_MAX_N` pairs.
-- Censoring: a run that never reached its target is worse than every run that did and ties with the other misses
-  (Gehan 1965's ranking when every miss is censored at the budget): it enters as -inf, and a difference of two
-  misses is 0.
+- Paired blocks (runs paired by seed, step-timing quadruples): the one-sample Hodges-Lehmann estimate, the median of
+  the Walsh averages of the per-pair differences, with the interval from inverting the Wilcoxon signed-rank test
+  (Hollander, Wolfe & Chicken 2014, §3.2).
+- Exact at every size (:mod:`benchsuite.analysis.ranks`); the bounds are closed order statistics, so ties and zero
+  differences make the interval conservative, never undefined: differences that are all 0 give [0, 0].
+- Each bound has its own one-sided error (``tails``): the lower bound answers "is the case better?" and the upper
+  bound "is it smaller than claimed?", which a claim of several pairs corrects differently
+  (:mod:`benchsuite.analysis.judging`); ``confidence`` is 1 minus both tails.
+- Censoring (Gehan 1965; Efron 1967): a run that missed its target is known only to lie beyond where it was cut
+  off. It enters as :class:`Bounds` (for a lower-is-better time, (-inf, -log of the seconds it trained]), so every
+  difference is an interval [lo, hi], and a bound uses the lo (or hi) ends: k-th smallest lo, k-th largest hi.
+  Whatever the missed runs would have shown, the interval contains the one their values would have given, so it
+  keeps its level (Gehan's scoring: a pair whose order the censoring leaves open counts against each bound). A
+  miss whose cut-off is unknown is -inf, worse than every value, tying with the other such misses (Gehan's ranking
+  with every miss censored at the budget). The estimate is the root of Gehan's score, #{lo > δ} = #{hi < δ}
+  (the Hodges-Lehmann median when nothing is censored).
+- p-values are the ones these intervals invert (a bound excludes δ exactly when the p-value of δ is at most its
+  tail): P(count ≤ #{lo ≤ δ}) under the null, ties counted against.
 - Reach rate k/n with the Wilson score interval (Wilson 1927; ``scipy.stats.binomtest``).
-- Holm's step-down over the pairs of one claim (Holm 1979): the j-th smallest p-value of m is judged at α/(m-j+1).
 
 Practice follows asv (a Mann-Whitney test plus a factor threshold) and pyperf (judge only from repeated,
 interleaved measurements).
@@ -28,25 +37,28 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
 
+from benchsuite.analysis import ranks
+
 ALPHA = 0.05
-EXACT_MAX_N = 20
-BOOTSTRAP_RESAMPLES = 4000
-BOOTSTRAP_SEED = 20261121  # fixed: the same data always give the same interval and the same verdict
+"""Two-sided error of a ``better`` claim's interval (0.025 a side), one-sided of a ``no_worse`` one."""
 
 
 @dataclass(frozen=True)
 class Shift:
-    """A shift estimate on the oriented comparison scale with its two-sided interval.
+    """A shift estimate on the oriented comparison scale with its interval.
 
     Attributes:
         estimate: Hodges-Lehmann estimate (above 0: the case is better); ±inf when censored runs dominate.
-        low, high: interval bounds (±inf when the samples are too small for the confidence asked).
-        confidence: the nominal two-sided confidence level of the interval.
-        method: ``exact`` (test inversion) or ``bootstrap`` (BCa).
+        low, high: interval bounds (±inf when the samples are too small for the level asked).
+        confidence: the interval's level, 1 minus the one-sided errors of its two bounds.
+        method: ``exact`` (test inversion on the exact null distribution), ``normal`` (on its normal approximation,
+            beyond :data:`benchsuite.analysis.ranks.EXACT_MAX_CELLS`) or ``no values``.
+        tails: the one-sided errors of the lower and upper bound; None: (1 - confidence) / 2 each.
     """
 
     estimate: float
@@ -54,191 +66,219 @@ class Shift:
     high: float
     confidence: float
     method: str
+    tails: tuple[float, float] | None = None
+
+    @property
+    def low_tail(self) -> float:
+        """One-sided error of the lower bound."""
+        return self.tails[0] if self.tails is not None else (1.0 - self.confidence) / 2.0
+
+    @property
+    def high_tail(self) -> float:
+        """One-sided error of the upper bound."""
+        return self.tails[1] if self.tails is not None else (1.0 - self.confidence) / 2.0
 
 
-@functools.cache
-def _u_counts(n: int, m: int) -> tuple[float, ...]:
-    """Number of orderings of n + m distinct values giving each Mann-Whitney U = 0..n·m (U counts x > y pairs).
+class Bounds(NamedTuple):
+    """Oriented values known only within [lo, hi] (lo == hi: measured; a miss: censored beyond its cut-off)."""
 
-    The largest value is an x (it beats all m y's: U = m + U(n-1, m)) or a y (U = U(n, m-1)).
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def as_bounds(values) -> Bounds:
+    """``values`` as :class:`Bounds` (an array of measured values, a miss as -inf; or Bounds already), as floats."""
+    if isinstance(values, Bounds):
+        return Bounds(np.asarray(values.lo, float), np.asarray(values.hi, float))
+    values = np.asarray(values, float)
+    return Bounds(values, values)
+
+
+def _tied(values: np.ndarray) -> np.ndarray:
+    """inf - inf (two misses of unknown cut-off, or +inf and -inf averaged) ties at 0."""
+    return np.where(np.isnan(values), 0.0, values)
+
+
+def tails_of(confidence: float) -> tuple[float, float]:
+    """The one-sided errors of a two-sided ``confidence``: (1 - confidence) / 2 each."""
+    return (1.0 - confidence) / 2.0, (1.0 - confidence) / 2.0
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The sorted bounds of a rank statistic's elementary estimates (pairwise differences, or Walsh averages) with the
+    null CDF of its count; every interval, estimate and p-value of one contrast comes from it.
+
+    Attributes:
+        lo, hi: the N lower and upper ends, each sorted (equal when nothing is censored).
+        cdf: P(count ≤ c) for c = 0..N under the null hypothesis.
     """
-    if n == 0 or m == 0:
-        return (1.0,)
-    counts = np.zeros(n * m + 1)
-    counts[m:] += _u_counts(n - 1, m)
-    counts[: n * (m - 1) + 1] += _u_counts(n, m - 1)
-    return tuple(counts)
+
+    lo: np.ndarray
+    hi: np.ndarray
+    cdf: np.ndarray
+
+    @property
+    def method(self) -> str:
+        exact = len(self.cdf) <= ranks.EXACT_MAX_CELLS
+        return "exact" if exact else "normal"
+
+    def interval(self, low_tail: float, high_tail: float) -> tuple[float, float]:
+        """[lo(k), hi(N+1-k')]: k for ``low_tail``, k' for ``high_tail`` (:func:`ranks.order_statistic_index`);
+        an infinite bound where the samples are too few for its tail."""
+        k, k_high = ranks.order_statistic_index(self.cdf, low_tail), ranks.order_statistic_index(self.cdf, high_tail)
+        low = float(self.lo[k - 1]) if k >= 1 else -math.inf
+        high = float(self.hi[len(self.hi) - k_high]) if k_high >= 1 else math.inf
+        return low, high
+
+    def estimate(self) -> float:
+        """The root of Gehan's score (computed once: :meth:`_estimate`)."""
+        if "_root" not in self.__dict__:
+            object.__setattr__(self, "_root", self._estimate())
+        return self.__dict__["_root"]
+
+    def _estimate(self) -> float:
+        """The root of Gehan's score #{lo > δ} - #{hi < δ}, a step function of δ: the middle of the set where it is 0,
+        else where it changes sign (the Hodges-Lehmann median when nothing is censored)."""
+        points = np.unique(np.concatenate([self.lo, self.hi, [-math.inf, math.inf]]))
+        above = len(self.lo) - np.searchsorted(self.lo, points, "right")  # #{lo > δ} at each point and just right
+        at = above - np.searchsorted(self.hi, points, "left")
+        right = above - np.searchsorted(self.hi, points, "right")  # on the open gap after each point
+        # points and gaps in order: point 0, gap 0, point 1, ..., the last point (+inf)
+        score = np.empty(2 * len(points) - 1)
+        score[0::2], score[1::2] = at, right[:-1]
+        start = np.repeat(points, 2)[: len(score)]  # a gap starts where its point is
+        end = np.concatenate([np.repeat(points[1:], 2)[: len(score) - 1], [points[-1]]])
+        end[0::2] = points
+        zero = np.nonzero(score == 0)[0]
+        if len(zero):
+            with np.errstate(invalid="ignore"):  # -inf to +inf: every order undecided, no shift (tied below)
+                middle = (start[zero[0]] + end[zero[-1]]) / 2.0
+        else:
+            first = int(np.nonzero(score < 0)[0][0])
+            middle = start[first]  # where it meets the element before it, whose score is above 0
+        return float(_tied(np.array([middle]))[0])
+
+    def p_above(self, delta: float) -> float:
+        """One-sided p-value of "the shift exceeds ``delta``" (H0: shift ≤ delta): P(count ≤ #{lo ≤ delta})."""
+        return float(self.cdf[int(np.searchsorted(self.lo, delta, "right"))])
+
+    def p_below(self, delta: float) -> float:
+        """One-sided p-value of "the shift is below ``delta``" (H0: shift ≥ delta): P(count ≤ #{hi ≥ delta})."""
+        return float(self.cdf[len(self.hi) - int(np.searchsorted(self.hi, delta, "left"))])
+
+    def shift(self, tails: tuple[float, float]) -> Shift:
+        """The estimate with its interval at one-sided errors ``tails`` (lower bound, upper bound)."""
+        low, high = self.interval(*tails)
+        return Shift(self.estimate(), low, high, 1.0 - tails[0] - tails[1], self.method, tuple(tails))
 
 
-def mann_whitney_cdf(n: int, m: int) -> np.ndarray:
-    """P(U ≤ u) for u = 0..n·m under the null hypothesis (no ties), samples of n and m."""
-    counts = np.asarray(_u_counts(n, m))
-    return np.cumsum(counts) / counts.sum()
-
-
-@functools.cache
-def _signed_rank_counts(n: int) -> tuple[float, ...]:
-    """Number of sign patterns of n distinct |differences| giving each signed-rank sum T+ = 0..n(n+1)/2."""
-    counts = np.ones(1)  # n = 0: T+ = 0 in one way
-    for rank in range(1, n + 1):
-        grown = np.zeros(len(counts) + rank)
-        grown[: len(counts)] += counts  # this rank's difference is negative
-        grown[rank:] += counts  # or positive
-        counts = grown
-    return tuple(counts)
-
-
-def signed_rank_cdf(n: int) -> np.ndarray:
-    """P(T+ ≤ t) for t = 0..n(n+1)/2 under the null hypothesis (no ties, no zeros), n pairs."""
-    counts = np.asarray(_signed_rank_counts(n))
-    return np.cumsum(counts) / counts.sum()
-
-
-def order_statistic_index(cdf: np.ndarray, confidence: float) -> int:
-    """k such that [S(k), S(N+1-k)] of N sorted statistics covers with at least ``confidence``: the largest k with
-    P(statistic ≤ k-1) ≤ (1 - confidence) / 2; 0 when even k = 1 does not (then the interval is unbounded)."""
-    tail = (1.0 - confidence) / 2.0
-    return int(np.searchsorted(cdf, tail + 1e-12, side="right"))
-
-
-def _differences(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Sorted x_i - y_j; two misses (-inf - -inf) tie at 0."""
-    with np.errstate(invalid="ignore"):
-        d = np.subtract.outer(x, y).ravel()
-    return np.sort(np.where(np.isnan(d), 0.0, d))
-
-
-def _between(sorted_values: np.ndarray, k: int) -> tuple[float, float]:
-    if k < 1:
-        return -math.inf, math.inf
-    return float(sorted_values[k - 1]), float(sorted_values[len(sorted_values) - k])
-
-
-def _median(values: np.ndarray) -> float:
-    """Median that keeps infinities (numpy's would average +inf and -inf into nan)."""
-    s = np.sort(values)
-    mid = len(s) // 2
-    if len(s) % 2:
-        return float(s[mid])
-    middle = (s[mid - 1] + s[mid]) / 2.0
-    return 0.0 if np.isnan(middle) else float(middle)  # -inf and +inf in the middle: no shift either way
-
-
-def hodges_lehmann(x: np.ndarray, y: np.ndarray) -> float:
-    """Two-sample Hodges-Lehmann shift: the median of all x_i - y_j (oriented values; misses are -inf)."""
-    return _median(_differences(np.asarray(x, float), np.asarray(y, float)))
-
-
-def shift_interval(x, y, confidence: float = 1 - ALPHA) -> Shift:
-    """Hodges-Lehmann shift of ``x`` (case) over ``y`` (reference) with its two-sided interval.
-
-    Args:
-        x, y: oriented values (larger is better; -inf for runs that missed the target), at least one each.
-        confidence: nominal two-sided level, e.g. 0.95.
-
-    Returns:
-        The exact interval from the Mann-Whitney null distribution when either side has at most
-        :data:`EXACT_MAX_N` values or any value is censored; else a BCa bootstrap interval. With ties the exact
-        interval is conservative.
+def two_sample(x, y) -> Ranked:
+    """The n·m differences x_i - y_j of oriented values (or :class:`Bounds`) with the Mann-Whitney null CDF.
 
     Raises:
-        ValueError: an empty sample.
+        ValueError: an empty sample, or a NaN.
     """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if len(x) == 0 or len(y) == 0:
-        raise ValueError("shift_interval needs at least one value on each side")
-    d = _differences(x, y)
-    estimate = _median(d)
-    if min(len(x), len(y)) <= EXACT_MAX_N or not (np.isfinite(x).all() and np.isfinite(y).all()):
-        low, high = _between(d, order_statistic_index(mann_whitney_cdf(len(x), len(y)), confidence))
-        return Shift(estimate, low, high, confidence, "exact")
-    return _bootstrapped((x, y), hodges_lehmann, estimate, confidence)
+    x, y = as_bounds(x), as_bounds(y)
+    if len(x.lo) == 0 or len(y.lo) == 0:
+        raise ValueError("a two-sample contrast needs at least one value on each side")
+    if any(np.isnan(a).any() for a in (*x, *y)):
+        raise ValueError("a two-sample contrast takes no NaN (leave unmeasured values out)")
+    with np.errstate(invalid="ignore"):
+        lo = _tied(np.subtract.outer(x.lo, y.hi).ravel())
+        hi = _tied(np.subtract.outer(x.hi, y.lo).ravel())
+    return Ranked(np.sort(lo), np.sort(hi), ranks.mann_whitney_cdf(len(x.lo), len(y.lo)))
 
 
-def _bootstrapped(samples: tuple[np.ndarray, ...], statistic, estimate: float, confidence: float) -> Shift:
-    """``estimate`` with the BCa bootstrap interval of ``statistic`` over ``samples`` (``scipy.stats.bootstrap``;
-    Efron 1987), from a fixed seed so that the same data always give the same interval."""
-    result = stats.bootstrap(
-        samples,
-        statistic,
-        vectorized=False,
-        method="BCa",
-        confidence_level=confidence,
-        n_resamples=BOOTSTRAP_RESAMPLES,
-        rng=np.random.default_rng(BOOTSTRAP_SEED),
-    )
-    interval = result.confidence_interval
-    return Shift(estimate, float(interval.low), float(interval.high), confidence, "bootstrap")
+def hodges_lehmann(x, y) -> float:
+    """Two-sample Hodges-Lehmann shift: the median of all x_i - y_j (oriented values; misses are -inf; or
+    :class:`Bounds`: the root of Gehan's score, :meth:`Ranked.estimate`).
+
+    Raises:
+        ValueError: an empty sample, or a NaN.
+    """
+    return two_sample(x, y).estimate()
+
+
+def paired_differences(x, y):
+    """x_i - y_i of oriented values paired by block (seed): an array, or :class:`Bounds` when either side is; a miss
+    on both sides of unknown cut-off (-inf - -inf) is 0."""
+    if not isinstance(x, Bounds) and not isinstance(y, Bounds):
+        with np.errstate(invalid="ignore"):
+            return _tied(np.asarray(x, float) - np.asarray(y, float))
+    x, y = as_bounds(x), as_bounds(y)
+    with np.errstate(invalid="ignore"):
+        return Bounds(_tied(x.lo - y.hi), _tied(x.hi - y.lo))
+
+
+@functools.cache
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n)
 
 
 def walsh_averages(d: np.ndarray) -> np.ndarray:
     """Sorted (d_i + d_j) / 2 for i ≤ j; +inf and -inf average to 0."""
-    i, j = np.triu_indices(len(d))
+    d = np.asarray(d, float)
+    i, j = _pairs(len(d))
     with np.errstate(invalid="ignore"):
-        walsh = (d[i] + d[j]) / 2.0
-    return np.sort(np.where(np.isnan(walsh), 0.0, walsh))
+        return np.sort(_tied((d[i] + d[j]) / 2.0))
 
 
-def paired_differences(x, y) -> np.ndarray:
-    """x_i - y_i of oriented values paired by block (seed); a miss on both sides (-inf - -inf) is 0."""
-    with np.errstate(invalid="ignore"):
-        d = np.asarray(x, float) - np.asarray(y, float)
-    return np.where(np.isnan(d), 0.0, d)
-
-
-def paired_bounded(n: int, confidence: float) -> bool:
-    """Whether n pairs give a bounded signed-rank interval at ``confidence`` (exact: needs 2/2^n ≤ 1 - confidence;
-    the bootstrap used above :data:`EXACT_MAX_N` pairs always is)."""
-    return n > EXACT_MAX_N or (n > 0 and order_statistic_index(signed_rank_cdf(n), confidence) >= 1)
-
-
-def paired_shift_interval(d, confidence: float = 1 - ALPHA) -> Shift:
-    """One-sample Hodges-Lehmann estimate of per-pair differences ``d`` (oriented; ±inf where one side of a pair
-    missed its target) with its interval from the Wilcoxon signed-rank test (exact up to :data:`EXACT_MAX_N` pairs
-    or with infinite differences, else BCa bootstrap).
+def paired(d) -> Ranked:
+    """The n(n+1)/2 Walsh averages of per-pair differences ``d`` (an array or :class:`Bounds`) with the signed-rank
+    null CDF.
 
     Raises:
         ValueError: no pairs, or a NaN difference.
     """
-    d = np.asarray(d, float)
-    if len(d) == 0 or np.isnan(d).any():
-        raise ValueError("paired_shift_interval needs at least one difference and no NaN")
-    walsh = walsh_averages(d)
-    estimate = _median(walsh)
-    if len(d) <= EXACT_MAX_N or not np.isfinite(d).all():
-        low, high = _between(walsh, order_statistic_index(signed_rank_cdf(len(d)), confidence))
-        return Shift(estimate, low, high, confidence, "exact")
-    return _bootstrapped((d,), lambda s: float(np.median(walsh_averages(s))), estimate, confidence)
+    d = as_bounds(d)
+    if len(d.lo) == 0 or np.isnan(d.lo).any() or np.isnan(d.hi).any():
+        raise ValueError("a paired contrast needs at least one difference and no NaN")
+    return Ranked(walsh_averages(d.lo), walsh_averages(d.hi), ranks.signed_rank_cdf(len(d.lo)))
+
+
+def shift_interval(x, y, confidence: float = 1 - ALPHA, *, tails: tuple[float, float] | None = None) -> Shift:
+    """Hodges-Lehmann shift of ``x`` (case) over ``y`` (reference) with its exact Mann-Whitney interval.
+
+    Args:
+        x, y: oriented values (larger is better; -inf for runs that missed the target) or :class:`Bounds`, at least
+            one each.
+        confidence: two-sided level, e.g. 0.95 (0.025 a side), unless ``tails`` are given.
+        tails: the one-sided errors of the lower and upper bound.
+
+    Raises:
+        ValueError: an empty sample, or a NaN.
+    """
+    return two_sample(x, y).shift(tails or tails_of(confidence))
+
+
+def paired_shift_interval(d, confidence: float = 1 - ALPHA, *, tails: tuple[float, float] | None = None) -> Shift:
+    """One-sample Hodges-Lehmann estimate of per-pair differences ``d`` (oriented; ±inf where one side of a pair
+    missed its target; or :class:`Bounds`) with its exact signed-rank interval; all-zero differences give [0, 0].
+
+    Raises:
+        ValueError: no pairs, or a NaN difference.
+    """
+    return paired(d).shift(tails or tails_of(confidence))
+
+
+def paired_bounded(n: int, confidence: float | None = None, *, tail: float | None = None) -> bool:
+    """Whether n pairs can give a bounded signed-rank bound at one-sided error ``tail`` (or at a two-sided
+    ``confidence``): 1/2^n ≤ tail."""
+    tail = tails_of(confidence)[0] if tail is None else tail
+    return n > 0 and ranks.order_statistic_index(ranks.signed_rank_cdf(n), tail) >= 1
 
 
 def p_better(x, y, delta: float = 0.0) -> float:
-    """One-sided Mann-Whitney p-value of "x exceeds y by more than ``delta``" (H0: shift ≤ delta)."""
-    x, y = np.asarray(x, float) - delta, np.asarray(y, float)
-    if np.all(x == x[0]) and np.all(y == x[0]):
-        return 1.0  # all values tie: no evidence either way (scipy would warn and return nan)
-    return float(stats.mannwhitneyu(x, y, alternative="greater").pvalue)
+    """One-sided Mann-Whitney p-value of "x exceeds y by more than ``delta``" (H0: shift ≤ delta), ties counted
+    against; the one the intervals invert."""
+    return two_sample(x, y).p_above(delta)
 
 
 def p_better_paired(d, delta: float = 0.0) -> float:
-    """One-sided Wilcoxon signed-rank p-value of "the differences ``d`` exceed ``delta``" (±inf rank largest)."""
-    d = np.asarray(d, float) - delta
-    if np.all(d == 0):
-        return 1.0
-    finite = np.abs(d[np.isfinite(d)])
-    big = (finite.max() if len(finite) else 1.0) * 2 + 1.0  # ranks are all that count: inf → beyond every value
-    d = np.clip(d, -big, big)
-    return float(stats.wilcoxon(d, alternative="greater", zero_method="zsplit").pvalue)
-
-
-def holm_levels(p_values: list[float], alpha: float = ALPHA) -> list[float]:
-    """The significance level each of m hypotheses is judged at under Holm's step-down: the j-th smallest p-value
-    (j = 1..m) at α / (m - j + 1); ties keep their given order."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    levels = [0.0] * m
-    for rank, i in enumerate(order):
-        levels[i] = alpha / (m - rank)
-    return levels
+    """One-sided Wilcoxon signed-rank p-value of "the differences ``d`` exceed ``delta``" (±inf rank largest; zeros
+    and ties counted against); the one the intervals invert."""
+    return paired(d).p_above(delta)
 
 
 def wilson_interval(k: int, n: int, confidence: float = 1 - ALPHA) -> tuple[float, float]:

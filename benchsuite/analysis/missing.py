@@ -55,6 +55,18 @@ def none_reached(runs: pd.DataFrame) -> str:
     return f"no run reached the target ({target_text(runs)}){within}"
 
 
+def reached_within(runs: pd.DataFrame, metric: Metric) -> str:
+    """``0/12 reached within 0.52 s`` (``within 300 steps`` for steps-to-target): how many of one side's finished
+    ``runs`` reached the target, and the longest budget they spent (timed seconds, or steps) where a miss was cut
+    off."""
+    done = runs[finished(runs["status"])] if "status" in runs else runs
+    reached = int(done["reached_target"].eq(True).sum()) if "reached_target" in done else 0
+    column, unit = ("steps", " steps") if metric.column == "steps_to_target" else ("timed_s", None)
+    budget = done[column].max() if column in done and len(done) else math.nan
+    within = "" if pd.isna(budget) else f" within {_seconds(float(budget)) if unit is None else f'{budget:g}{unit}'}"
+    return f"{reached}/{len(done)} reached{within}"
+
+
 def no_finished_run(runs: pd.DataFrame, what: str) -> str:
     """``no finished run of init=x (3 crashed, 1 oom)``; ``what`` names the runs (a case, "this scenario")."""
     return f"no finished run of {what} ({status_counts(runs['status'])})" if len(runs) else f"no run of {what}"

@@ -1,6 +1,13 @@
 """Which runs a claim compares: each selected case with the reference that shares its other axes, their seeds, and
 their paired step-timing blocks. Shared by the per-case summary, the claim verdicts and
-the comparison of results files (which pairs runs by seed)."""
+the comparison of results files (which pairs runs by seed).
+
+Step-timing blocks are analysed by quadruple: the session times a pair of cases in blocks ABBA (the case first in
+even block pairs, the reference first in odd ones), so two consecutive block pairs, AB then BA, are one quadruple in
+which a linear drift of the machine falls on both cases alike. Each quadruple gives one ratio of summed seconds per
+summed step (:func:`quadruple_log_ratios`); the quadruples, not the block pairs, are the independent units of the
+signed-rank interval: within an AB pair the second block always runs later, so a drift favours whichever goes second
+and consecutive block pairs err in opposite directions; summed over AB + BA the order cancels to first order."""
 
 from __future__ import annotations
 
@@ -67,7 +74,8 @@ def compared_pairs(runs: pd.DataFrame, claim: ClaimSpec, blocks: pd.DataFrame | 
 
 
 def block_log_ratios(blocks: pd.DataFrame | None, case_id: str, against_id: str) -> np.ndarray | None:
-    """log(reference s/step ÷ case s/step) of every block pair timing these two cases (either way round), or None.
+    """log(reference s/step ÷ case s/step) of every quadruple of block pairs timing these two cases (either way
+    round, :func:`quadruple_log_ratios`), or None when they were not block-timed.
 
     Above 0: the case's steps are faster.
     """
@@ -76,7 +84,41 @@ def block_log_ratios(blocks: pd.DataFrame | None, case_id: str, against_id: str)
     for a, b, sign in ((case_id, against_id, 1.0), (against_id, case_id, -1.0)):
         rows = blocks[(blocks["case_id"] == a) & (blocks["against_id"] == b)]
         if not rows.empty:
-            case_step = rows["case_s"] / rows["case_steps"]
-            ref_step = rows["against_s"] / rows["against_steps"]
-            return sign * np.log(ref_step.to_numpy(float) / case_step.to_numpy(float))
+            return sign * quadruple_log_ratios(rows)
     return None
+
+
+def timed_blocks(blocks: pd.DataFrame) -> pd.Series:
+    """Mask of the block pairs whose seconds and steps are positive and finite on both sides."""
+    values = blocks[["case_s", "case_steps", "against_s", "against_steps"]].apply(pd.to_numeric, errors="coerce")
+    return (values.gt(0) & np.isfinite(values)).all(axis=1)
+
+
+def quadruples(blocks: pd.DataFrame) -> pd.DataFrame:
+    """Seconds and steps of each side summed over each quadruple of one timed pair's block pairs (``blocks``: its rows
+    of :func:`benchsuite.results.frames.blocks_frame`, in timing order, ``block`` 0, 1, 2, ...): block pairs 2q and
+    2q + 1 form quadruple q. A quadruple with a block pair cut short (seconds or steps not positive) is left out,
+    and so is the last block pair of an odd count.
+
+    Returns:
+        One row per quadruple: ``quadruple``, ``case_s``, ``case_steps``, ``against_s``, ``against_steps``.
+    """
+    columns = ["case_s", "case_steps", "against_s", "against_steps"]
+    if blocks.empty:
+        return pd.DataFrame(columns=["quadruple", *columns])
+    order = blocks["block"].to_numpy(dtype=int) if "block" in blocks else np.arange(len(blocks))
+    frame = blocks.assign(quadruple=order // 2, _ok=timed_blocks(blocks).to_numpy())
+    frame[columns] = frame[columns].apply(pd.to_numeric, errors="coerce")
+    grouped = frame.groupby("quadruple", sort=True)
+    whole = grouped["_ok"].agg(["all", "size"])
+    keep = whole.index[whole["all"] & (whole["size"] == 2)]
+    return grouped[columns].sum().loc[keep].reset_index()
+
+
+def quadruple_log_ratios(blocks: pd.DataFrame) -> np.ndarray:
+    """log(reference s/step ÷ case s/step) of each quadruple of :func:`quadruples` (seconds and steps summed over its
+    AB and BA block pairs), in timing order; above 0: the case's steps are faster."""
+    q = quadruples(blocks)
+    case_step = q["case_s"].to_numpy(float) / q["case_steps"].to_numpy(float)
+    ref_step = q["against_s"].to_numpy(float) / q["against_steps"].to_numpy(float)
+    return np.log(ref_step / case_step)

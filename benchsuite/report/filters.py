@@ -81,19 +81,37 @@ def fmt_shift(x: Any, digits: int = 3) -> str:
     return f"{x:+.{digits}f}".replace("-", "−")
 
 
-def fmt_effect(effect: Any) -> str:
-    """An effect with its interval: ``1.62× [1.41×, 1.80×]`` or ``+0.021 [−0.004, +0.050]``; the estimate is a dash
-    when half or more of a side missed the target."""
+def fmt_level(confidence: Any) -> str:
+    """An interval's level, three significant digits: ``95 %``, ``97.5 %``, ``98.8 %`` (98.75 %), ``90 %``."""
+    if _missing(confidence):
+        return DASH
+    return f"{100 * confidence:.3g} %"
+
+
+def fmt_effect(effect: Any, level: bool = False) -> str:
+    """An effect with its interval: ``1.62× [1.41×, 1.80×]`` or ``+0.021 [−0.004, +0.050]``, with its level after it
+    when ``level`` (``1.62× [1.41×, 1.80×] 95 %``); the estimate is a dash when half or more of a side missed the
+    target. When one side never reached the target the effect is a bound only: ``> 1.2× (0/12 reached within 0.52 s)``
+    (the reference never reached), ``< 0.8× (…)`` (the case never did)."""
     if effect is None:
         return DASH
     fmt = fmt_factor if effect.scale == "ratio" else fmt_shift
-    return f"{fmt(effect.estimate)} [{fmt(effect.low)}, {fmt(effect.high)}]"
+    at = f" {fmt_level(effect.shift.confidence)}" if level else ""
+    never = getattr(effect, "never_reached", None)
+    if never and effect.estimate is None:
+        side = getattr(effect, "censored_side", None)
+        bound = f"> {fmt(effect.low)}" if side == "against" else f"< {fmt(effect.high)}"
+        return f"{bound}{at} ({never})"
+    return f"{fmt(effect.estimate)} [{fmt(effect.low)}, {fmt(effect.high)}]{at}"
 
 
 def fmt_pair(pair: Any) -> str:
-    """A compared pair (:class:`benchsuite.analysis.verdicts.PairVerdict`): its effect with its interval
-    (:func:`fmt_effect`), or ``not judged: <why>`` when it had nothing to compare."""
-    return f"not judged: {pair.reason}" if getattr(pair, "reason", None) else fmt_effect(pair.effect)
+    """A compared pair (:class:`benchsuite.analysis.verdicts.PairVerdict`): its effect with its interval and level
+    (:func:`fmt_effect`), ``, reversed`` when its interval lies wholly on the other side of no effect; or ``not
+    judged: <why>`` when it had nothing to compare."""
+    if getattr(pair, "reason", None):
+        return f"not judged: {pair.reason}"
+    return fmt_effect(pair.effect, level=True) + (", reversed" if getattr(pair, "reversed", False) else "")
 
 
 def verdict_class(verdict: str) -> str:
@@ -134,6 +152,7 @@ FILTERS = {
     "factor": fmt_factor,
     "shift": fmt_shift,
     "effect": fmt_effect,
+    "level": fmt_level,
     "pair": fmt_pair,
     "verdict_class": verdict_class,
     "pct": fmt_pct,

@@ -15,6 +15,7 @@ from typing import Any
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.decisions import VERDICTS
 from benchsuite.report.filters import fmt_pair
+from benchsuite.report.words import expected_false_verdicts, fragile_text, look_text, strength_text
 from benchsuite.results import frames
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
@@ -27,11 +28,18 @@ class OverviewRow:
         scenario: the scenario's name (the anchor of its section).
         says: the claim in words.
         verdict: one of :data:`benchsuite.analysis.decisions.VERDICTS` (``held`` … ``not judged``, ``not run``).
-        effects: every compared pair's effect with its interval, ``case vs against: 1.62× [1.41×, 1.80×]``, or why
-            it was not judged, ``case vs against: not judged: no run reached the target (…) within 2 s``.
+        effects: every compared pair's effect with its interval and its level, ``case vs against: 1.62× [1.41×,
+            1.80×] 95 %`` (``, reversed`` when wholly on the other side of no effect), or why it was not judged,
+            ``case vs against: not judged: no run reached the target (…) within 2 s``.
         n: runs (or seed pairs, or block pairs) behind each side, ``5 vs 5``, ``8 seed pairs``.
         metric: what the claim measures, in words.
-        note: ``1 of 2 pairs not judged`` beside a verdict decided by some of the claim's pairs, else None.
+        note: ``1 of 2 pairs not judged`` beside a verdict decided by some of the claim's pairs, and where an
+            inconclusive claim stands (``n = 21, within the indifference zone``), else None.
+        strength: ``confirmed: at least 2×`` or ``consistent with 2×: …`` for a held ``better`` claim, else None.
+        look: ``look 2 of 3, n = 14`` for a claim that took more than one look, else None.
+        fragile: ``fragile: without seed 3 it reads otherwise``, else None.
+        reversed: refuted with every judged pair wholly on the other side of no effect.
+        kind: the claim's kind (``better``, ``no_worse``, ``equivalent``).
     """
 
     scenario: str
@@ -41,6 +49,18 @@ class OverviewRow:
     n: str
     metric: str
     note: str | None = None
+    strength: str | None = None
+    look: str | None = None
+    fragile: str | None = None
+    reversed: bool = False
+    kind: str = "better"
+
+    @property
+    def qualifiers(self) -> list[str]:
+        """The words beside the verdict, in the terminal's order (:func:`benchsuite.report.words.
+        verdict_qualifiers`)."""
+        parts = ["reversed"] if self.reversed else []
+        return parts + [t for t in (self.strength, self.look, self.note, self.fragile) if t]
 
 
 def _n_text(effect: verdicts.PairEffect) -> str:
@@ -57,7 +77,22 @@ def rows_of(scenario: str, judged: list[verdicts.Verdict]) -> list[OverviewRow]:
         effects = tuple(f"{p.effect.case_id} vs {p.effect.against_id}: {fmt_pair(p)}" for p in pairs)
         n = ", ".join(sorted({_n_text(p.effect) for p in pairs})) or "0"
         words = CLAIM_METRICS[verdict.claim.metric].words
-        rows.append(OverviewRow(scenario, verdict.claim.says, verdict.label, effects, n, words, verdict.note))
+        rows.append(
+            OverviewRow(
+                scenario,
+                verdict.claim.says,
+                verdict.label,
+                effects,
+                n,
+                words,
+                verdict.note,
+                strength_text(verdict.claim, verdict.strength),
+                look_text(verdict),
+                fragile_text(verdict),
+                verdict.reversed,
+                verdict.claim.kind,
+            )
+        )
     return rows
 
 
@@ -123,13 +158,15 @@ def markdown_summary(data: dict[str, Any]) -> str:
     lines += ["| scenario | claim | verdict | effect [interval] | n |", "| --- | --- | --- | --- | --- |"]
     for row in rows:
         effects = "<br>".join(_cell(e) for e in row.effects) or "—"
-        verdict = f"**{row.verdict}**" + (f" ({row.note})" if row.note else "")
+        verdict = f"**{row.verdict}**" + (f" ({'; '.join(row.qualifiers)})" if row.qualifiers else "")
         lines.append(f"| {row.scenario} | {_cell(row.says)} | {verdict} | {effects} | {row.n} |")
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS if any(r.verdict == v for r in rows)}
+    judged = [r for r in rows if r.verdict not in ("not run", "not judged")]
     lines += [
         "",
         "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" (of {len(rows)} claims). "
-        "Intervals are 95 % after Holm correction (90 % for equivalence and no-loss claims); n is runs per side, "
-        "or seed or block pairs.",
+        "Each interval's level is printed after it: the error a look spends (more seeds, more looks, stricter "
+        "levels), the upper bounds of a claim's pairs Holm-corrected; n is runs per side, or seed or block pairs. "
+        + expected_false_verdicts(judged),
     ]
     return "\n".join(lines) + "\n"

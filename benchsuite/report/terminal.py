@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
+
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, noise_summary, too_noisy
 from benchsuite.analysis.missing import unfinished_lines
@@ -28,6 +30,7 @@ from benchsuite.report.filters import (
     fmt_spread,
 )
 from benchsuite.report.overview import notices
+from benchsuite.report.words import strength_text, verdict_qualifiers
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
@@ -91,8 +94,10 @@ def noise_lines(runs) -> list[str]:
 
 
 def claim_lines(verdict: verdicts.Verdict, phase_frame=None, scenario: str = "") -> list[str]:
-    """The claim's verdict, then one line per compared pair; for time claims, the pair's phase ratios in the profiled
-    windows of ``scenario`` (``phase_frame``: :func:`benchsuite.results.frames.phases_frame`) below it."""
+    """The claim's verdict with its qualifiers (reversed, confirmed or consistent, its look, notes, fragile), then one
+    line per compared pair (its effect with interval and level, verdict, source and n); for time claims, the pair's
+    phase ratios in the profiled windows of ``scenario`` (``phase_frame``: :func:`benchsuite.results.frames.
+    phases_frame`) below it."""
     claim = verdict.claim
     what = CLAIM_METRICS[claim.metric].words
     need = (
@@ -102,28 +107,43 @@ def claim_lines(verdict: verdicts.Verdict, phase_frame=None, scenario: str = "")
     )
     unstable = f" [{verdict.unstable_runs} unstable runs]" if verdict.unstable_runs else ""
     ratios = verdict_phase_ratios(phase_frame, scenario, verdict) if phase_frame is not None else {}
-    note = f" ({verdict.note})" if verdict.note else ""
+    qualifiers = verdict_qualifiers(verdict)
+    note = f" ({'; '.join(qualifiers)})" if qualifiers else ""
     lines = [f"  claim {verdict.label.upper()}{note}: {claim.says} ({what}, {claim.kind}{need}){unstable}"]
     for pair in verdict.pairs:
         e = pair.effect
-        shown = (
-            fmt_pair(pair) if pair.reason else f"{fmt_effect(e)} ({pair.verdict}; {e.source}, n {e.n} vs {e.n_against})"
-        )
-        text = f"    {e.case_id} vs {e.against_id}: {shown}"
-        if pair.steps is not None:
-            text += (
-                f" = steps {fmt_effect(pair.steps)} x step time {fmt_effect(pair.step_time)} ({pair.step_time.source})"
-            )
-        lines.append(text)
+        lines.append(f"    {e.case_id} vs {e.against_id}: {_pair_text(verdict, pair)}")
         if f"{e.case_id} vs {e.against_id}" in ratios:
             lines.append(f"      per step in the profiled windows: {ratios[f'{e.case_id} vs {e.against_id}']}")
     return lines
 
 
+def _pair_text(verdict: verdicts.Verdict, pair: verdicts.PairVerdict) -> str:
+    """``2× [1.54×, ∞] 95 % (held, consistent; runs, n 4 vs 4) = steps … x step time …``, or why the pair was not
+    judged."""
+    if pair.reason:
+        return fmt_pair(pair)
+    e = pair.effect
+    strength = [pair.strength] if strength_text(verdict.claim, pair.strength) else []
+    words = [pair.verdict, *(["reversed"] if pair.reversed else []), *strength]
+    text = f"{fmt_effect(e, level=True)} ({', '.join(words)}; {e.source}, n {e.n} vs {e.n_against})"
+    if pair.steps is not None:
+        text += f" = steps {fmt_effect(pair.steps)} x step time {fmt_effect(pair.step_time)} ({pair.step_time.source})"
+    return text
+
+
+def _ttt_text(c: dict) -> str:
+    """The Kaplan-Meier median time-to-target [min – max of the runs that reached], or ``> 2.4 s`` when too many runs
+    missed for a median."""
+    if pd.isna(c.get("ttt_median_s")) and not pd.isna(c.get("ttt_median_above_s", math.nan)):
+        return f"> {fmt_seconds(c['ttt_median_above_s'])}"
+    return fmt_spread(c["ttt_median_s"], c["ttt_min_s"], c["ttt_max_s"])
+
+
 def _case_line(c: dict, has_target: bool) -> str:
     reach = fmt_reach(c["n_reached"], c["n"], c["reach_low"], c["reach_high"])
     ttt = (
-        f"time-to-target {fmt_spread(c['ttt_median_s'], c['ttt_min_s'], c['ttt_max_s'])} reached {reach},"
+        f"time-to-target {_ttt_text(c)} reached {reach},"
         f" speedup {fmt_ratio(c['speedup_vs_baseline'])}, steps {fmt_num(c['steps_to_target_median'], 0)}, "
         if has_target
         else f"no target, n={c['n']}, "
@@ -190,12 +210,14 @@ def claims_matrix_lines(comparison) -> list[str]:
 
 
 def _verdict_text(verdict: verdicts.Verdict | None) -> str:
-    """``held: 2× [1.5×, ∞]``, ``held (1 of 2 pairs not judged): …``, ``not judged: <why>`` or ``not run``."""
+    """``held: 2× [1.5×, ∞] 95 %``, ``held (consistent with 1.1×: …; 1 of 2 pairs not judged): …``, ``not judged:
+    <why>`` or ``not run``."""
     if verdict is None:
         return "not run"
     if verdict.reason or not verdict.pairs:
         return f"{verdict.label}: {verdict.reason}" if verdict.reason else verdict.label
-    note = f" ({verdict.note})" if verdict.note else ""
+    qualifiers = verdict_qualifiers(verdict)
+    note = f" ({'; '.join(qualifiers)})" if qualifiers else ""
     return f"{verdict.label}{note}: " + "; ".join(fmt_pair(p) for p in verdict.pairs)
 
 

@@ -29,6 +29,9 @@ class ResultsRecorder:
         scenarios: the scenarios of this session, stored in the file so a report can be built from it alone.
         errors: scenario files that were refused (their errors), kept in the file as messages.
         run_order: how the session ordered its runs (``mode`` and ``seed``), kept in the file.
+        top_ups: the session's top-up record (:attr:`benchsuite.top_ups.TopUps.record`: the budget, the seconds
+            spent, the runs that ran, were not needed or were skipped for the budget), kept in the file as it stands
+            at each write as ``benchsuite.top_ups``; the session updates the same dict.
     """
 
     def __init__(
@@ -38,15 +41,19 @@ class ResultsRecorder:
         scenarios: list[ScenarioSpec],
         errors: list[Exception],
         run_order: dict[str, Any] | None = None,
+        top_ups: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.results_dir = Path(results_dir)
         self.scenarios = scenarios
         self.errors = errors
         self.run_order = run_order or {"mode": "seed-major", "seed": None}
+        self.top_ups = top_ups
         self.run_id = new_run_id()
         self.stats: list[Any] = []
         self._serialized: list[str] = []
+        self._scenario_of: list[str | None] = []
+        """The scenario of each serialized entry (its ``extra_info``), so a snapshot can take one scenario's."""
         self._machine_info: dict[str, Any] | None = None
         self._commit_info: dict[str, Any] | None = None
         self.path: Path | None = None
@@ -62,6 +69,7 @@ class ResultsRecorder:
         self.stats.append(stats)
         if not stats.has_error:
             self._serialized.append(json.dumps(stats.as_dict(include_data=True), default=str))
+            self._scenario_of.append((getattr(stats, "extra_info", None) or {}).get("scenario"))
 
     @property
     def machine_info(self) -> dict[str, Any]:
@@ -87,6 +95,7 @@ class ResultsRecorder:
             "scenarios": {s.name: s.model_dump(mode="json") for s in self.scenarios},
             "scenario_errors": [str(e) for e in self.errors],
             "run_order": self.run_order,
+            **({"top_ups": self.top_ups} if self.top_ups is not None else {}),
             "incomplete": not self.complete,
         }
 
@@ -129,6 +138,33 @@ class ResultsRecorder:
             path = atomic_write_text(self.target, text + "\n")
         self.path, self.runs_written = path, runs
         return path
+
+    def snapshot(self, scenario: str | None = None) -> dict[str, Any]:
+        """What the next rewrite would write (marked incomplete), as :func:`benchsuite.results.files.read_results`
+        would read it back: JSON types only, migrated and checked (:func:`benchsuite.results.formats.migrate`). Built
+        in memory; nothing is written. ``scenario`` keeps only that scenario's items (what the analysis of one
+        scenario's looks reads, at a fraction of the cost).
+
+        Raises:
+            benchsuite.results.formats.ResultsError: a field the read side could not use (a bug of the writer).
+        """
+        hook = self.config.hook
+        output = hook.pytest_benchmark_generate_json(
+            config=self.config,
+            benchmarks=[],
+            include_data=True,
+            machine_info=self.machine_info,
+            commit_info=self._commit_info or {},
+        )
+        hook.pytest_benchmark_update_json(config=self.config, benchmarks=self.stats, output_json=output)
+        output["benchsuite"]["incomplete"] = True
+        data = json.loads(json.dumps(output, default=str))
+        data["benchmarks"] = [
+            json.loads(text)
+            for text, name in zip(self._serialized, self._scenario_of, strict=True)
+            if scenario is None or name == scenario
+        ]
+        return formats.migrate(data, f"the session's results ({self.target.name}, in memory)")
 
     def save(self, *, final: bool = False) -> str | None:
         """:meth:`write`, or the one-line reason it failed: the file, the operating system's error, and how many runs

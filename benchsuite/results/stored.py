@@ -18,6 +18,7 @@ from benchsuite.specs.case import TargetSpec
 from benchsuite.specs.claims import ClaimSpec
 from benchsuite.specs.errors import format_validation_error
 from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.specs.sequential import TopUpSpec
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class StoredScenario:
         axes: axis → labels of its values, in matrix order.
         raw: the stored spec as written.
         problems: one line per part that could not be read with today's schema.
+        top_up: the looks and their seeds (:class:`benchsuite.specs.sequential.TopUpSpec`); files from before
+            top-ups store none and read today's default.
     """
 
     name: str
@@ -44,6 +47,7 @@ class StoredScenario:
     axes: dict[str, tuple[str, ...]]
     raw: dict[str, Any] = field(repr=False)
     problems: tuple[str, ...] = ()
+    top_up: TopUpSpec = TopUpSpec()
 
     def baseline_labels(self) -> dict[str, str]:
         """Axis → label that makes a case a baseline (as :meth:`ScenarioSpec.baseline_labels`)."""
@@ -67,6 +71,7 @@ def stored_scenario(key: str, raw: Any) -> StoredScenario:
         dict(spec.baseline),
         spec.matrix.labels(),
         raw,
+        top_up=spec.top_up,
     )
 
 
@@ -84,6 +89,7 @@ def _part_by_part(key: str, raw: dict[str, Any], exc: ValidationError) -> Stored
     axes = {axis: tuple(_label(v) for v in values) for axis, values in matrix.items() if isinstance(values, list)}
     baseline = selection_labels(raw.get("baseline") or {})
     seeds = tuple(s for s in raw.get("seeds") or [] if isinstance(s, int))
+    top_up = _read(TopUpSpec, raw["top_up"], "top_up", problems) if raw.get("top_up") is not None else None
     return StoredScenario(
         raw["name"] if isinstance(raw.get("name"), str) else key,  # the key is the name the runs give
         str(raw.get("description", "")),
@@ -95,6 +101,7 @@ def _part_by_part(key: str, raw: dict[str, Any], exc: ValidationError) -> Stored
         axes,
         raw,
         tuple(problems),
+        top_up or TopUpSpec(),
     )
 
 

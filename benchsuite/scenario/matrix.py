@@ -1,5 +1,6 @@
 """Matrix expansion: a scenario's axes → the cartesian product of cases → one run per case and seed, in a run order
-that spreads the machine's drift over the cases (seed-major or randomised complete blocks: :data:`RUN_ORDERS`)."""
+that spreads the machine's drift over the cases (randomised complete blocks or seed-major: :data:`RUN_ORDERS`), and
+the top-up runs of its later looks (:func:`top_up_runs`) for the cases its claims compare."""
 
 from __future__ import annotations
 
@@ -85,8 +86,9 @@ def expand_cases(spec: ScenarioSpec, device_type: str = "cpu") -> list[Case]:
 
 #: Run orders (``--run-order``). A shared machine drifts by tens of per cent over seconds; case-major order (all
 #: seeds of a case together) lets one slow stretch fall on one whole case and fake an effect between cases.
-#: Seed-major order interleaves the cases (every case of seed 0, then every case of seed 1, ...), and ``random``
-#: shuffles the cases inside each seed's block (randomised complete blocks), from a recorded seed.
+#: Seed-major order interleaves the cases (every case of seed 0, then every case of seed 1, ...), and ``random`` (the
+#: default) shuffles the cases inside each seed's block (randomised complete blocks), from a recorded seed, so that
+#: no case always runs first (or last) in its round either.
 RUN_ORDERS = ("seed-major", "random", "case-major")
 
 
@@ -110,6 +112,84 @@ def expand_runs(
         rng = random.Random(f"{order_seed}:{spec.name}")
         return [Run(case, seed) for seed in spec.seeds for case in rng.sample(cases, len(cases))]
     raise ValueError(f"unknown run order '{order}', expected one of {', '.join(RUN_ORDERS)}")
+
+
+@dataclass(frozen=True)
+class TopUpRun:
+    """One run of a later look (group-sequential seeds, :class:`benchsuite.specs.sequential.TopUpSpec`): a case with
+    one of the seeds that look adds, trained only while a claim that compares the case is still open.
+
+    Attributes:
+        run: the run (its ``run_id`` is the one recorded: seeds identify looks).
+        look: the look it belongs to (2 or more).
+        claims: indices into the scenario's ``claims`` of the claims that compare this case from its runs.
+    """
+
+    run: Run
+    look: int
+    claims: tuple[int, ...]
+
+    @property
+    def case(self) -> Case:
+        return self.run.case
+
+    @property
+    def seed(self) -> int:
+        return self.run.seed
+
+    @property
+    def run_id(self) -> str:
+        """The test id, with the look: ``init[look=2:init=xavier_uniform-seed=7]``."""
+        return f"{self.case.scenario}[look={self.look}:{self.case.case_id}-seed={self.seed}]"
+
+    def __str__(self) -> str:
+        return self.run_id
+
+
+def claim_cases(spec: ScenarioSpec, device_type: str = "cpu") -> dict[str, tuple[int, ...]]:
+    """Case id → indices of the claims of ``spec`` that compare the case from its runs: every case a claim's
+    ``cases`` selects and the reference it is compared with (the case that shares its other axes and takes the
+    claim's ``against`` on the named ones, the pairing rule of :mod:`benchsuite.analysis.pairing`), in matrix order.
+
+    A pair that the claim judges from paired step-timing blocks (a ``step_time_s`` claim on a block-timed pair) is
+    left out: more seeds never change its verdict.
+    """
+    cases = expand_cases(spec, device_type)
+    by_labels = {case.axes: case for case in cases}
+    timed = {frozenset((p.case.case_id, p.reference.case_id)) for p in timing_pairs(spec, device_type)}
+    needed: dict[str, set[int]] = {}
+    for index, claim in enumerate(spec.claims):
+        for case in cases:
+            labels = dict(case.axes)
+            if not all(labels.get(axis) in values for axis, values in claim.cases.items()):
+                continue
+            reference = by_labels.get(tuple((axis, claim.against.get(axis, label)) for axis, label in case.axes))
+            if reference is None or reference is case:
+                continue
+            if claim.metric == "step_time_s" and frozenset((case.case_id, reference.case_id)) in timed:
+                continue
+            for side in (case, reference):
+                needed.setdefault(side.case_id, set()).add(index)
+    return {case.case_id: tuple(sorted(needed[case.case_id])) for case in cases if case.case_id in needed}
+
+
+def top_up_runs(spec: ScenarioSpec, device_type: str = "cpu") -> list[TopUpRun]:
+    """The top-up runs of looks 2..``top_up.looks`` of ``spec``: one per case its claims compare
+    (:func:`claim_cases`) and seed the look adds (:meth:`benchsuite.specs.sequential.TopUpSpec.new_seeds`), look by
+    look, seed-major within a look, the cases in matrix order on the look's first seed and reversed on every other
+    seed (so that no case always runs first in its round). None without claims or with ``top_up.looks: 1``.
+
+    Raises:
+        ValueError: ``top_up.seeds`` too few or among the scenario's seeds.
+    """
+    needed = claim_cases(spec, device_type)
+    cases = [case for case in expand_cases(spec, device_type) if case.case_id in needed]
+    items = []
+    for look in range(2, spec.top_up.looks + 1):
+        for k, seed in enumerate(spec.top_up.new_seeds(spec.seeds, look)):
+            for case in cases if k % 2 == 0 else cases[::-1]:
+                items.append(TopUpRun(Run(case, seed), look, needed[case.case_id]))
+    return items if cases else []
 
 
 def apply_axes(base: CaseConfig, settings: dict[str, Any]) -> CaseConfig:

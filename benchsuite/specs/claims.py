@@ -91,9 +91,11 @@ class StepTimingSpec(Spec):
     """Axis → value selecting the reference of each pair (the others share its values on the other axes)."""
     cases: dict[str, tuple[str, ...]] = {}
     """Axis → values selecting the timed cases; empty: every case that is not a reference."""
-    blocks: PositiveInt = 8
-    """Pairs of blocks (one block of each case per pair)."""
-    min_block_s: PositiveFloat = 0.1
-    """Each block runs at least this many seconds (its steps are chosen from a warm-up measurement)."""
+    blocks: PositiveInt = 16
+    """Pairs of blocks (one block of each case per pair; two pairs, ABBA, make a quadruple): 16 pairs give 8
+    quadruples, enough for a bounded exact signed-rank interval at 95 % from quadruples alone."""
+    min_block_s: PositiveFloat = 0.2
+    """Each block runs at least this many seconds (its steps are chosen from a warm-up measurement); longer blocks
+    average a shared machine's bursts of other work over more steps."""
 
     _labels = field_validator("cases", "against", mode="before")(selection_labels)

@@ -145,6 +145,7 @@ class ScenarioSpec(CaseConfig):
             _check_selection(f"claims[{i}].against", claim.against, labels)
             _check_selection(f"claims[{i}].cases", claim.cases, labels)
             _check_fixed_budget(f"claims[{i}]", claim, self.train.stop_at_target)
+        self.top_up.extra_seeds(self.seeds)  # top_up.seeds too few, or among the seeds
         if self.step_timing is not None:
             _check_selection("step_timing.against", self.step_timing.against, labels)
             _check_selection("step_timing.cases", self.step_timing.cases, labels)

@@ -61,3 +61,16 @@ class TopUpSpec(Spec):
         if not 1 <= look <= self.looks:
             raise ValueError(f"look {look} outside 1..{self.looks}")
         return (*first, *self.extra_seeds(first))[: look * len(first)]
+
+    def new_seeds(self, first: tuple[int, ...], look: int) -> tuple[int, ...]:
+        """The n₀ seeds look ``look`` adds to the looks before it (the scenario's ``seeds`` for look 1).
+
+        Raises:
+            ValueError: ``look`` outside 1..``looks``, or ``seeds`` too few (see :meth:`extra_seeds`).
+        """
+        return self.look_seeds(first, look)[(look - 1) * len(first) :]
+
+    def look_of(self, first: tuple[int, ...], seed: int) -> int | None:
+        """The look whose seeds include ``seed`` first (1 for the scenario's own), or None for a seed of no look."""
+        seeds = (*first, *self.extra_seeds(first))
+        return seeds.index(seed) // len(first) + 1 if seed in seeds else None

@@ -1,0 +1,164 @@
+"""Group-sequential top-ups (issue 20, "verdicts that settle"): more seeds only for the claims a look leaves open,
+within a session-wide budget of seconds.
+
+A scenario's ``seeds`` are its first look (n₀ runs per case). After its runs, and before its step-timing and profile
+items, come the top-up items of looks 2..``top_up.looks`` (:func:`benchsuite.scenario.matrix.top_up_runs`): one run
+per case that a claim compares from its runs and seed the look adds, seeds fixed in advance
+(:class:`benchsuite.specs.sequential.TopUpSpec`), so a session's runs never depend on the machine's speed, only on
+which claims are open. At execution time a top-up item of look j
+
+1. runs only if a claim that compares its case is still open after look j-1 and needs look j:
+   :func:`benchsuite.analysis.looks.open_claims` on the results as they stand
+   (:meth:`benchsuite.results.recorder.ResultsRecorder.snapshot`), judged once per scenario and look; else it is
+   skipped with ``not needed: every claim on init=xavier_uniform settled at look 1``;
+2. runs only while the session's budget (``--top-up-s``) lasts: the wall seconds of the top-up items that ran count
+   against it, and once they reach it the remaining top-up items are skipped with ``top-up budget of 30 s spent``
+   (the item that crosses the budget finishes). Judging the looks is timed apart (``judging_s``).
+
+The results file records the budget, the seconds spent, the runs that ran, those not needed, and those skipped for
+the budget with the reason (``benchsuite.top_ups``), so a report can tell a claim that settled from one the budget
+cut short.
+
+Sources: Jennison & Turnbull, *Group Sequential Methods with Applications to Clinical Trials*, 2000 (repeated
+confidence intervals); Lan & DeMets 1983 (error spending).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from benchsuite.results.recorder import ResultsRecorder
+from benchsuite.scenario.matrix import TopUpRun
+from benchsuite.specs.claims import ClaimSpec
+from benchsuite.specs.scenario import ScenarioSpec
+
+OpenClaims = Callable[[dict[str, Any], str], list[tuple[ClaimSpec, int]]]
+
+
+def look_analysis() -> OpenClaims:
+    """:func:`benchsuite.analysis.looks.open_claims` (the read side: pandas and scipy, imported on first use)."""
+    from benchsuite.analysis.looks import open_claims
+
+    return open_claims
+
+
+class TopUps:
+    """Which top-up items of a session run, what they cost and what was skipped.
+
+    Args:
+        budget_s: wall seconds the session's top-up items may take in all (``--top-up-s``); 0 turns top-ups off.
+        recorder: the session's results recorder (its :meth:`~ResultsRecorder.snapshot` is what a look is judged on;
+            its file carries :attr:`record`).
+        specs: the session's scenarios.
+        open_claims: the analysis of a look (default :func:`look_analysis`'s), ``(data, scenario) → [(claim, next
+            look it needs)]`` for the claims of the scenario not settled.
+    """
+
+    def __init__(
+        self,
+        budget_s: float,
+        recorder: ResultsRecorder,
+        specs: list[ScenarioSpec],
+        open_claims: OpenClaims | None = None,
+    ) -> None:
+        self.budget_s = float(budget_s)
+        self.recorder = recorder
+        self.specs = {spec.name: spec for spec in specs}
+        self.record: dict[str, Any] = {
+            "budget_s": self.budget_s,
+            "spent_s": 0.0,
+            "judging_s": 0.0,
+            "ran": [],
+            "not_needed": [],
+            "skipped": [],
+        }
+        """``benchsuite.top_ups`` of the results file: ``budget_s``, ``spent_s`` (wall seconds of the top-up runs),
+        ``judging_s`` (wall seconds of judging the looks), ``ran`` and ``not_needed`` (run ids) and ``skipped``, the
+        runs skipped for the budget (``{run_id, scenario, look, reason}``); the recorder writes this very dict."""
+        recorder.top_ups = self.record
+        self._open_claims = open_claims
+        self._open: dict[tuple[str, int], dict[int, int]] = {}
+        """(scenario, look) → index of each open claim → the next look it needs."""
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the session collects top-up items at all (a budget above 0)."""
+        return self.budget_s > 0
+
+    def check(self, item: TopUpRun) -> None:
+        """Skip ``item`` with the reason, recorded, unless a claim on its case is open and the budget lasts (or, when
+        judging a look failed, with that error: a top-up never fails the session)."""
+        reason = self.not_needed(item)
+        if "error" in self.record:
+            pytest.skip(f"top-ups off: judging the looks failed: {self.record['error']}")
+        if reason is not None:
+            self.record["not_needed"].append(item.run.run_id)
+            pytest.skip(reason)
+        if self.record["spent_s"] >= self.budget_s:
+            reason = f"top-up budget of {self.budget_s:g} s spent"
+            entry = {"run_id": item.run.run_id, "scenario": item.case.scenario, "look": item.look, "reason": reason}
+            self.record["skipped"].append(entry)
+            pytest.skip(reason)
+
+    def not_needed(self, item: TopUpRun) -> str | None:
+        """Why ``item`` is not needed (no claim on its case is open and needs its look), or None when one is."""
+        open_claims = self.open_after(item.case.scenario, item.look) or {}
+        if any(open_claims.get(index, item.look + 1) <= item.look for index in item.claims):
+            return None
+        when = "at" if item.look == 2 else "by"
+        return f"not needed: every claim on {item.case.case_id} settled {when} look {item.look - 1}"
+
+    def open_after(self, scenario: str, look: int) -> dict[int, int] | None:
+        """Index of each claim of ``scenario`` still open when its look ``look`` is about to run → the next look it
+        needs; judged once per scenario and look, on the results as they stand (timed as ``judging_s``). None
+        once judging failed (the error, in one line, goes to the record as ``error``; no look is judged after it)."""
+        key = (scenario, look)
+        if "error" in self.record:
+            return None
+        if key not in self._open:
+            start = time.perf_counter()
+            try:
+                analyse = self._open_claims or look_analysis()
+                found = analyse(self.recorder.snapshot(scenario), scenario)
+            except Exception as exc:  # the analysis is the read side's; the session goes on without top-ups
+                self.record["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                return None
+            finally:
+                self._add("judging_s", time.perf_counter() - start)
+            claims = self.specs[scenario].claims
+            self._open[key] = {index: next_look for claim, next_look in found for index in _indices(claims, claim)}
+        return self._open[key]
+
+    def run(self, item: TopUpRun, benchmark: Callable[[], None]) -> None:
+        """:meth:`check` ``item``, then ``benchmark`` it, :meth:`timed`."""
+        self.check(item)
+        with self.timed(item):
+            benchmark()
+
+    @contextmanager
+    def timed(self, item: TopUpRun) -> Iterator[None]:
+        """Count the wall seconds of running ``item`` against the budget, and record that it ran (unless it was
+        skipped after all, on a machine that cannot host its ranks, as the first look's runs are)."""
+        start, skipped = time.perf_counter(), False
+        try:
+            yield
+        except pytest.skip.Exception:
+            skipped = True
+            raise
+        finally:
+            self._add("spent_s", time.perf_counter() - start)
+            if not skipped:
+                self.record["ran"].append(item.run.run_id)  # a run that failed ran too (its record says how)
+
+    def _add(self, key: str, seconds: float) -> None:
+        self.record[key] += seconds
+
+
+def _indices(claims: tuple[ClaimSpec, ...], claim: ClaimSpec) -> list[int]:
+    """Where ``claim`` (as the results file stores it) is among the scenario's ``claims``."""
+    return [i for i, mine in enumerate(claims) if mine == claim]
