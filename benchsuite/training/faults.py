@@ -33,17 +33,21 @@ def out_of_memory_kind(error: BaseException) -> str:
     return "CUDA out of memory" if isinstance(error, torch.cuda.OutOfMemoryError) else "CPU out of memory"
 
 
+def _message_line(error: BaseException) -> str | None:
+    """The first non-empty line of the error's message, stripped; None when it has none."""
+    return next((line.strip() for line in str(error).splitlines() if line.strip()), None)
+
+
 def first_line(error: BaseException) -> str:
     """The error as one line: its type and the first non-empty line of its message (``RuntimeError: boom``)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    line = _message_line(error)
+    return f"{type(error).__name__}: {line}" if line else type(error).__name__
 
 
 def oom_message(error: BaseException, where: str) -> str:
     """The record's message of an allocation failure in ``where``, e.g. ``CPU out of memory in model build: ...``
     (the first line of the allocator's message, which says how much it tried to allocate)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{out_of_memory_kind(error)} in {where}: " + (lines[0] if lines else type(error).__name__)
+    return f"{out_of_memory_kind(error)} in {where}: " + (_message_line(error) or type(error).__name__)
 
 
 def release_cached_memory(device: torch.device) -> None:
