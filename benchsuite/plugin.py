@@ -88,10 +88,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=options.TOP_UP_BUDGET_S,
         metavar="S",
         help="wall seconds that the top-up runs of claims a look leaves open (more seeds, look by look, for their "
-        "cases only) may take in the whole session; 0 turns top-ups off. The default keeps the main job within its "
-        f"{options.MAIN_JOB_BUDGET_S / 60:g} minutes on a 2-core machine {options.SLOWER_MACHINE:g}x slower than "
-        f"the 2-core Xeon where it takes about {options.MAIN_JOB_S:g} s without top-ups, and within 4 minutes on "
-        "that Xeon (default: %(default)s)",
+        "cases only) may take in the whole session; a look runs whole when its runs, costed at the median seconds of "
+        "their cases' first-look runs, fit what is left, else it and the scenario's later looks are skipped; 0 turns "
+        f"top-ups off. The default leaves a margin of 1.5x over what the main job's open claims take on the 2-core "
+        f"Xeon where it takes about {options.MAIN_JOB_S:g} s without top-ups (default: %(default)s)",
     )
     group.addoption(
         "--profile",

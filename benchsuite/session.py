@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,7 @@ class BenchsuiteSession:
         looks, its paired step-timing items, and a profiled window per case (unless ``--no-profile``)."""
         order, seed, device = self.run_order["mode"], self.run_order["seed"], self.device.type
         top_ups = top_up_runs(spec, device) if self.top_ups.enabled else []
+        self.top_ups.add(top_ups)
         profiled = profile_items(spec, device) if self.config.getoption("profile") else []
         return [*expand_runs(spec, device, order, seed), *top_ups, *timing_pairs(spec, device), *profiled]
 
@@ -141,7 +143,9 @@ class BenchsuiteSession:
         elif not self.full:
             self._smoke(item)
         else:
+            start = time.perf_counter()
             self._benchmark(item, request)
+            self.top_ups.observe(item.case, time.perf_counter() - start)  # what its top-up runs are costed at
 
     def _skip_unrunnable(self, item: Item) -> None:
         """Skip, with the reason, an item this device cannot run (no CUDA device; fp16 or TF32 on a CPU)."""

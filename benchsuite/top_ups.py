@@ -11,12 +11,18 @@ which claims are open. At execution time a top-up item of look j
    :func:`benchsuite.analysis.looks.open_claims` on the results as they stand
    (:meth:`benchsuite.results.recorder.ResultsRecorder.snapshot`), judged once per scenario and look; else it is
    skipped with ``not needed: every claim on init=xavier_uniform settled at look 1``;
-2. runs only while the session's budget (``--top-up-s``) lasts: the wall seconds of the top-up items that ran count
-   against it, and once they reach it the remaining top-up items are skipped with ``top-up budget of 30 s spent``
-   (the item that crosses the budget finishes). Judging the looks is timed apart (``judging_s``).
+2. runs only when its whole look fits the session's budget (``--top-up-s``): at the look's first item the look is
+   planned at once, its needed runs costed at the median wall seconds of each case's first-look runs in this session
+   (:meth:`TopUps.observe`), and it runs whole if that estimate fits what the budget has left (the wall seconds of
+   the top-up items that ran count against it), else every run of it and of the scenario's later looks is skipped
+   with ``look 2 of schedules needs about 8.4 s, 3.1 s of the 30 s top-up budget left``. A look is never cut short
+   for the budget, and whether it runs depends on the costs, not on where a clock stands mid-look, so two sessions
+   on one machine plan the same looks unless their costs differ by the margin the budget leaves. Judging the looks
+   is timed apart (``judging_s``).
 
-The results file records the budget, the seconds spent, the runs that ran, those not needed, and those skipped for
-the budget with the reason (``benchsuite.top_ups``), so a report can tell a claim that settled from one the budget
+The results file records the budget, the seconds spent, each planned look (its runs, estimated seconds and whether
+it ran), the runs that ran, those not needed, and those skipped for the budget with the reason
+(``benchsuite.top_ups``), so a report can tell a claim that settled from one the budget
 cut short.
 
 Sources: Jennison & Turnbull, *Group Sequential Methods with Applications to Clinical Trials*, 2000 (repeated
@@ -25,6 +31,7 @@ confidence intervals); Lan & DeMets 1983 (error spending).
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +40,7 @@ from typing import Any
 import pytest
 
 from benchsuite.results.recorder import ResultsRecorder
-from benchsuite.scenario.matrix import TopUpRun
+from benchsuite.scenario.matrix import Case, TopUpRun
 from benchsuite.specs.claims import ClaimSpec
 from benchsuite.specs.scenario import ScenarioSpec
 
@@ -73,17 +80,36 @@ class TopUps:
             "budget_s": self.budget_s,
             "spent_s": 0.0,
             "judging_s": 0.0,
+            "looks": [],
             "ran": [],
             "not_needed": [],
             "skipped": [],
         }
         """``benchsuite.top_ups`` of the results file: ``budget_s``, ``spent_s`` (wall seconds of the top-up runs),
-        ``judging_s`` (wall seconds of judging the looks), ``ran`` and ``not_needed`` (run ids) and ``skipped``, the
-        runs skipped for the budget (``{run_id, scenario, look, reason}``); the recorder writes this very dict."""
+        ``judging_s`` (wall seconds of judging the looks), ``looks`` (each planned look: ``{scenario, look, runs,
+        estimate_s, left_s, ran}``), ``ran`` and ``not_needed`` (run ids) and ``skipped``, the runs skipped for the
+        budget (``{run_id, scenario, look, reason}``); the recorder writes this very dict."""
         recorder.top_ups = self.record
         self._open_claims = open_claims
         self._open: dict[tuple[str, int], dict[int, int]] = {}
         """(scenario, look) → index of each open claim → the next look it needs."""
+        self._items: dict[tuple[str, int], list[TopUpRun]] = {}
+        """(scenario, look) → the look's top-up items, in session order (:meth:`add`)."""
+        self._seconds: dict[tuple[str, str], list[float]] = {}
+        """(scenario, case id) → wall seconds of each of the case's first-look runs (:meth:`observe`)."""
+        self._refused: dict[str, str] = {}
+        """scenario → why its looks from the first one refused onwards are skipped (the budget)."""
+        self._planned: set[tuple[str, int]] = set()
+
+    def add(self, items: list[TopUpRun]) -> None:
+        """Register a scenario's top-up items (:func:`benchsuite.scenario.matrix.top_up_runs`), so that a look can be
+        planned whole."""
+        for item in items:
+            self._items.setdefault((item.case.scenario, item.look), []).append(item)
+
+    def observe(self, case: Case, seconds: float) -> None:
+        """Record the wall seconds of one first-look run of ``case`` (what its top-up runs are costed at)."""
+        self._seconds.setdefault((case.scenario, case.case_id), []).append(float(seconds))
 
     @property
     def enabled(self) -> bool:
@@ -99,11 +125,46 @@ class TopUps:
         if reason is not None:
             self.record["not_needed"].append(item.run.run_id)
             pytest.skip(reason)
-        if self.record["spent_s"] >= self.budget_s:
-            reason = f"top-up budget of {self.budget_s:g} s spent"
+        reason = self.refused(item)
+        if reason is not None:
             entry = {"run_id": item.run.run_id, "scenario": item.case.scenario, "look": item.look, "reason": reason}
             self.record["skipped"].append(entry)
             pytest.skip(reason)
+
+    def refused(self, item: TopUpRun) -> str | None:
+        """Why the budget refuses ``item``'s look (planned whole at its first needed item: :meth:`plan`), or None."""
+        scenario = item.case.scenario
+        if (scenario, item.look) not in self._planned and scenario not in self._refused:
+            self.plan(scenario, item.look)
+        return self._refused.get(scenario)
+
+    def plan(self, scenario: str, look: int) -> None:
+        """Plan look ``look`` of ``scenario`` whole: cost the runs it needs (:meth:`estimate_s`) and refuse it, with
+        the scenario's later looks, when that exceeds what the budget has left; recorded in ``looks``."""
+        self._planned.add((scenario, look))
+        needed = [item for item in self._items.get((scenario, look), []) if self.not_needed(item) is None]
+        estimate, left = self.estimate_s(needed), self.budget_s - self.record["spent_s"]
+        ran = estimate <= left and left > 0
+        entry = {"scenario": scenario, "look": look, "runs": len(needed), "estimate_s": estimate, "left_s": left}
+        self.record["looks"].append({**entry, "ran": ran})
+        if not ran:
+            self._refused[scenario] = (
+                f"look {look} of {scenario} needs about {estimate:.3g} s, {max(left, 0.0):.3g} s of the "
+                f"{self.budget_s:g} s top-up budget left"
+            )
+
+    def estimate_s(self, items: list[TopUpRun]) -> float:
+        """Wall seconds ``items`` should take: each at the median of its case's first-look runs in this session (a
+        case without one at the median of its scenario's; 0 when none of the scenario ran)."""
+        total = 0.0
+        for item in items:
+            mine = self._seconds.get((item.case.scenario, item.case.case_id))
+            if not mine:
+                mine = [
+                    s for (scenario, _), runs in self._seconds.items() if scenario == item.case.scenario for s in runs
+                ]
+            total += statistics.median(mine) if mine else 0.0
+        return total
 
     def not_needed(self, item: TopUpRun) -> str | None:
         """Why ``item`` is not needed (no claim on its case is open and needs its look), or None when one is."""
