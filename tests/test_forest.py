@@ -16,7 +16,7 @@ from benchsuite.analysis import effects, verdicts
 from benchsuite.analysis.looks import Look
 from benchsuite.analysis.verdicts import PairEffect, PairVerdict, Verdict
 from benchsuite.compare.sides import compare, load_side
-from benchsuite.report import forest_plot, words
+from benchsuite.report import forest_plot, verdict_words
 from benchsuite.report.colours import VERDICT_COLOURS
 from benchsuite.report.compare import comparison_rows, render_comparison
 from benchsuite.report.forest import short_names, thresholds, verdict_rows
@@ -279,13 +279,10 @@ def test_top_up_lines_from_the_block_alone():
     )
 
 
-def test_how_to_read_shows_the_expected_false_verdicts_sentence_when_words_has_it(monkeypatch):
-    monkeypatch.delattr(words, "EXPECTED_FALSE_VERDICTS", raising=False)
-    assert 'id="expected-false"' not in render_report(results_data())
-    monkeypatch.setattr(
-        words, "EXPECTED_FALSE_VERDICTS", "Of 24 claims that are false, expect about one held.", raising=False
+def test_how_to_read_shows_the_expected_false_verdicts_sentence_of_the_judged_claims(monkeypatch):
+    monkeypatch.setattr(verdict_words, "EXPECTED_FALSE_VERDICTS", "Of {n} judged claim{s}, at most {expected} false.")
+    assert '<p class="note" id="expected-false">Of 1 judged claim, at most 0.025 false.</p>' in render_report(
+        results_data()
     )
-    assert (
-        '<p class="note" id="expected-false">Of 24 claims that are false, expect about one held.</p>'
-        in render_report(results_data())
-    )
+    none_reached = results_data(default_ttt=(None,) * 4, xavier_ttt=(None,) * 4)  # its one claim: not judged
+    assert 'id="expected-false"' not in render_report(none_reached)

@@ -85,8 +85,8 @@ def test_pytest_help_shows_every_benchsuite_option_with_its_default(tmp_path):
         "--run-order={seed-major,random,case-major}",
         "(default: random)",
         "--top-up-s=S wall seconds that the top-up runs of claims a look leaves open",
-        "0 turns top-ups off. The default keeps the main job within its 10 minutes on a 2-core machine 2.6x slower",
-        "(default: 30.0)",
+        "a look runs whole when its runs, costed at the median seconds of their cases' first-look runs, fit what",
+        "(default: 60.0)",
         "--scenarios=DIR scenario folder or file (default: scenarios)",
     ):
         assert expected in text

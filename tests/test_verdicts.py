@@ -281,7 +281,7 @@ def test_at_the_last_look_an_open_claim_is_inconclusive_within_the_indifference_
     d = [0.3, -0.2] * 10 + [0.3]  # centred near 0.05: every look's interval holds both no effect and 1.1×
     verdict = judge(_paired_runs({"x": d}), _claim(), plan=PLAN)
     assert [look.n for look in verdict.looks] == [7, 14, 21] and verdict.verdict == "inconclusive"
-    assert verdict.settled and verdict.note == "n = 21, within the indifference zone"
+    assert verdict.settled and verdict.note == "look 3 of 3, n = 21, within the indifference zone"
 
 
 def test_a_look_cut_short_is_judged_with_its_seeds_and_leaves_the_claim_open():
@@ -289,7 +289,7 @@ def test_a_look_cut_short_is_judged_with_its_seeds_and_leaves_the_claim_open():
     verdict = judge(_paired_runs({"x": d}), _claim(), plan=PLAN)
     last = verdict.looks[-1]
     assert (last.number, last.n, last.planned, last.complete) == (2, 10, 14, False)
-    assert not verdict.settled and verdict.note == "n = 10 of 14, look 2 cut short"
+    assert not verdict.settled and verdict.note == "look 2 of 3 cut short, n = 10 of 14"
     assert last.tail < spent_tails(7, 3)[1]  # 10 of 21 seeds: less information, less error spent so far
 
 

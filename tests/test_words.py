@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchsuite.report import words
+from benchsuite.report import verdict_words, words
 from benchsuite.scenario.load import load_scenario
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
@@ -99,20 +99,23 @@ def test_strength_look_and_fragility_in_words():
     from benchsuite.specs.claims import ClaimSpec
 
     verdict = _verdict()
-    assert verdict.strength == "confirmed" and words.verdict_qualifiers(verdict) == []  # it states no effect
+    assert verdict.strength == "confirmed" and verdict_words.verdict_qualifiers(verdict) == []  # it states no effect
     stated = ClaimSpec.model_validate({"says": "x", "cases": {"a": ["x"]}, "against": {"a": "d"}, "min_ratio": 2.0})
-    assert words.strength_text(stated, "confirmed") == "confirmed: at least 2×"
-    assert words.strength_text(stated, "consistent") == "consistent with 2×: better, 2× not excluded"
-    assert words.strength_text(verdict.claim, "confirmed") is None and words.strength_text(stated, None) is None
+    assert verdict_words.strength_text(stated, "confirmed") == "confirmed: at least 2×"
+    assert verdict_words.strength_text(stated, "consistent") == "consistent with 2×: better, 2× not excluded"
+    assert (
+        verdict_words.strength_text(verdict.claim, "confirmed") is None
+        and verdict_words.strength_text(stated, None) is None
+    )
     fragile = type("V", (), {"fragile_seeds": (3,)})()
-    assert words.fragile_text(fragile) == "fragile: leaving out seed 3 changes it"
+    assert verdict_words.fragile_text(fragile) == "fragile: leaving out seed 3 changes it"
     several = type("V", (), {"fragile_seeds": (1, 2), "fragile_quadruples": (4,)})()
-    assert words.fragile_text(several) == "fragile: leaving out any one of seeds 1, 2 or quadruple 4 changes it"
+    assert verdict_words.fragile_text(several) == "fragile: leaving out any one of seeds 1, 2 or quadruple 4 changes it"
 
 
 def test_expected_false_verdicts_are_computed_from_the_claims():
     claims = [type("C", (), {"kind": kind})() for kind in ["better"] * 20 + ["equivalent"] * 2]
-    text = words.expected_false_verdicts(claims)
+    text = verdict_words.expected_false_verdicts(claims)
     assert "at most 2.5 % of the time" in text and "5 % for no-loss and equivalence claims" in text
     assert "among this report's 22 judged claims, at most 0.6 false verdicts are expected" in text
-    assert words.EXPECTED_FALSE_VERDICTS.count("{") == words.EXPECTED_FALSE_VERDICTS.count("}")
+    assert verdict_words.EXPECTED_FALSE_VERDICTS.count("{") == verdict_words.EXPECTED_FALSE_VERDICTS.count("}")

@@ -14,7 +14,7 @@ time, and one whose effect is exactly r* reads refuted (or smaller than claimed)
 of pairs and looks (intersection-union for "held", Holm for "refuted", error spending over looks;
 tests/test_calibration.py checks both by exact enumeration and simulation); 5 % on the margins of ``no_worse`` and
 ``equivalent`` claims, their one-sided level. A session of m claims expects at most the sum of those false verdicts
-(:func:`benchsuite.report.words.expected_false_verdicts`).
+(:func:`benchsuite.report.verdict_words.expected_false_verdicts`).
 
 A held ``better`` claim is **confirmed** when every pair's lower bound reaches r*, else **consistent** (better, r*
 not excluded); the report says which for claims that state their r* (``min_ratio``, ``min_effect``).
@@ -125,26 +125,36 @@ class Verdict:
 
     @property
     def look_note(self) -> str | None:
-        """Where an inconclusive claim stands: ``n = 21, within the indifference zone`` at its last planned look,
-        ``n = 7, look 2 of 3 not run`` or ``n = 10 of 14, look 2 cut short`` before it; None otherwise."""
-        if self.verdict != INCONCLUSIVE or not self.looks:
+        """The look the verdict stands at, its n said once: ``look 2 of 3, n = 14`` for a claim that took more than
+        one look; where an inconclusive claim stands: ``look 3 of 3, n = 21, within the indifference zone`` at its
+        last planned look (``n = 21, within the indifference zone`` when it plans one), ``look 2 of 3 cut short, n =
+        10 of 14`` or ``look 1 of 3, n = 7, look 2 not run`` before it; None for a claim decided at its only look,
+        or not run."""
+        if not self.looks:
             return None
-        last = self.looks[-1]
-        if self.settled:
-            return f"n = {last.n}, within the indifference zone"
-        if not last.complete:
-            return f"n = {last.n} of {last.planned}, look {last.number} cut short"
-        return f"n = {last.n}, look {last.number + 1} of {self.planned_looks} not run"
+        last, inconclusive = self.looks[-1], self.verdict == INCONCLUSIVE
+        if len(self.looks) < 2 and not inconclusive:
+            return None
+        look = f"look {last.number}" + (f" of {self.planned_looks}" if self.planned_looks >= last.number else "")
+        if inconclusive and not last.complete:
+            return f"{look} cut short, n = {last.n} of {last.planned}"
+        said = f"{look}, n = {last.n}" if len(self.looks) > 1 or self.planned_looks > 1 else f"n = {last.n}"
+        if not inconclusive:
+            return said
+        return f"{said}, within the indifference zone" if self.settled else f"{said}, look {last.number + 1} not run"
+
+    @property
+    def pairs_note(self) -> str | None:
+        """``1 of 2 pairs not judged`` beside the verdict of a claim decided by some of its pairs, else None."""
+        if self.verdict == NOT_JUDGED or not self.n_not_judged:
+            return None
+        return f"{self.n_not_judged} of {len(self.pairs)} pair{'s' if len(self.pairs) > 1 else ''} not judged"
 
     @property
     def note(self) -> str | None:
-        """``1 of 2 pairs not judged`` beside the verdict of a claim decided by some of its pairs, and
-        :attr:`look_note`, joined by ``; ``; else None."""
-        parts = [self.look_note] if self.look_note else []
-        if self.verdict != NOT_JUDGED and self.n_not_judged:
-            plural = "s" if len(self.pairs) > 1 else ""
-            parts.insert(0, f"{self.n_not_judged} of {len(self.pairs)} pair{plural} not judged")
-        return "; ".join(parts) or None
+        """:attr:`look_note` and :attr:`pairs_note`, joined by ``; ``; else None (the report puts them in its order
+        beside the verdict: :func:`benchsuite.report.verdict_words.verdict_qualifiers`)."""
+        return "; ".join(part for part in (self.look_note, self.pairs_note) if part) or None
 
     @property
     def unstable_runs(self) -> int:

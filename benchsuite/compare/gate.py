@@ -9,7 +9,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from benchsuite.compare.sides import Comparison, Ratio
+from benchsuite.compare.ratios import Ratio
+from benchsuite.compare.sides import Comparison
 from benchsuite.results.formats import ResultsError
 
 #: Gate metrics: name in ``--fail-on`` → compared column.

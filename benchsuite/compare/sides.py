@@ -3,11 +3,10 @@ against the first, and the claims matrix (the regression gate on top of it: :mod
 
 Cases are matched by scenario and case id; a case that ran on one side only is listed, never dropped (a case on some
 of three sides is compared where it ran), and a case whose configuration differs between sides (another scenario
-version, a ``per_device`` size) is shown but not compared. Ratios are B/A of the per-run values (above 1: B's is
-larger; for times, slower): the Hodges-Lehmann estimate with the interval from inverting the Wilcoxon signed-rank
-test over runs paired by seed (the same seed draws the same data order and initial weights on both sides) when both
-sides ran the same seeds once each and there are enough of them for a bounded interval, else from inverting the
-Mann-Whitney test; misses rank last, and runs that did not finish are left out (:mod:`benchsuite.analysis.contrast`).
+version, a ``per_device`` size) is shown but not compared. Ratios are B/A of the per-run values against the first
+side, by the analysis' one comparison rule, misses censored where they were cut off as the single-machine report
+does (:mod:`benchsuite.compare.ratios`); each side's figures are its own report's (time-to-target: the Kaplan-Meier
+median, :func:`benchsuite.analysis.cases.case_summary`).
 A side whose session did not finish (its file is marked ``incomplete``) is compared on the runs it holds, and says
 so. Nothing to compare (one side only, no case in common) is a :class:`benchsuite.results.formats.ResultsError`.
 """
@@ -25,24 +24,13 @@ import pandas as pd
 
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, hardware_use_medians
-from benchsuite.analysis.contrast import by_seed, contrast, oriented_column
-from benchsuite.analysis.pairing import common_seeds
+from benchsuite.analysis.contrast import CENSORED_AT
 from benchsuite.analysis.profiles import phase_ms
+from benchsuite.compare.ratios import COMPARED, NOT_COMPARED, Ratio, ratio
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
 from benchsuite.results.formats import ResultsError
 from benchsuite.results.stored import StoredScenario
-
-#: Figures compared per case: column of :func:`benchsuite.results.frames.runs_frame` → (words, unit).
-COMPARED: dict[str, tuple[str, str]] = {
-    "time_to_target_s": ("time-to-target", "s"),
-    "steps_to_target": ("steps-to-target", "steps"),
-    "step_time_s_median": ("time per step", "s"),
-    "throughput_samples_per_s": ("throughput", "samples/s"),
-    "energy_to_target_j": ("energy-to-target", "J"),
-    "mfu": ("MFU", ""),
-}
-CENSORED = ("time_to_target_s", "steps_to_target", "energy_to_target_j")
 
 
 @dataclass(frozen=True)
@@ -104,7 +92,7 @@ def load_side(path: Path, pool: bool = False) -> Side:
     hardware = frames.hardware_summary(datas[-1])
     configs = {key: c for d in datas for key, c in _configs(d).items()}
     blocked = len(datas) == 1 and frames.blocked_by_seed(datas[0])
-    kept = ("scenario", "case_id", "seed", "status", "reached_target", *COMPARED)
+    kept = ("scenario", "case_id", "seed", "status", "reached_target", *COMPARED, *CENSORED_AT.values())
     narrow = runs[[c for c in kept if c in runs]].sort_values("seed", kind="stable")
     by_case = dict(list(narrow.groupby(["scenario", "case_id"], sort=False))) if not runs.empty else {}
     phases = pd.concat([frames.phases_frame(d) for d in datas], ignore_index=True)
@@ -132,15 +120,6 @@ def _relabel(side: Side, label: str) -> Side:
 
 
 @dataclass(frozen=True)
-class Ratio:
-    """B/A of one figure for one case: Hodges-Lehmann estimate with its 95 % interval (None: not comparable)."""
-
-    estimate: float | None
-    low: float
-    high: float
-
-
-@dataclass(frozen=True)
 class CaseRow:
     """A case that ran on two sides or more: per side its summary (medians; NaN where the side did not run it), and
     per side after the first its ratios against the first (none where either did not run it)."""
@@ -154,6 +133,9 @@ class CaseRow:
     """Per side that profiled the case: phase → milliseconds per step of its profiled window."""
     faults: dict[str, str] = field(default_factory=dict)
     """Per side where some of the case's runs did not end ok: how they ended (``3 crashed, 1 oom``)."""
+    ttt_above: dict[str, float] = field(default_factory=dict)
+    """Per side whose time-to-target has no Kaplan-Meier median (half or more of its runs missed first): the lower
+    bound it lies beyond, the longest time observed."""
 
 
 @dataclass(frozen=True)
@@ -245,7 +227,10 @@ def _row(sides: list[Side], summaries: dict[str, pd.DataFrame], key: tuple[str, 
     ratios = {s.label: {m: _ratio(reference, s, key, m, differs[s.label]) for m in COMPARED} for s in sides[1:]}
     phases = {s.label: ms for s in sides if (ms := phase_ms(s.phases, *key))}
     faults = {label: row["faults"] for label, row in here.items() if row.get("faults")}
-    return CaseRow(key[0], key[1], values, ratios, differs, phases, faults)
+    above = {
+        label: bound for label, row in here.items() if not math.isnan(bound := _float(row.get("ttt_median_above_s")))
+    }
+    return CaseRow(key[0], key[1], values, ratios, differs, phases, faults, above)
 
 
 def _float(value: Any) -> float:
@@ -264,23 +249,11 @@ def _runs_of(side: Side, key: tuple[str, str]) -> pd.DataFrame:
 
 
 def _ratio(a: Side, b: Side, key: tuple[str, str], metric: str, differs: bool) -> Ratio:
-    """B/A of ``metric`` for one case by the one comparison rule (:mod:`benchsuite.analysis.contrast`): runs paired
-    by seed where both sides ran the same seeds, a miss of a censored figure the largest value, runs that did not
-    finish left out; no ratio where the configuration differs or there is nothing to compare (a side has no value,
-    or no run of either side reached the target)."""
-    mine, theirs = _runs_of(b, key), _runs_of(a, key)
-    if differs or metric not in mine or metric not in theirs:
-        return Ratio(None, math.nan, math.nan)
-    # oriented as "lower is better" so that a miss ranks as the largest value: B/A = exp(-shift)
-    x, y = (
-        oriented_column(r, metric, scale="ratio", censored=metric in CENSORED, better="lower") for r in (mine, theirs)
-    )
-    paired = by_seed(common_seeds(mine, theirs), True, 0.95)
-    runs = contrast(x, y, paired=paired, confidence=0.95)
-    if not runs.comparable:
-        return Ratio(None, math.nan, math.nan)
-    estimate = None if runs.half_missed else math.exp(-runs.shift.estimate)
-    return Ratio(estimate, math.exp(-runs.shift.high), math.exp(-runs.shift.low))
+    """B/A of ``metric`` for one case (:func:`benchsuite.compare.ratios.ratio`); none where the configuration
+    differs."""
+    if differs:
+        return NOT_COMPARED
+    return ratio(_runs_of(b, key), _runs_of(a, key), metric)
 
 
 def _claims(sides: list[Side]) -> list[ClaimsMatrixRow]:

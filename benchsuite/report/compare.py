@@ -14,7 +14,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from benchsuite.analysis.decisions import NOT_RUN
-from benchsuite.compare.sides import COMPARED, Comparison
+from benchsuite.compare.ratios import COMPARED
+from benchsuite.compare.sides import Comparison
 from benchsuite.report.colours import VERDICT_COLOURS
 from benchsuite.report.figures import STYLE, palette, to_svg
 from benchsuite.report.forest import ForestRow, pair_mark, short_names, thresholds

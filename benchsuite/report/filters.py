@@ -9,6 +9,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from benchsuite.report.references import cite_source
+from benchsuite.report.verdict_words import qualifiers_text
 
 DASH = "—"
 
@@ -97,11 +98,9 @@ def fmt_effect(effect: Any, level: bool = False) -> str:
         return DASH
     fmt = fmt_factor if effect.scale == "ratio" else fmt_shift
     at = f" {fmt_level(effect.shift.confidence)}" if level else ""
-    never = getattr(effect, "never_reached", None)
-    if never and effect.estimate is None:
-        side = getattr(effect, "censored_side", None)
-        bound = f"> {fmt(effect.low)}" if side == "against" else f"< {fmt(effect.high)}"
-        return f"{bound}{at} ({never})"
+    bound = _censored_bound(effect, "against", fmt)
+    if bound is not None:
+        return f"{bound[0]}{at} ({bound[1]})"
     return f"{fmt(effect.estimate)} [{fmt(effect.low)}, {fmt(effect.high)}]{at}"
 
 
@@ -112,6 +111,30 @@ def fmt_pair(pair: Any) -> str:
     if getattr(pair, "reason", None):
         return f"not judged: {pair.reason}"
     return fmt_effect(pair.effect, level=True) + (", reversed" if getattr(pair, "reversed", False) else "")
+
+
+def _censored_bound(effect: Any, low_side: str, fmt: Any) -> tuple[str, str] | None:
+    """``("> 1.2×", "0/12 reached within 0.52 s")`` for an effect with no estimate because one side never reached
+    the target (its lower bound when that side is ``low_side``, else its upper), else None."""
+    never = getattr(effect, "never_reached", None)
+    if not never or effect.estimate is not None:
+        return None
+    if getattr(effect, "censored_side", None) == low_side:
+        return f"> {fmt(effect.low)}", never
+    return f"< {fmt(effect.high)}", never
+
+
+def fmt_compared(ratio: Any) -> str:
+    """A ratio of ``benchsuite compare`` (:class:`benchsuite.compare.ratios.Ratio`, this side ÷ the reference) with
+    its 95 % interval: ``1.25× [1.2×, 1.31×]``, ``— [0.8×, ∞]`` (no estimate: half or more of a side missed the
+    target); a bound only when a side never reached it, ``> 1.54× (0/4 reached within 2.5 s)`` (this side never
+    did), ``< 0.65× (…)`` (the reference never did); empty when not compared (None, or NaN bounds)."""
+    if ratio is None or _missing(ratio.low):
+        return ""
+    bound = _censored_bound(ratio, "case", fmt_factor)
+    if bound is not None:
+        return f"{bound[0]} ({bound[1]})"
+    return f"{fmt_factor(ratio.estimate)} [{fmt_factor(ratio.low)}, {fmt_factor(ratio.high)}]"
 
 
 def verdict_class(verdict: str) -> str:
@@ -154,6 +177,8 @@ FILTERS = {
     "effect": fmt_effect,
     "level": fmt_level,
     "pair": fmt_pair,
+    "compared": fmt_compared,
+    "qualifiers": qualifiers_text,
     "verdict_class": verdict_class,
     "pct": fmt_pct,
     "reach": lambda c: fmt_reach(c["n_reached"], c["n"], c["reach_low"], c["reach_high"]),

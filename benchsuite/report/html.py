@@ -18,14 +18,15 @@ from typing import Any
 
 import jinja2
 
-from benchsuite.analysis import effects
 from benchsuite.analysis.cases import noise_summary, too_noisy
-from benchsuite.report import overview, words
+from benchsuite.analysis.decisions import NOT_JUDGED, NOT_RUN
+from benchsuite.report import overview
 from benchsuite.report.filters import FILTERS
 from benchsuite.report.forest import verdict_rows
 from benchsuite.report.forest_plot import forest_part
 from benchsuite.report.looks import top_up_line, top_ups
 from benchsuite.report.sections import planned_looks, scenario_sections
+from benchsuite.report.verdict_words import expected_false_verdicts
 from benchsuite.results import frames
 from benchsuite.results.files import atomic_write_text, read_results, report_path
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
@@ -41,16 +42,11 @@ _ENV.filters.update(FILTERS)
 _ENV.tests["nan"] = lambda value: isinstance(value, float) and math.isnan(value)
 
 
-def expected_false_verdicts() -> str | None:
-    """The sentence on how many false verdicts to expect (``benchsuite.report.words.EXPECTED_FALSE_VERDICTS``, a
-    text or a function of none that returns one), or None while words does not have it."""
-    sentence = getattr(words, "EXPECTED_FALSE_VERDICTS", None)
-    if callable(sentence):
-        try:
-            sentence = sentence()
-        except Exception:  # a sentence that cannot be built is left out; the report is still written
-            return None
-    return sentence if isinstance(sentence, str) and sentence.strip() else None
+def expected_false_sentence(sections: list[dict[str, Any]]) -> str | None:
+    """The sentence on how many false verdicts to expect among the report's judged claims
+    (:func:`benchsuite.report.verdict_words.expected_false_verdicts`), or None when no claim was judged."""
+    judged = [v.claim for s in sections for v in s["verdicts"] if v.verdict not in (NOT_RUN, NOT_JUDGED)]
+    return expected_false_verdicts(judged) if judged else None
 
 
 def first_screen_forest(sections: list[dict[str, Any]]) -> dict[str, str | None]:
@@ -83,8 +79,7 @@ def render_report(data: dict[str, Any], source: str = "", traces_from: str | Non
         overview=[row for s in sections for row in overview.rows_of(s["spec"].name, s["verdicts"])],
         forest=first_screen_forest(sections),
         top_up_line=top_up_line(top_ups(data), [v for s in sections for v in s["verdicts"]]),
-        expected_false=expected_false_verdicts(),
-        alpha=effects.ALPHA,
+        expected_false=expected_false_sentence(sections),
         metrics=CLAIM_METRICS,
         source=source,
     )

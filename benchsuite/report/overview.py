@@ -15,7 +15,13 @@ from typing import Any
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.decisions import VERDICTS
 from benchsuite.report.filters import fmt_pair
-from benchsuite.report.words import expected_false_verdicts, fragile_text, look_text, strength_text
+from benchsuite.report.verdict_words import (
+    expected_false_verdicts,
+    fragile_text,
+    look_text,
+    ordered_qualifiers,
+    strength_text,
+)
 from benchsuite.results import frames
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
 
@@ -33,11 +39,11 @@ class OverviewRow:
             ``case vs against: not judged: no run reached the target (…) within 2 s``.
         n: runs (or seed pairs, or block pairs) behind each side, ``5 vs 5``, ``8 seed pairs``.
         metric: what the claim measures, in words.
-        note: ``1 of 2 pairs not judged`` beside a verdict decided by some of the claim's pairs, and where an
-            inconclusive claim stands (``n = 21, within the indifference zone``), else None.
+        note: ``1 of 2 pairs not judged`` beside a verdict decided by some of the claim's pairs, else None.
         strength: ``confirmed: at least 2×`` or ``consistent with 2×: …`` for a held ``better`` claim, else None.
-        look: ``look 2 of 3, n = 14`` for a claim that took more than one look, else None.
-        fragile: ``fragile: without seed 3 it reads otherwise``, else None.
+        look: the look the verdict stands at, n said once (``look 2 of 3, n = 14``, ``look 3 of 3, n = 21, within
+            the indifference zone``, ``look 2 of 3 cut short, n = 10 of 14``), else None.
+        fragile: ``fragile: leaving out seed 3 changes it``, else None.
         reversed: refuted with every judged pair wholly on the other side of no effect.
         kind: the claim's kind (``better``, ``no_worse``, ``equivalent``).
     """
@@ -57,10 +63,9 @@ class OverviewRow:
 
     @property
     def qualifiers(self) -> list[str]:
-        """The words beside the verdict, in the terminal's order (:func:`benchsuite.report.words.
-        verdict_qualifiers`)."""
-        parts = ["reversed"] if self.reversed else []
-        return parts + [t for t in (self.strength, self.look, self.note, self.fragile) if t]
+        """The words beside the verdict, in the terminal's order (:func:`benchsuite.report.verdict_words.
+        ordered_qualifiers`)."""
+        return ordered_qualifiers(self.reversed, self.strength, self.look, self.note, self.fragile)
 
 
 def _n_text(effect: verdicts.PairEffect) -> str:
@@ -85,7 +90,7 @@ def rows_of(scenario: str, judged: list[verdicts.Verdict]) -> list[OverviewRow]:
                 effects,
                 n,
                 words,
-                verdict.note,
+                verdict.pairs_note,
                 strength_text(verdict.claim, verdict.strength),
                 look_text(verdict),
                 fragile_text(verdict),

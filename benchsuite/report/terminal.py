@@ -19,6 +19,7 @@ from benchsuite.analysis.missing import unfinished_lines
 from benchsuite.analysis.profiles import verdict_phase_ratios
 from benchsuite.report.filters import (
     fmt_ci,
+    fmt_compared,
     fmt_effect,
     fmt_factor,
     fmt_num,
@@ -30,7 +31,7 @@ from benchsuite.report.filters import (
     fmt_spread,
 )
 from benchsuite.report.overview import notices
-from benchsuite.report.words import strength_text, verdict_qualifiers
+from benchsuite.report.verdict_words import qualifiers_text, strength_text
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
@@ -107,8 +108,8 @@ def claim_lines(verdict: verdicts.Verdict, phase_frame=None, scenario: str = "")
     )
     unstable = f" [{verdict.unstable_runs} unstable runs]" if verdict.unstable_runs else ""
     ratios = verdict_phase_ratios(phase_frame, scenario, verdict) if phase_frame is not None else {}
-    qualifiers = verdict_qualifiers(verdict)
-    note = f" ({'; '.join(qualifiers)})" if qualifiers else ""
+    qualifiers = qualifiers_text(verdict)
+    note = f" ({qualifiers})" if qualifiers else ""
     lines = [f"  claim {verdict.label.upper()}{note}: {claim.says} ({what}, {claim.kind}{need}){unstable}"]
     for pair in verdict.pairs:
         e = pair.effect
@@ -160,7 +161,7 @@ def _case_line(c: dict, has_target: bool) -> str:
 def compare_lines(comparison) -> list[str]:
     """``benchsuite compare`` in the terminal: the machines, per matched case each side's figures with the ratio
     against the first side, the cases found on one side only, and the claims matrix."""
-    from benchsuite.compare.sides import COMPARED
+    from benchsuite.compare.ratios import COMPARED
 
     ref = comparison.reference.label
     lines = [
@@ -168,12 +169,18 @@ def compare_lines(comparison) -> list[str]:
         f"{', '.join(s.sources)}" + (" (incomplete: its session did not finish)" if s.incomplete else "")
         for i, s in enumerate(comparison.sides)
     ]
-    lines.append(f"ratios: B/A against {ref} (time: above 1 is slower), Hodges-Lehmann [95 % interval]")
+    lines.append(
+        f"ratios: B/A against {ref} (time: above 1 is slower), Hodges-Lehmann [95 % interval], misses censored where"
+        " they were cut off"
+    )
     for row in comparison.rows:
         lines.append(f"{row.scenario} / {row.case_id}")
         for side in comparison.sides:
             ratios = row.ratios.get(side.label, {})
-            cells = [_compared(metric, row.values[side.label][metric], ratios.get(metric)) for metric in COMPARED]
+            above = row.ttt_above.get(side.label)
+            cells = [
+                _compared(metric, row.values[side.label][metric], ratios.get(metric), above) for metric in COMPARED
+            ]
             note = " (configuration differs: not compared)" if row.config_differs.get(side.label) else ""
             shown = " · ".join(c for c in cells if c) or ("no finished run" if side.label in row.faults else "not run")
             faults = f" ({row.faults[side.label]})" if side.label in row.faults else ""
@@ -187,16 +194,22 @@ def compare_lines(comparison) -> list[str]:
     return lines + [f"warning: {p}" for p in comparison.problems]
 
 
-def _compared(metric: str, value: float, ratio) -> str:
-    if math.isnan(value):  # not measured on this side
-        return ""
-    from benchsuite.compare.sides import COMPARED
+def _compared(metric: str, value: float, ratio, above: float | None = None) -> str:
+    """``time-to-target 1.2 s (1.25× [1.2×, 1.31×])``: a side's figure with its ratio against the first side
+    (:func:`benchsuite.report.filters.fmt_compared`); ``> 2 s`` for a time-to-target with no median but the bound
+    ``above``; empty when the side did not measure it."""
+    from benchsuite.compare.ratios import COMPARED
 
+    above = above if metric == "time_to_target_s" else None
+    if math.isnan(value) and above is None:  # not measured on this side
+        return ""
     words, unit = COMPARED[metric]
-    shown = fmt_seconds(value) if unit == "s" else f"{fmt_num(value, 3 if unit == '' else 0)} {unit}".strip()
-    if ratio is not None and not math.isnan(ratio.low):
-        est = "—" if ratio.estimate is None else f"{ratio.estimate:.3g}×"
-        shown += f" ({est} [{ratio.low:.3g}, {ratio.high:.3g}])"
+    if math.isnan(value):
+        shown = f"> {fmt_seconds(above)}"
+    else:
+        shown = fmt_seconds(value) if unit == "s" else f"{fmt_num(value, 3 if unit == '' else 0)} {unit}".strip()
+    if compared := fmt_compared(ratio):
+        shown += f" ({compared})"
     return f"{words} {shown}"
 
 
@@ -216,8 +229,8 @@ def _verdict_text(verdict: verdicts.Verdict | None) -> str:
         return "not run"
     if verdict.reason or not verdict.pairs:
         return f"{verdict.label}: {verdict.reason}" if verdict.reason else verdict.label
-    qualifiers = verdict_qualifiers(verdict)
-    note = f" ({'; '.join(qualifiers)})" if qualifiers else ""
+    qualifiers = qualifiers_text(verdict)
+    note = f" ({qualifiers})" if qualifiers else ""
     return f"{verdict.label}{note}: " + "; ".join(fmt_pair(p) for p in verdict.pairs)
 
 

@@ -1,7 +1,7 @@
 """A scenario's workload in words, for the report: "MLP 40-256-256-10 on MNIST-1D, 4,000 training samples, Adam lr
-1e-3, batch 128, up to 12 epochs, target validation accuracy ≥ 0.60"; and the words that qualify a verdict (how
-strongly a claim held, whether one seed carries it, which look settled it, how many false verdicts a session can
-expect: :func:`verdict_qualifiers`, :func:`expected_false_verdicts`).
+1e-3, batch 128, up to 12 epochs, target validation accuracy ≥ 0.60", with the tables of display names it reads
+(``DATASET_WORDS``, ``OPTIMIZER_WORDS``, …). The words that qualify a verdict are
+:mod:`benchsuite.report.verdict_words`'.
 
 Read from the scenario as stored in the results file (its JSON dump), with the ``per_device`` size of the device the
 runs used merged in, so the words describe what ran. Stored specs of older formats may lack fields, or hold a part in
@@ -15,7 +15,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-from benchsuite.specs.claim_metrics import CLAIM_METRICS
 from benchsuite.specs.per_device import config_override, deep_merge
 from benchsuite.specs.workload import SAMPLE_SHAPES
 
@@ -225,90 +224,3 @@ def _value_text(axis: str, value: Any, features: int | None) -> str:
     if axis == "lr_schedule":
         return f"{label} = {schedule_text(value) or 'constant lr'}"
     return str(label)
-
-
-EXPECTED_FALSE_VERDICTS = (
-    "A claim whose effect is nil reads held (or smaller than claimed) at most {better} of the time, and one whose "
-    "effect is exactly the claimed r* reads refuted (or smaller than claimed) at most {better}, however many pairs "
-    "and looks it takes ({other} for no-loss and equivalence claims, on their margins); so among this report's {n} "
-    "judged claim{s}, at most {expected} false verdict{vs} {are} expected, fewer where effects lie far from those "
-    "boundaries."
-)
-"""The sentence of "How to read this report" on false verdicts; :func:`expected_false_verdicts` fills it in."""
-
-
-def expected_false_verdicts(claims: list[Any]) -> str:
-    """:data:`EXPECTED_FALSE_VERDICTS` for ``claims`` (each with a ``kind``): each can read falsely on one side only,
-    at most 2.5 % (``better``) or 5 % (``no_worse``, ``equivalent``; their one-sided level), so the session expects at
-    most the sum of those."""
-    better = sum(getattr(c, "kind", "better") == "better" for c in claims)
-    expected = 0.025 * better + 0.05 * (len(claims) - better)
-    return EXPECTED_FALSE_VERDICTS.format(
-        better="2.5 %",
-        other="5 %",
-        n=len(claims),
-        s="s" if len(claims) != 1 else "",
-        expected=f"{expected:.2g}",
-        vs="" if expected == 1 else "s",
-        are="is" if expected == 1 else "are",
-    )
-
-
-STRENGTH_WORDS = {"confirmed": "confirmed: at least {r}", "consistent": "consistent with {r}: better, {r} not excluded"}
-"""How strongly a held ``better`` claim held (:attr:`benchsuite.analysis.verdicts.Verdict.strength`), r* filled in."""
-
-
-def required_text(claim: Any) -> str:
-    """A claim's r* in its metric's terms: ``1.1×`` or ``+0.01``."""
-    ratio = CLAIM_METRICS[claim.metric].scale == "ratio"
-    return f"{claim.required_effect:g}×" if ratio else f"+{claim.required_effect:g}"
-
-
-def declares_effect(claim: Any) -> bool:
-    """Whether ``claim`` states the effect it claims (``min_ratio`` above 1, or ``min_effect``): only then are its
-    words confirmed or consistent (a claim that states none is judged against the default r*, and says so in its
-    needs)."""
-    return getattr(claim, "min_ratio", 1.0) > 1.0 or getattr(claim, "min_effect", None) is not None
-
-
-def strength_text(claim: Any, strength: str | None) -> str | None:
-    """``confirmed: at least 2×`` or ``consistent with 2×: better, 2× not excluded`` for a held ``better`` claim or
-    pair of ``claim`` (its ``strength``) that states its effect (:func:`declares_effect`), else None."""
-    if strength not in STRENGTH_WORDS or not declares_effect(claim):
-        return None
-    return STRENGTH_WORDS[strength].format(r=required_text(claim))
-
-
-def _listed(unit: str, numbers: tuple[int, ...]) -> str:
-    """``seed 3``, or ``any one of seeds 0, 1, 2, 3`` (the first six, then ``…``)."""
-    if len(numbers) == 1:
-        return f"{unit} {numbers[0]}"
-    return f"any one of {unit}s " + ", ".join(map(str, numbers[:6])) + (", …" if len(numbers) > 6 else "")
-
-
-def fragile_text(verdict: Any) -> str | None:
-    """``fragile: leaving out seed 3 changes it`` (``any one of seeds 0, 1, 2``, ``quadruple 2``) when leaving out one
-    seed (or step-timing quadruple) of its deciding look changes the verdict, else None."""
-    seeds, quadruples = getattr(verdict, "fragile_seeds", ()), getattr(verdict, "fragile_quadruples", ())
-    parts = [_listed(unit, tuple(n)) for unit, n in (("seed", seeds), ("quadruple", quadruples)) if n]
-    return f"fragile: leaving out {' or '.join(parts)} changes it" if parts else None
-
-
-def look_text(verdict: Any) -> str | None:
-    """``look 2 of 3, n = 14`` for a claim judged at more than one look (``of 3`` where the verdict says how many
-    it plans), else None."""
-    looks = tuple(getattr(verdict, "looks", ()) or ())
-    if len(looks) < 2:
-        return None
-    number, planned = getattr(looks[-1], "number", len(looks)), getattr(verdict, "planned_looks", None)
-    of = f" of {planned}" if isinstance(planned, int) and not isinstance(planned, bool) and planned >= number else ""
-    return f"look {number}{of}, n = {looks[-1].n}"
-
-
-def verdict_qualifiers(verdict: Any) -> list[str]:
-    """The words beside a claim's verdict, in order: ``reversed``, its strength, its look, its note (pairs not judged,
-    where an inconclusive claim stands) and fragility."""
-    parts = ["reversed"] if getattr(verdict, "reversed", False) else []
-    strength = strength_text(verdict.claim, getattr(verdict, "strength", None))
-    parts += [text for text in (strength, look_text(verdict), getattr(verdict, "note", None)) if text]
-    return parts + ([fragile] if (fragile := fragile_text(verdict)) else [])
