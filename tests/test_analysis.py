@@ -93,6 +93,11 @@ def test_the_case_line_median_keeps_the_runs_that_missed():
     runs = frames.runs_frame(results_data(default_ttt=(1.0, None, None, None)))
     row = cases.case_summary(runs, {"tiny": SPEC}, blocked=False).set_index("case_id").loc["init=default"]
     assert math.isnan(row["ttt_median_s"]) and row["ttt_median_above_s"] == 2.0
+    # steps the same way: the reached run took 10 steps, the misses trained 20; no median, it lies beyond 20 steps
+    assert math.isnan(row["steps_to_target_median"]) and row["steps_to_target_above"] == 20
+    from benchsuite.report.terminal import _steps_text, _ttt_text
+
+    assert (_steps_text(row), _ttt_text(row)) == ("> 20", "> 2 s")
 
 
 def test_curve_bands_mean_and_min_max_over_seeds():

@@ -14,6 +14,7 @@ and curves of :mod:`benchsuite.results.frames`, with the interval methods of :mo
   reached the target: :attr:`benchsuite.analysis.contrast.Contrast.comparable`).
 - Step timing: one ratio per quadruple of block pairs (AB + BA), the Hodges-Lehmann ratio of those with its 95 %
   signed-rank interval (:mod:`benchsuite.analysis.pairing`).
+- Steps-to-target: the Kaplan-Meier median the same way, a miss censored at the steps it trained.
 - Step time: the median over runs of each run's median seconds per step, with the runs' quartiles.
 - Quality (final and after epoch 1): mean with a two-sided 95 % Student-t interval over seeds.
 """
@@ -66,21 +67,25 @@ def case_summary(
     return summary
 
 
-def _km_median(g: pd.DataFrame) -> tuple[float, float]:
-    """(Kaplan-Meier median, lower bound) of time-to-target over the finished runs, a miss censored at its timed
-    seconds (:func:`benchsuite.analysis.survival.median_time`); a miss without them counts as cut off at the longest
-    time any run of the case was timed."""
+def _km_median(g: pd.DataFrame, value: str = "time_to_target_s", budget: str = "timed_s") -> tuple[float, float]:
+    """(Kaplan-Meier median, lower bound) of ``value`` (time-to-target, or ``steps_to_target`` with ``budget``
+    ``steps``) over the finished runs, a miss censored at the ``budget`` it trained
+    (:func:`benchsuite.analysis.survival.median_time`); a miss without it counts as cut off at the longest any run
+    of the case reached or trained."""
     done = g[finished(g["status"])] if "status" in g else g
-    reached = done["time_to_target_s"].notna().to_numpy()
-    timed = done["timed_s"].to_numpy(dtype=float) if "timed_s" in done else np.full(len(done), np.nan)
-    times = np.where(reached, done["time_to_target_s"].to_numpy(dtype=float), timed)
-    fallback = np.nanmax(np.concatenate([times, [0.0]]))
-    return median_time(np.where(np.isnan(times), fallback, times), reached)
+    if value not in done:
+        return math.nan, math.nan
+    reached = done[value].notna().to_numpy()
+    trained = done[budget].to_numpy(dtype=float) if budget in done else np.full(len(done), np.nan)
+    values = np.where(reached, done[value].to_numpy(dtype=float), trained)
+    fallback = np.nanmax(np.concatenate([values, [0.0]]))
+    return median_time(np.where(np.isnan(values), fallback, values), reached)
 
 
 def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
     ttt = g["time_to_target_s"].dropna()
     km_median, km_above = _km_median(g)
+    steps_median, steps_above = _km_median(g, "steps_to_target", "steps")
     reach_low, reach_high = effects.wilson_interval(len(ttt), len(g))
     final_mean, final_low, final_high = mean_ci(g["final_val_metric"])
     e1_mean, e1_low, e1_high = mean_ci(g["val_metric_epoch1"])
@@ -100,7 +105,8 @@ def _summarise(scenario: str, case_id: str, g: pd.DataFrame) -> dict:
         "ttt_median_above_s": km_above,  # no median: more than half missed; it lies beyond this
         "ttt_min_s": ttt.min() if len(ttt) else math.nan,
         "ttt_max_s": ttt.max() if len(ttt) else math.nan,
-        "steps_to_target_median": g["steps_to_target"].dropna().median(),
+        "steps_to_target_median": steps_median,  # Kaplan-Meier, a miss censored at the steps it trained
+        "steps_to_target_above": steps_above,
         "epochs_to_target_median": g["epochs_to_target"].dropna().median(),
         "step_time_median_s": step.median(),
         "step_time_p25_s": step.quantile(0.25),

@@ -141,11 +141,18 @@ def _ttt_text(c: dict) -> str:
     return fmt_spread(c["ttt_median_s"], c["ttt_min_s"], c["ttt_max_s"])
 
 
+def _steps_text(c: dict) -> str:
+    """The Kaplan-Meier median steps-to-target, or ``> 384`` when too many runs missed for a median."""
+    if pd.isna(c.get("steps_to_target_median")) and not pd.isna(c.get("steps_to_target_above", math.nan)):
+        return f"> {fmt_num(c['steps_to_target_above'], 0)}"
+    return fmt_num(c["steps_to_target_median"], 0)
+
+
 def _case_line(c: dict, has_target: bool) -> str:
     reach = fmt_reach(c["n_reached"], c["n"], c["reach_low"], c["reach_high"])
     ttt = (
         f"time-to-target {_ttt_text(c)} reached {reach},"
-        f" speedup {fmt_ratio(c['speedup_vs_baseline'])}, steps {fmt_num(c['steps_to_target_median'], 0)}, "
+        f" speedup {fmt_ratio(c['speedup_vs_baseline'])}, steps {_steps_text(c)}, "
         if has_target
         else f"no target, n={c['n']}, "
     )
