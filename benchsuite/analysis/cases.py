@@ -137,10 +137,10 @@ def _speedup(
     specs: dict[str, StoredScenario | ScenarioSpec],
     blocked: bool,
 ) -> dict[str, float]:
-    """Hodges-Lehmann ratio baseline/case of time-to-target with its 95 % interval (misses ranked last), paired by
-    seed where the runs pair and are enough for a bounded interval; NaN without a unique baseline or when half or
-    more of a side missed (the interval too when there is nothing to compare). ``groups`` holds each case's runs,
-    ``summary`` one row per case (its axis columns)."""
+    """Hodges-Lehmann ratio baseline/case of time-to-target with its 95 % interval (misses censored at the seconds
+    they trained), paired by seed where the runs pair and are enough for a bounded interval; NaN without a unique
+    baseline or when half or more of a side missed (the interval too when there is nothing to compare). ``groups``
+    holds each case's runs, ``summary`` one row per case (its axis columns)."""
     none = {"speedup_vs_baseline": math.nan, "speedup_low": math.nan, "speedup_high": math.nan}
     spec = specs.get(row["scenario"])
     if spec is None or spec.target is None:

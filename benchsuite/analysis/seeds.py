@@ -5,7 +5,7 @@ them).
 
 For each pair a claim compares from runs (a ``step_time_s`` claim on a block-timed pair is judged from its paired
 blocks, which seeds never change), on the verdicts' comparison scale (log for ratio metrics, oriented so that
-larger is better, misses of the target ranked last: :mod:`benchsuite.analysis.contrast`):
+larger is better, misses of the target censored at what they trained: :mod:`benchsuite.analysis.contrast`):
 
 - d, the per-seed differences case − reference of the claim's metric (runs paired by seed; where they do not pair,
   the two samples, whose difference spreads as s = √(s²_case + s²_reference));

@@ -7,8 +7,8 @@ Two scales (a verdict is an effect with its interval; the README's "Measurement 
 - ``difference``: quality metrics (validation accuracy or loss, in the metric's own units) are compared as
   differences (+0.02 accuracy); the default minimal effect is 0.01.
 
-``censored`` metrics are undefined for a run that never reached its target: such a run is ranked last
-(Gehan 1965), never dropped.
+``censored`` metrics are undefined for a run that never reached its target: such a run is censored at the seconds
+(or steps) it trained, known only to lie beyond them (Gehan 1965), never dropped.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Metric:
         scale: ``ratio`` (log scale) or ``difference``.
         better: the usual direction (a claim may state the other).
         unit: unit for reports (``s``, ``steps``, ``samples/s``, or ``""`` for the validation metric's own).
-        censored: undefined for runs that miss the target (ranked last, never dropped).
+        censored: undefined for runs that miss the target (censored at what they trained, never dropped).
         words: a short phrase for reports.
     """
 
