@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 
 import pytest
 from results_factory import results_data
@@ -168,3 +169,9 @@ def test_the_same_machine_twice_gets_distinct_labels(tmp_path):
     a, b = _files(tmp_path, results_data(), results_data())
     labels = [s.label for s in compare([load_side(a), load_side(b), load_side(a)]).sides]
     assert len(set(labels)) == 3 and labels[1] == "cpu-test-2c (20261121T000000Z)"
+
+
+def test_a_breach_line_prints_an_unbounded_end_as_infinity():
+    from benchsuite.compare import gate
+
+    assert (gate._times(math.inf), gate._times(1.2549)) == ("∞", "1.25×")

@@ -66,10 +66,15 @@ def gate(comparison: Comparison, rules: list[GateRule]) -> list[str]:
             for rule in rules:
                 ratio = ratios[GATE_METRICS[rule.metric]]
                 if rule.breached(ratio):
-                    est = "—" if ratio.estimate is None else f"{ratio.estimate:.3g}×"
+                    est = "—" if ratio.estimate is None else _times(ratio.estimate)
                     breaches.append(
                         f"{row.scenario} / {row.case_id}: {label} {rule.metric} {est} "
-                        f"[{ratio.low:.3g}×, {ratio.high:.3g}×] of {comparison.reference.label}, "
+                        f"[{_times(ratio.low)}, {_times(ratio.high)}] of {comparison.reference.label}, "
                         f"beyond {rule.limit:+.0%}"
                     )
     return breaches
+
+
+def _times(x: float) -> str:
+    """A ratio bound: ``1.25×``, or ``∞`` when unbounded (a side that never reached the target)."""
+    return "∞" if math.isinf(x) else f"{x:.3g}×"
