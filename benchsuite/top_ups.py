@@ -107,6 +107,20 @@ class TopUps:
         for item in items:
             self._items.setdefault((item.case.scenario, item.look), []).append(item)
 
+    @contextmanager
+    def observing(self, case: Case) -> Iterator[None]:
+        """:meth:`observe` the wall seconds of running a first-look run of ``case``, whether it finished or failed (a
+        run skipped on this machine is not: its top-ups will be skipped the same way)."""
+        start, skipped = time.perf_counter(), False
+        try:
+            yield
+        except pytest.skip.Exception:
+            skipped = True
+            raise
+        finally:
+            if not skipped:
+                self.observe(case, time.perf_counter() - start)
+
     def observe(self, case: Case, seconds: float) -> None:
         """Record the wall seconds of one first-look run of ``case`` (what its top-up runs are costed at)."""
         self._seconds.setdefault((case.scenario, case.case_id), []).append(float(seconds))
@@ -154,15 +168,12 @@ class TopUps:
             )
 
     def estimate_s(self, items: list[TopUpRun]) -> float:
-        """Wall seconds ``items`` should take: each at the median of its case's first-look runs in this session (a
-        case without one at the median of its scenario's; 0 when none of the scenario ran)."""
+        """Wall seconds ``items`` should take: each at the median of its case's first-look runs in this session; a case
+        none of whose first-look runs ran here (skipped: a world size this machine cannot host) costs nothing, its
+        top-ups being skipped the same way."""
         total = 0.0
         for item in items:
             mine = self._seconds.get((item.case.scenario, item.case.case_id))
-            if not mine:
-                mine = [
-                    s for (scenario, _), runs in self._seconds.items() if scenario == item.case.scenario for s in runs
-                ]
             total += statistics.median(mine) if mine else 0.0
         return total
 

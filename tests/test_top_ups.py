@@ -139,8 +139,8 @@ def test_a_look_is_costed_from_the_runs_it_needs_only():
     top_ups = TopUps(1.0, _Recorder(), [spec], open_claims=lambda data, scenario: [(spec.claims[0], 2)])
     items = top_up_runs(spec)
     top_ups.add(items)
-    top_ups.observe(items[0].case, 0.3)  # the other case has no first-look run: costed at its scenario's median
-    assert top_ups.estimate_s(items[:4]) == pytest.approx(1.2)
+    top_ups.observe(items[0].case, 0.3)  # the other case's first-look runs were skipped here: so are its top-ups
+    assert top_ups.estimate_s(items[:4]) == pytest.approx(0.6)
     assert TopUps(1.0, _Recorder(), [spec]).estimate_s(items) == 0.0  # nothing of the scenario ran: nothing known
 
 
@@ -245,3 +245,19 @@ def test_the_default_budget_keeps_the_main_job_within_5_minutes_on_the_machine_i
     from benchsuite import options
 
     assert options.MAIN_JOB_S + options.TOP_UP_BUDGET_S <= options.MAIN_JOB_BUDGET_S / 2
+
+
+def test_a_first_look_run_is_observed_when_it_finishes_or_fails_never_when_skipped():
+    spec, top_ups, _ = _top_ups([(_spec().claims[0], 2)])
+    items = top_up_runs(spec)
+    case = items[0].case
+    with top_ups.observing(case):
+        pass
+    with pytest.raises(pytest.fail.Exception), top_ups.observing(case):
+        pytest.fail("failed")
+    with pytest.raises(pytest.skip.Exception), top_ups.observing(items[1].case):
+        pytest.skip("a world size this machine cannot host")
+    assert (
+        len(top_ups._seconds[("tiny", case.case_id)]) == 2 and ("tiny", items[1].case.case_id) not in top_ups._seconds
+    )
+    assert top_ups.estimate_s(items[:2]) == pytest.approx(top_ups.estimate_s(items[:1]))
