@@ -111,15 +111,13 @@ class TopUps:
     def observing(self, case: Case) -> Iterator[None]:
         """:meth:`observe` the wall seconds of running a first-look run of ``case``, whether it finished or failed (a
         run skipped on this machine is not: its top-ups will be skipped the same way)."""
-        start, skipped = time.perf_counter(), False
-        try:
-            yield
-        except pytest.skip.Exception:
-            skipped = True
-            raise
-        finally:
+
+        def done(seconds: float, skipped: bool) -> None:
             if not skipped:
-                self.observe(case, time.perf_counter() - start)
+                self.observe(case, seconds)
+
+        with _wall(done):
+            yield
 
     def observe(self, case: Case, seconds: float) -> None:
         """Record the wall seconds of one first-look run of ``case`` (what its top-up runs are costed at)."""
@@ -216,19 +214,30 @@ class TopUps:
     def timed(self, item: TopUpRun) -> Iterator[None]:
         """Count the wall seconds of running ``item`` against the budget, and record that it ran (unless it was
         skipped after all, on a machine that cannot host its ranks, as the first look's runs are)."""
-        start, skipped = time.perf_counter(), False
-        try:
-            yield
-        except pytest.skip.Exception:
-            skipped = True
-            raise
-        finally:
-            self._add("spent_s", time.perf_counter() - start)
+
+        def done(seconds: float, skipped: bool) -> None:
+            self._add("spent_s", seconds)
             if not skipped:
                 self.record["ran"].append(item.run.run_id)  # a run that failed ran too (its record says how)
 
+        with _wall(done):
+            yield
+
     def _add(self, key: str, seconds: float) -> None:
         self.record[key] += seconds
+
+
+@contextmanager
+def _wall(done: Callable[[float, bool], None]) -> Iterator[None]:
+    """Run the block, then ``done(its wall seconds, whether it was skipped)``, however it ended."""
+    start, skipped = time.perf_counter(), False
+    try:
+        yield
+    except pytest.skip.Exception:
+        skipped = True
+        raise
+    finally:
+        done(time.perf_counter() - start, skipped)
 
 
 def _indices(claims: tuple[ClaimSpec, ...], claim: ClaimSpec) -> list[int]:
