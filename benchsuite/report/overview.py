@@ -37,7 +37,7 @@ class OverviewRow:
         effects: every compared pair's effect with its interval and its level, ``case vs against: 1.62× [1.41×,
             1.80×] 95 %`` (``, reversed`` when wholly on the other side of no effect), or why it was not judged,
             ``case vs against: not judged: no run reached the target (…) within 2 s``.
-        n: runs (or seed pairs, or block pairs) behind each side, ``5 vs 5``, ``8 seed pairs``.
+        n: runs (or seed pairs, or block quadruples) behind each side, ``5 vs 5``, ``8 seed pairs``.
         metric: what the claim measures, in words.
         note: ``1 of 2 pairs not judged`` beside a verdict decided by some of the claim's pairs, else None.
         strength: ``confirmed: at least 2×`` or ``consistent with 2×: …`` for a held ``better`` claim, else None.
@@ -71,7 +71,9 @@ class OverviewRow:
 def _n_text(effect: verdicts.PairEffect) -> str:
     if effect.source == "runs":
         return f"{effect.n} vs {effect.n_against}"
-    return f"{effect.n} {'block' if effect.source == 'paired blocks' else 'seed'} pairs"
+    if effect.source == "paired blocks":  # judged by ABBA quadruple: two block pairs each
+        return f"{effect.n} block quadruple{'s' if effect.n != 1 else ''}"
+    return f"{effect.n} seed pairs"
 
 
 def rows_of(scenario: str, judged: list[verdicts.Verdict]) -> list[OverviewRow]:
@@ -171,7 +173,7 @@ def markdown_summary(data: dict[str, Any]) -> str:
         "",
         "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" (of {len(rows)} claims). "
         "Each interval's level is printed after it: the error a look spends (more seeds, more looks, stricter "
-        "levels), the upper bounds of a claim's pairs Holm-corrected; n is runs per side, or seed or block pairs. "
-        + expected_false_verdicts(judged),
+        "levels), the upper bounds of a claim's pairs Holm-corrected; n is runs per side, seed pairs, or block "
+        "quadruples (two ABBA block pairs each). " + expected_false_verdicts(judged),
     ]
     return "\n".join(lines) + "\n"
