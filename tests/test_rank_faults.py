@@ -67,7 +67,13 @@ class Session:
             env["BENCHSUITE_INJECT_FAULT"] = f"linger:{linger}"
         with self.output.open("w") as out:
             self.process = subprocess.Popen(
-                command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_default_sigint,
             )
 
     def tagged(self) -> list[psutil.Process]:
@@ -139,6 +145,14 @@ class Session:
             except psutil.NoSuchProcess:
                 pass
         psutil.wait_procs(survivors, timeout=5.0)
+
+
+def _default_sigint() -> None:
+    """In the session's child: SIGINT back to its default, as a terminal's foreground job has it. A test run started
+    in the background of a non-interactive shell (``cmd &``) inherits SIGINT ignored, and a session that finds it
+    ignored rightly leaves it so (benchsuite.outputs takes over only Python's default handler): its Ctrl-C would never
+    arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _running(proc: psutil.Process) -> bool:
