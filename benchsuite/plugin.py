@@ -90,8 +90,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="wall seconds that the top-up runs of claims a look leaves open (more seeds, look by look, for their "
         "cases only) may take in the whole session; a look runs whole when its runs, costed at the median seconds of "
         "their cases' first-look runs, fit what is left, else it and the scenario's later looks are skipped; 0 turns "
-        f"top-ups off. The default leaves a margin of 1.5x over what the main job's open claims take on the 2-core "
-        f"Xeon where it takes about {options.MAIN_JOB_S:g} s without top-ups (default: %(default)s)",
+        "top-ups off. The default covers what the main job's open claims take, with room for the last look to cost "
+        f"twice its estimate, on the 2-core Xeon where it takes about {options.MAIN_JOB_S:g} s without top-ups "
+        "(default: %(default)s)",
     )
     group.addoption(
         "--profile",
