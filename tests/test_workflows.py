@@ -80,6 +80,15 @@ def test_benchmark_workflows_run_the_main_job_summarise_and_upload():
     assert "gpu" in yaml.safe_load((ROOT / ".github" / "actionlint.yaml").read_text())["self-hosted-runner"]["labels"]
 
 
+def test_the_gpu_workflow_installs_offline_on_the_runners_cuda_torch():
+    install = next(
+        s["run"] for s in _load("benchmark-gpu.yml")["jobs"]["gpu"]["steps"] if "pip install" in s.get("run", "")
+    )
+    assert "--system-site-packages" in install and "torch.cuda.is_available()" in install  # the runner's CUDA torch
+    pip = next(line for line in install.splitlines() if "pip install" in line)
+    assert "--no-index" in pip and "--no-build-isolation" in pip and "-c constraints.txt" not in pip
+
+
 def _job(tmp_path: Path, reference_id: str) -> tuple[subprocess.CompletedProcess, str]:
     data = results_data()
     new = tmp_path / "out" / "results" / "cpu-test-2c" / "20261122T000000Z-abc123.json"
