@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 
-from benchsuite.telemetry.step_times import UNSTABLE_CV, step_times
+from benchsuite.telemetry.step_times import UNSTABLE_CV, cv_chunks, step_times
 from benchsuite.training.outcome import CurvePoint, RunResult, TargetHit, metric_after_epochs, reaches, time_to_target
 
 
@@ -104,8 +105,21 @@ def test_step_times_by_hand():
     times = step_times([(1.0, 10), (2.0, 20), (2.0, 10), (0.5, 5), (0.0, 0)])
     assert times.n_segments == 4 and times.median_s == pytest.approx(0.1)
     assert (times.p25_s, times.p75_s) == pytest.approx((0.1, 0.125))
-    assert times.cv == pytest.approx(0.05 / 0.125)  # sample sd 0.05 over mean 0.125
+    # the CV's chunks of at least 10 steps: 0.1, 0.1 and (2.0 + 0.5) / 15 (the 5-step remainder joins the last)
+    chunks = [0.1, 0.1, 2.5 / 15]
+    assert times.cv == pytest.approx(statistics.stdev(chunks) / statistics.fmean(chunks))
     assert step_times([]).median_s is None and step_times([(1.0, 4)]).cv is None
+
+
+def test_short_segments_and_a_short_last_batch_do_not_make_a_steady_run_unstable():
+    # a steady 10 ms a step, and a last segment of one step on a short batch (128 of 2048 samples: 1.5 ms)
+    assert step_times([(1.0, 100), (1.0, 100), (1.0, 100), (0.0015, 1)]).cv < 0.01
+    # batch 4096: 2 steps an epoch, each pair of steps 20 ms ± 30 %, around a steady mean
+    pairs = [(0.02 * f, 2) for f in (0.7, 1.3, 1.0, 0.7, 1.3, 1.0, 1.3, 0.7, 1.0, 1.0)]
+    assert step_times(pairs).cv < UNSTABLE_CV < statistics.stdev([s / n for s, n in pairs]) / 0.01
+    # a change of speed that lasts a chunk still shows
+    assert step_times([(1.0, 100), (3.0, 100), (1.0, 100)]).cv > UNSTABLE_CV
+    assert cv_chunks([(1.0, 4), (1.0, 4), (1.0, 4), (0.5, 3)]) == [(3.5, 15)]
 
 
 def test_segments_are_stored_with_their_statistics_and_the_unstable_flag():
