@@ -79,6 +79,7 @@ def test_probe_converts_units_and_drops_unsupported_metrics_once():
     probe = nvml_mod.GpuProbe(nvml, "handle")
     first, second = probe.read(), probe.read()
     assert first == {
+        "energy_counter_j": pytest.approx(1005.0),  # mJ → J: the counter, read with every sample
         "kernel_busy_pct": 87.0,
         "mem_busy_pct": 40.0,
         "mem_used_mib": 3072.0,
@@ -86,9 +87,8 @@ def test_probe_converts_units_and_drops_unsupported_metrics_once():
         "sm_clock_mhz": 1980.0,
         "temperature_c": 61.0,
     }
-    assert second == first
+    assert second == {**first, "energy_counter_j": pytest.approx(1010.0)}
     assert nvml.calls["reasons"] == 1 and probe.dropped == ["clock_event_reasons"]  # not retried every tick
-    assert probe.energy_j() == pytest.approx(1005.0)  # mJ → J
 
 
 @pytest.fixture
@@ -107,7 +107,9 @@ def test_sampler_with_fake_nvml(fake_cuda):
     summary = summary_mod.run_summary(sampler, [(start, end)], until_s=None)
     assert summary["gpu_telemetry"] == "nvml" and summary["kernel_busy_pct_mean"] == 87.0
     assert summary["kernel_busy_pct_p95"] == 87.0 and summary["mem_used_mib_peak"] == 3072.0
-    assert summary["energy_method"] == "counter" and summary["energy_j"] == pytest.approx(5.0)
+    rise = sampler.samples[-1][1]["energy_counter_j"] - sampler.samples[0][1]["energy_counter_j"]
+    assert summary["energy_method"] == "counter" and summary["energy_j"] == pytest.approx(rise) and rise > 0
+    assert summary["energy_window_j"] > summary["energy_j"]  # the window's counter reads bracket every sample
     assert summary["dropped_metrics"] == ["clock_event_reasons"]
 
 
@@ -118,6 +120,20 @@ def test_energy_falls_back_to_integrated_power_and_says_so(fake_cuda):
     summary = summary_mod.run_summary(sampler, [(times[0], times[-1])], until_s=None)
     assert summary["energy_method"] == "integrated_power"
     assert summary["energy_j"] == pytest.approx(250.5 * (times[-1] - times[0]), abs=1e-3)  # rounded to mJ
+
+
+def test_energy_is_of_the_timed_region_only_never_the_evaluation_between_its_segments():
+    # the counter rises 100 J/s while training (0-1 s, 3-4 s) and 300 J/s during the evaluation between (1-3 s)
+    sampler = sampler_mod.Sampler(torch.device("cpu"), interval_s=0.1)
+    rise = {0.0: 0.0, 1.0: 100.0, 2.0: 400.0, 3.0: 700.0, 4.0: 800.0}
+    sampler.samples = [(t, {"energy_counter_j": e, "power_w": 100.0}) for t, e in rise.items()]
+    summary = summary_mod.run_summary(sampler, [(0.0, 1.0), (3.0, 4.0)], until_s=1.5)
+    assert (summary["energy_j"], summary["energy_method"]) == (200.0, "counter")  # not the 800 J of the window
+    assert summary["energy_to_target_j"] == 150.0  # 1 s of the first segment and 0.5 s of the second
+    assert summary["energy_to_target_method"] == "energy counter over the timed region"
+    for _, values in sampler.samples:  # without a counter: power integrated over the same intervals
+        del values["energy_counter_j"]
+    assert summary_mod.run_summary(sampler, [(0.0, 1.0), (3.0, 4.0)], until_s=None)["energy_j"] == 200.0
 
 
 def test_energy_over_timed_intervals_by_hand():

@@ -65,8 +65,12 @@ class GpuProbe:
         self.reasons[name] = reason
 
     def read(self) -> dict[str, float]:
-        """One sample of every metric still supported."""
+        """One sample of every metric still supported, with the energy counter (``energy_counter_j``, J since the
+        driver loaded) where the GPU has one: energy over any clock interval is then the counter's rise across it."""
         out = {}
+        counter = self.energy_j()
+        if counter is not None:
+            out["energy_counter_j"] = counter
         for name, reader in list(self.readers.items()):
             try:
                 out[name] = reader()

@@ -56,10 +56,11 @@ def run_summary(
     """Per-run telemetry figures over the samples inside the timed ``intervals`` (and the ``extension`` segments
     trained after the run to lengthen the window, when the scenario asks for a minimum timed duration).
 
-    Energy: the NVML energy counter difference over the whole sampled run when the GPU has one
-    (``energy_method: counter``), else power integrated over the samples (``integrated_power``). Energy-to-target
-    integrates power over the timed region up to ``until_s`` timed seconds (the time-to-target); with an extension,
-    it is the window's mean power × the time-to-target (``energy_to_target_method``).
+    Energy (``energy_j``): of the timed ``intervals`` only, never the evaluations, setup and warm-up around them:
+    the rise of the NVML energy counter sampled with every sample where the GPU has one
+    (``energy_method: counter``), else power integrated over the intervals (``integrated_power``).
+    Energy-to-target: the same up to ``until_s`` timed seconds (the time-to-target); with an extension, the window's
+    mean power × the time-to-target (``energy_to_target_method``).
     """
     window = [*intervals, *extension]
     timed = inside(sampler.samples, window)
@@ -94,17 +95,44 @@ def _statistics(timed: list) -> dict[str, float]:
     return out
 
 
+def counter_over_intervals(
+    times: np.ndarray, counter_j: np.ndarray, intervals: list[tuple[float, float]], until_s: float | None = None
+) -> float | None:
+    """Energy (J) over the clock ``intervals`` from a cumulative energy counter sampled at ``times``: the counter's
+    rise across each interval (linearly interpolated between samples), stopping after ``until_s`` timed seconds.
+    None without at least two counter samples. Source: NVML ``nvmlDeviceGetTotalEnergyConsumption`` (mJ since the
+    driver loaded; Volta and later), the counter NVIDIA recommends over integrating the averaged power reading."""
+    if len(times) < 2:
+        return None
+    total, timed = 0.0, 0.0
+    for start, end in intervals:
+        if until_s is not None:
+            end = min(end, start + max(0.0, until_s - timed))
+        if end > start:
+            total += float(np.interp(end, times, counter_j) - np.interp(start, times, counter_j))
+            timed += end - start
+    return total
+
+
 def _energy(sampler: Sampler, intervals, until_s, extension, enough: bool) -> dict[str, Any]:
+    """Energy of the timed region only (never the evaluations, setup or warm-up between and around its segments):
+    from the energy counter sampled with every sample where the GPU has one, else power integrated over the timed
+    intervals; energy-to-target the same up to the time-to-target."""
+    counter_times, counter = series(sampler.samples, "energy_counter_j")
     times, power = series(sampler.samples, "power_w")
-    if sampler.energy_start_j is not None and sampler.energy_end_j is not None:
-        energy, method = sampler.energy_end_j - sampler.energy_start_j, "counter"
+    if len(counter_times) >= 2:
+        method, how = "counter", "energy counter over the timed region"
+        over = lambda spans, until=None: counter_over_intervals(counter_times, counter, spans, until)  # noqa: E731
     else:
-        energy, method = (
-            energy_over_intervals(times, power, [(times[0], times[-1])] if len(times) else []),
-            "integrated_power",
-        )
+        method, how = "integrated_power", "power integrated over the timed region"
+        over = lambda spans, until=None: energy_over_intervals(times, power, spans, until)  # noqa: E731
+    energy = over(list(intervals)) if intervals else None
+    window = None
+    if sampler.energy_start_j is not None and sampler.energy_end_j is not None:
+        window = round(sampler.energy_end_j - sampler.energy_start_j, 3)
     out = {
         "energy_j": None if energy is None else round(energy, 3),
+        "energy_window_j": window,  # the whole sampled window, evaluation and setup included: for comparison only
         "energy_method": method if energy is not None else None,
         "energy_to_target_j": None,
         "energy_to_target_method": None,
@@ -119,9 +147,9 @@ def _energy(sampler: Sampler, intervals, until_s, extension, enough: bool) -> di
                 energy_to_target_method="mean power of the lengthened window × time-to-target",
             )
         return out
-    to_target = energy_over_intervals(times, power, intervals, until_s)
+    to_target = over(list(intervals), until_s)
     out.update(
         energy_to_target_j=None if to_target is None else round(to_target, 3),
-        energy_to_target_method="power integrated over the timed region",
+        energy_to_target_method=None if to_target is None else how,
     )
     return out
