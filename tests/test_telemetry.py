@@ -49,6 +49,7 @@ class FakeNVML:
         return "handle"
 
     def nvmlDeviceGetUtilizationRates(self, handle):
+        self._count("utilisation")
         return SimpleNamespace(gpu=87, memory=40)
 
     def nvmlDeviceGetMemoryInfo(self, handle):
@@ -89,6 +90,7 @@ def test_probe_converts_units_and_drops_unsupported_metrics_once():
     }
     assert second == {**first, "energy_counter_j": pytest.approx(1010.0)}
     assert nvml.calls["reasons"] == 1 and probe.dropped == ["clock_event_reasons"]  # not retried every tick
+    assert nvml.calls["utilisation"] == 2  # once a sample for both kernel-busy and memory-busy
 
 
 @pytest.fixture
@@ -134,6 +136,16 @@ def test_energy_is_of_the_timed_region_only_never_the_evaluation_between_its_seg
     for _, values in sampler.samples:  # without a counter: power integrated over the same intervals
         del values["energy_counter_j"]
     assert summary_mod.run_summary(sampler, [(0.0, 1.0), (3.0, 4.0)], until_s=None)["energy_j"] == 200.0
+
+
+def test_clock_event_reasons_are_summarised_as_shares_of_the_timed_samples():
+    sampler = sampler_mod.Sampler(torch.device("cpu"), interval_s=0.1)
+    bits = [0x0, 0x4, 0x4 | 0x40, 0x1, 0x4]  # none, power cap, power cap + HW thermal, idle (not a slowdown), power cap
+    sampler.samples = [(float(t), {"clock_event_reasons": float(b)}) for t, b in enumerate(bits)]
+    summary = summary_mod.run_summary(sampler, [(0.0, 4.0)], until_s=None)
+    assert summary["clock_event_shares"] == {"hw_thermal_slowdown": 0.2, "sw_power_cap": 0.6}
+    sampler.samples = [(float(t), {"power_w": 100.0}) for t in range(5)]  # a board without the metric: nothing
+    assert "clock_event_shares" not in summary_mod.run_summary(sampler, [(0.0, 4.0)], until_s=None)
 
 
 def test_energy_over_timed_intervals_by_hand():

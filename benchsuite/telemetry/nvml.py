@@ -23,17 +23,38 @@ MIB = 2**20
 BOARD_METRICS = ("power_w",)
 
 
-def _readers(nvml: Any, handle: Any) -> dict[str, Callable[[], float]]:
-    """Metric name (with unit) → reader, for one NVML device handle."""
+def _readers(nvml: Any, handle: Any, utilisation: Callable[[], Any]) -> dict[str, Callable[[], float]]:
+    """Metric name (with unit) → reader, for one NVML device handle; ``utilisation`` reads
+    ``nvmlDeviceGetUtilizationRates`` once per sample for both of its metrics."""
     return {
-        "kernel_busy_pct": lambda: float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu),
-        "mem_busy_pct": lambda: float(nvml.nvmlDeviceGetUtilizationRates(handle).memory),
+        "kernel_busy_pct": lambda: float(utilisation().gpu),
+        "mem_busy_pct": lambda: float(utilisation().memory),
         "mem_used_mib": lambda: nvml.nvmlDeviceGetMemoryInfo(handle).used / MIB,
         "power_w": lambda: nvml.nvmlDeviceGetPowerUsage(handle) / 1000.0,
         "sm_clock_mhz": lambda: float(nvml.nvmlDeviceGetClockInfo(handle, nvml.NVML_CLOCK_SM)),
         "temperature_c": lambda: float(nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU)),
         "clock_event_reasons": lambda: float(nvml.nvmlDeviceGetCurrentClocksEventReasons(handle)),
     }
+
+
+#: NVML's clock-event (throttle) reason bits (``nvmlClocksEventReason*``, NVML API reference, "Clocks Event Reasons")
+#: → the name benchsuite reports. Idle and the applications-clocks setting are left out: they are not slowdowns of a
+#: busy GPU.
+CLOCK_EVENT_REASONS: dict[int, str] = {
+    0x4: "sw_power_cap",
+    0x8: "hw_slowdown",
+    0x10: "sync_boost",
+    0x20: "sw_thermal_slowdown",
+    0x40: "hw_thermal_slowdown",
+    0x80: "hw_power_brake_slowdown",
+    0x100: "display_clock_setting",
+}
+
+
+def clock_event_names(bits: float | int) -> list[str]:
+    """The named clock-event reasons (:data:`CLOCK_EVENT_REASONS`) set in one sample's ``clock_event_reasons``."""
+    value = int(bits)
+    return [name for bit, name in CLOCK_EVENT_REASONS.items() if value & bit]
 
 
 class GpuProbe:
@@ -47,7 +68,8 @@ class GpuProbe:
 
     def __init__(self, nvml: Any, handle: Any, mig: bool = False) -> None:
         self.nvml, self.handle, self.mig = nvml, handle, mig
-        self.readers = _readers(nvml, handle)
+        self._utilisation: Any = None
+        self.readers = _readers(nvml, handle, self._utilisation_once)
         self.reasons: dict[str, str] = {}
         """Dropped metric → why."""
         self.energy_supported = not mig
@@ -68,6 +90,7 @@ class GpuProbe:
         """One sample of every metric still supported, with the energy counter (``energy_counter_j``, J since the
         driver loaded) where the GPU has one: energy over any clock interval is then the counter's rise across it."""
         out = {}
+        self._utilisation = None
         counter = self.energy_j()
         if counter is not None:
             out["energy_counter_j"] = counter
@@ -77,6 +100,12 @@ class GpuProbe:
             except Exception as exc:  # NVMLError_*, AttributeError (legacy pynvml), ...: never retried
                 self._drop(name, f"{type(exc).__name__}: {exc}".rstrip(": "))
         return out
+
+    def _utilisation_once(self) -> Any:
+        """``nvmlDeviceGetUtilizationRates`` of this sample, read on first use within :meth:`read`."""
+        if self._utilisation is None:
+            self._utilisation = self.nvml.nvmlDeviceGetUtilizationRates(self.handle)
+        return self._utilisation
 
     def energy_j(self) -> float | None:
         """Total energy counter in J (NVML gives mJ), or None where the GPU has none (or the handle is a slice)."""

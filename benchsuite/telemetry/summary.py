@@ -15,6 +15,7 @@ import numpy as np
 from scipy.integrate import trapezoid  # numpy's np.trapezoid needs NumPy 2, the floor is 1.24
 
 from benchsuite.telemetry.metrics import SAMPLED
+from benchsuite.telemetry.nvml import clock_event_names
 from benchsuite.telemetry.sampler import Sampler, series
 
 #: Samples inside the timed region below which its statistics are not reported (NVML averages utilisation and power
@@ -81,8 +82,23 @@ def run_summary(
         )
     else:
         out.update(_statistics(timed))
+        out.update(clock_events(timed))
     out.update(_energy(sampler, intervals, until_s, extension, enough=len(timed) >= MIN_TIMED_SAMPLES))
     return out
+
+
+def clock_events(timed: list) -> dict[str, Any]:
+    """``clock_event_shares``: each named clock-event (throttle) reason (:data:`benchsuite.telemetry.nvml.
+    CLOCK_EVENT_REASONS`: power cap, thermal or hardware slowdown, sync boost...) → the share of the timed samples
+    that had it set, for the reasons seen; empty without the metric (the board does not report it)."""
+    _, bits = series(timed, "clock_event_reasons")
+    if not len(bits):
+        return {}
+    counts: dict[str, int] = {}
+    for value in bits:
+        for name in clock_event_names(value):
+            counts[name] = counts.get(name, 0) + 1
+    return {"clock_event_shares": {name: round(n / len(bits), 3) for name, n in sorted(counts.items())}}
 
 
 def _statistics(timed: list) -> dict[str, float]:
