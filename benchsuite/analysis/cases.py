@@ -29,6 +29,7 @@ from scipy import stats
 
 from benchsuite.analysis import effects
 from benchsuite.analysis.contrast import by_seed, contrast, finished, oriented_bounds
+from benchsuite.analysis.grid import grid_shares
 from benchsuite.analysis.missing import status_counts
 from benchsuite.analysis.pairing import common_seeds, quadruple_log_ratios, same_except, timed_blocks
 from benchsuite.analysis.survival import median_time
@@ -50,13 +51,18 @@ def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[float, float, 
 
 
 def case_summary(
-    runs: pd.DataFrame, specs: dict[str, StoredScenario | ScenarioSpec], blocked: bool = True
+    runs: pd.DataFrame,
+    specs: dict[str, StoredScenario | ScenarioSpec],
+    blocked: bool = True,
+    curves: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (scenario, case_id): n, reach rate with its Wilson interval, time-to-target median/min/max,
     steps, step time, quality mean ± CI, and the speedup against the baseline with its interval.
 
     The baseline of a case shares its values on every axis that the scenario's ``baseline`` does not name.
-    ``blocked``: the session ran its runs in blocks of seeds, so a case and its baseline pair by seed.
+    ``blocked``: the session ran its runs in blocks of seeds, so a case and its baseline pair by seed. With
+    ``curves`` (one row per evaluation), each case's evaluation-grid share too (:func:`benchsuite.analysis.grid.
+    grid_shares`: ``grid_share``, ``grid_steps``).
     """
     groups = dict(list(runs.groupby(["scenario", "case_id"], sort=False)))
     summary = pd.DataFrame([_summarise(scenario, case_id, g) for (scenario, case_id), g in groups.items()])
@@ -64,6 +70,8 @@ def case_summary(
         speedups = [_speedup(groups, summary, row, specs, blocked) for _, row in summary.iterrows()]
         for key in ("speedup_vs_baseline", "speedup_low", "speedup_high"):
             summary[key] = [s[key] for s in speedups]
+        if curves is not None:
+            summary = summary.merge(grid_shares(runs, curves), on=["scenario", "case_id"], how="left")
     return summary
 
 

@@ -27,6 +27,7 @@ from benchsuite.analysis.cases import (
     step_time_ratios,
 )
 from benchsuite.analysis.contrast import finished
+from benchsuite.analysis.grid import coarse
 from benchsuite.analysis.missing import no_curve, no_finished_run, none_reached, status_counts, unfinished_lines
 from benchsuite.report import figures, words
 from benchsuite.report.forest import verdict_rows
@@ -75,7 +76,7 @@ def tables(data: dict[str, Any]) -> Tables:
         frames.profiles(data),
         frames.timing_items(data),
         blocked,
-        case_summary(runs, specs, blocked) if not runs.empty else None,
+        case_summary(runs, specs, blocked, frames.curves_frame(data)) if not runs.empty else None,
         step_time_ratios(blocks) if not blocks.empty else None,
         str(device).split(":")[0],
         top_ups(data),
@@ -118,7 +119,7 @@ def section(t: Tables, spec: Any, mine: pd.DataFrame, traces_from: str | None) -
         "metric": metric,
         "workload": words.workload_text(spec.raw, t.device_type),
         "varies": words.matrix_text(spec.raw, t.device_type),
-        "cases": cases.to_dict("records"),
+        "cases": [{**c, "grid_note": _grid_note(c, spec)} for c in cases.to_dict("records")],
         **_batch(cases, mine, name),
         **_scaling(cases, mine, spec, name),
         "statuses": mine.groupby("status").size().to_dict(),
@@ -273,3 +274,9 @@ def _timing_notes(timings: list[dict[str, Any]], name: str) -> list[str]:
         for t in timings
         if t["scenario"] == name and t["status"] != "ok"
     ]
+
+
+def _grid_note(case: dict[str, Any], spec: Any) -> str | None:
+    """The case's evaluation-grid flag (:func:`benchsuite.analysis.grid.coarse`) in words, or None."""
+    has_target = getattr(spec, "target", None) is not None
+    return words.grid_words(case) if has_target and coarse(case.get("grid_share")) else None

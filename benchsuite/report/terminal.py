@@ -15,6 +15,7 @@ import pandas as pd
 
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, noise_summary, too_noisy
+from benchsuite.analysis.grid import coarse
 from benchsuite.analysis.missing import unfinished_lines
 from benchsuite.analysis.profiles import verdict_phase_ratios
 from benchsuite.report.filters import (
@@ -32,6 +33,7 @@ from benchsuite.report.filters import (
 )
 from benchsuite.report.overview import notices
 from benchsuite.report.verdict_words import qualifiers_text, strength_text
+from benchsuite.report.words import grid_words
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
@@ -58,7 +60,7 @@ def summary_lines(results_file: Path) -> list[str]:
         *noise_lines(runs),
     ]
     blocked = frames.blocked_by_seed(data)
-    summary = case_summary(runs, specs, blocked)
+    summary = case_summary(runs, specs, blocked, frames.curves_frame(data))
     context = (runs, specs, frames.blocks_frame(data), blocked, frames.phases_frame(data))
     for name, group in summary.groupby("scenario", sort=False):
         lines.append(f"{name}:")
@@ -158,10 +160,11 @@ def _case_line(c: dict, has_target: bool) -> str:
     )
     unstable = f", {c['n_unstable']} unstable" if c["n_unstable"] else ""
     faults = f", {c['faults']}" if c.get("faults") else ""
+    grid = f", {grid_words(c)}" if has_target and coarse(c.get("grid_share")) else ""
     return (
         f"{ttt}step {fmt_seconds(c['step_time_median_s'])}, final"
         f" {fmt_ci(c['final_mean'], c['final_ci_low'], c['final_ci_high'])},"
-        f" throughput {fmt_num(c['throughput_median'], 0)} samples/s{unstable}{faults}"
+        f" throughput {fmt_num(c['throughput_median'], 0)} samples/s{unstable}{faults}{grid}"
     )
 
 

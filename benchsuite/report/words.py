@@ -224,3 +224,10 @@ def _value_text(axis: str, value: Any, features: int | None) -> str:
     if axis == "lr_schedule":
         return f"{label} = {schedule_text(value) or 'constant lr'}"
     return str(label)
+
+
+def grid_words(case: dict) -> str:
+    """``evaluation grid 12 % of steps-to-target (63 steps)`` for a case row whose grid share is flagged
+    (:func:`benchsuite.analysis.grid.coarse`): its time-to-target may be that much late, since the target is seen
+    only at an evaluation."""
+    return f"evaluation grid {case['grid_share']:.0%} of steps-to-target ({case['grid_steps']:.0f} steps)"
