@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from benchsuite.telemetry import clock, input_stall
 from benchsuite.telemetry.input_stall import InputStall
+from benchsuite.training import batches as serving
 
 
 class FakeGpu:
@@ -39,6 +41,41 @@ class FakeGpu:
     def synchronize(self, device):
         self.syncs += 1
         self.synchronised = True
+
+    def copy_from_host(self, seconds: float, pinned: bool) -> None:
+        """A host-to-device copy: from pinned memory with ``non_blocking`` it is queued like a kernel; from pageable
+        memory CUDA stages it through a driver buffer and the host waits until the stream has run everything queued
+        before it and the copy itself (``cudaMemcpyAsync`` then a stream synchronisation; "CUDA semantics: use
+        pinned memory buffers", PyTorch documentation)."""
+        self.queue(host[0], seconds)
+        if not pinned:
+            host[0] = self.busy_until
+
+
+class CopiesOnFakeGpu(TorchDispatchMode):
+    """Runs the real serving code on ``meta`` standing in for CUDA and plays each host-to-device copy it dispatches
+    on ``gpu``'s timeline: ``pin_memory()`` is faked (a CPU-only build has no pinned memory) and a copy is
+    non-blocking only from a tensor pinned so, with ``non_blocking=True``."""
+
+    def __init__(self, gpu: FakeGpu, copy_s: float) -> None:
+        super().__init__()
+        self.gpu, self.copy_s, self.copies, self.pinned = gpu, copy_s, 0, []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        aten = torch.ops.aten
+        if func is aten.is_pinned.default:
+            return any(args[0] is t for t in self.pinned)
+        if func is aten._pin_memory.default:
+            self.pinned.append(args[0].clone())
+            return self.pinned[-1]
+        target = kwargs.get("device")
+        if func is aten._to_copy.default and args[0].device.type == "cpu" and target is not None:
+            if torch.device(target).type != "cpu":
+                self.copies += 1
+                pinned = bool(kwargs.get("non_blocking")) and any(args[0] is t for t in self.pinned)
+                self.gpu.copy_from_host(self.copy_s, pinned)
+        return func(*args, **kwargs)
 
 
 host = [0.0]
@@ -93,6 +130,28 @@ def test_events_are_read_only_at_settle_and_waits_never_synchronise(gpu):
     assert gpu.syncs == 1 and stall.device_s > 0
     stall.settle()  # nothing pending: no second sync
     assert gpu.syncs == 1
+
+
+def test_preloaded_batches_never_wait_for_the_gpu(gpu, monkeypatch):
+    """The preloaded path on a GPU that is the bottleneck (10 ms a step, host launch ~0 s): the host must run ahead.
+    A pageable host-to-device copy of each step's indices would make the host wait for the previous step, so the
+    whole run would look like waiting for input (input_wait_host_s ≈ timed_s); one pinned, non-blocking copy per
+    epoch never makes it wait."""
+    stall = InputStall(torch.device("cuda", 0), event_factory=gpu.event)
+    copies = CopiesOnFakeGpu(gpu, copy_s=0.0001)
+    monkeypatch.setattr(serving, "PINNED_COPY_DEVICES", {"meta"})  # meta plays CUDA
+    stream = serving.batches(64, 16, 40, torch.Generator().manual_seed(0), torch.device("meta"))  # 10 epochs of 4
+    with copies:
+        for _ in range(40):
+            stall.wait_begins()
+            next(stream)
+            stall.wait_ends()
+            gpu.queue(host[0], 0.010)
+    stall.settle()
+    timed_s = gpu.busy_until
+    assert timed_s == pytest.approx(40 * 0.010 + copies.copies * 0.0001)
+    assert stall.figures(timed_s)["input_wait_host_s"] == 0.0  # the host never waited for the GPU
+    assert copies.copies <= 10  # once per epoch, not once per step
 
 
 def test_on_a_cpu_the_stall_is_the_host_wait(gpu):

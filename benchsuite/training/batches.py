@@ -1,6 +1,7 @@
 """Data serving: the stream of (x, y) batches a run trains on.
 
-- preloaded: index batches gathered from tensors already on the device (a fresh permutation per epoch).
+- preloaded: index batches gathered from tensors already on the device (a fresh permutation per epoch, moved to the
+  device once per epoch and sliced there: no host-to-device copy per step).
 - dataloader: a ``torch.utils.data.DataLoader`` over CPU tensors (``num_workers``, ``pin_memory``,
   ``prefetch_factor``), each batch copied to the device (``non_blocking`` when pinned); a new loader iterator each
   epoch (workers start again, as without ``persistent_workers``).
@@ -33,17 +34,45 @@ def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterat
         yield (order[start : start + batch_size] for start in range(0, n, batch_size))
 
 
+#: Device types whose host-to-device copies go through pinned memory, non-blocking (CUDA: "CUDA semantics: use pinned
+#: memory buffers", PyTorch documentation).
+PINNED_COPY_DEVICES = frozenset({"cuda"})
+
+
+def epoch_order_on(order: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The permutation ``order`` (n,) int64 on ``device``, copied without blocking the host.
+
+    A copy from pageable host memory to a CUDA device is a blocking ``cudaMemcpyAsync`` plus a stream
+    synchronisation ("CUDA semantics: use pinned memory buffers", PyTorch documentation;
+    ``torch.cuda.set_sync_debug_mode`` flags it): the host would wait for every queued step before it could launch
+    the next. On CUDA the permutation is pinned first and copied with ``non_blocking=True`` (the caching host
+    allocator keeps the pinned block until the copy is done); on a CPU it is returned as it is; on another device
+    (not in :data:`PINNED_COPY_DEVICES`) it is copied plainly.
+    """
+    if device.type == "cpu":
+        return order
+    if device.type in PINNED_COPY_DEVICES:
+        return order.pin_memory().to(device, non_blocking=True)
+    return order.to(device)
+
+
 def batches(n: int, batch_size: int, total_steps: int, generator: torch.Generator, device) -> Iterator[torch.Tensor]:
-    """Yield ``total_steps`` index tensors on ``device``: a fresh permutation per epoch, last batch may be short (on a
-    CPU the indices are already where they belong and are not moved)."""
-    move = torch.device(device).type != "cpu"
+    """Yield ``total_steps`` int64 index tensors (B,) on ``device``: a fresh permutation of ``n`` per epoch from the
+    CPU ``generator`` (the same batches for one seed on every device), last batch of an epoch may be short.
+
+    Each epoch's permutation crosses to the device once (:func:`epoch_order_on`, non-blocking on CUDA) and each
+    step's indices are a slice of it on the device: no host-to-device copy, hence no host sync, per step
+    (the measurement rule of no host sync in the step loop, DESIGN.md).
+    """
+    device = torch.device(device)
     step = 0
-    for epoch in epoch_batches(n, batch_size, generator):
-        for idx in epoch:
+    while step < total_steps:
+        order = epoch_order_on(torch.randperm(n, generator=generator), device)
+        for start in range(0, n, batch_size):
             if step == total_steps:
                 return
             step += 1
-            yield idx.to(device) if move else idx
+            yield order[start : start + batch_size]
 
 
 def preloaded_stream(

@@ -1,9 +1,11 @@
 """What a run trains with, built from its :class:`CaseConfig`: the model (norm layers, weight init, prior bias,
-torch.compile), the optimizer at the case's effective lr, the lr scheduler, and the precision policy."""
+torch.compile), the optimizer at the case's effective lr (its fused CUDA implementation where it has one), the lr
+scheduler, and the precision policy."""
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 from dataclasses import dataclass
 
 import torch
@@ -36,6 +38,47 @@ def build_model(config: CaseConfig, data: Dataset) -> nn.Module:
     return model
 
 
+#: Optimizers with a fused CUDA kernel (``fused=True``, PyTorch's torch.optim documentation, "Algorithms" and the
+#: per-class ``fused`` argument). A fused optimizer sets ``_step_supports_amp_scaling``: GradScaler then hands it
+#: ``grad_scale`` and ``found_inf`` as device tensors and the kernel skips a step with inf/nan gradients on the device
+#: (torch.amp.GradScaler.step), instead of the unfused path's ``found_inf.item()``, a host sync per fp16 step.
+#: Adagrad's fused kernel is CPU-only and RMSprop has none: they keep PyTorch's default (foreach on CUDA).
+FUSED_ON_CUDA: tuple[type[torch.optim.Optimizer], ...] = (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW)
+
+
+def optimizer_implementation(optimizer: torch.optim.Optimizer) -> str:
+    """``fused``, ``foreach`` or ``for-loop``: the implementation ``optimizer``'s first param group steps with, as
+    PyTorch resolves ``fused=None``/``foreach=None`` (foreach where every parameter is on CUDA; for-loop on a CPU)."""
+    group = optimizer.param_groups[0]
+    if group.get("fused"):
+        return "fused"
+    on_cuda = all(p.device.type == "cuda" for p in group["params"])
+    if group.get("foreach") or (group.get("foreach") is None and on_cuda and not group.get("differentiable")):
+        return "foreach"
+    return "for-loop"
+
+
+def for_device(optimizer: torch.optim.Optimizer, device: torch.device) -> torch.optim.Optimizer:
+    """``optimizer`` (not yet stepped) in its fastest host-sync-free implementation for ``device``.
+
+    On CUDA an optimizer of :data:`FUSED_ON_CUDA` is rebuilt with the same parameter groups and hyperparameters and
+    ``fused=True`` (so fp16's GradScaler syncs no more than bf16, see :data:`FUSED_ON_CUDA`); any other optimizer, and
+    every optimizer on another device, is returned unchanged, so CPU runs step exactly as before.
+
+    Raises:
+        ValueError: ``optimizer`` has already stepped (its state would be lost).
+    """
+    if torch.device(device).type != "cuda" or not isinstance(optimizer, FUSED_ON_CUDA):
+        return optimizer
+    if optimizer.state:
+        raise ValueError("for_device: the optimizer has already stepped; choose its implementation before training")
+    accepted = inspect.signature(type(optimizer)).parameters
+    defaults = {k: v for k, v in optimizer.defaults.items() if k in accepted}
+    defaults.update(fused=True, foreach=None)
+    groups = [{**group, "fused": True, "foreach": None} for group in optimizer.param_groups]
+    return type(optimizer)(groups, **defaults)
+
+
 #: The phase marker of a step outside a profiled window: one shared no-op context (a profiled window passes
 #: ``torch.profiler.record_function`` instead; see :mod:`benchsuite.telemetry.phases`).
 _UNMARKED = contextlib.nullcontext()
@@ -61,6 +104,11 @@ class Trainer:
 
     def __post_init__(self) -> None:
         self._autocasts = precision.uses_autocast(self.precision)
+
+    @property
+    def optimizer_impl(self) -> str:
+        """The optimizer's implementation (:func:`optimizer_implementation`), for the run's record."""
+        return optimizer_implementation(self.optimizer)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """Autocast for the precision in effect; a no-op context where the precision has none (fp32, tf32), so that
@@ -106,9 +154,10 @@ def train_step(trainer: Trainer, x: torch.Tensor, y: torch.Tensor, scale: float 
 def build_trainer(
     config: CaseConfig, data: Dataset, device: torch.device, total_steps: int, steps_per_epoch: int
 ) -> Trainer:
-    """Model on ``device``, optimizer at :func:`effective_lr`, scheduler over ``total_steps``, precision."""
+    """Model on ``device``, optimizer at :func:`effective_lr` (fused on CUDA where it can be, :func:`for_device`),
+    scheduler over ``total_steps``, precision."""
     model = build_model(config, data).to(device)
-    optimizer = build_optimizer(model, config.train, effective_lr(config))
+    optimizer = for_device(build_optimizer(model, config.train, effective_lr(config)), device)
     scheduler = build_scheduler(optimizer, config.train.lr_schedule, total_steps, steps_per_epoch)
     name = config.techniques.precision
     return Trainer(model, optimizer, scheduler, precision.grad_scaler(name, device), name, device)

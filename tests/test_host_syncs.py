@@ -1,0 +1,185 @@
+"""No host sync in the step loop (DESIGN.md, measurement rules): checked at the dispatcher, where every ``.item()``,
+``.cpu()`` and host-to-device copy shows up as an aten op, whatever Python code issued it.
+
+On a CPU-only machine a CPU run cannot tell a sync from a host-side read (every tensor is on the host), so the loop
+runs on the ``meta`` device: every op is dispatched as on an accelerator, nothing is computed, and a host-to-device
+copy or a read of a device tensor is seen for what it is. On CUDA ``torch.cuda.set_sync_debug_mode("error")`` is the
+real check.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import tiny_spec
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from benchsuite.scenario.matrix import expand_runs
+from benchsuite.specs.scenario import ScenarioSpec
+from benchsuite.training import loop
+from benchsuite.training.build import Trainer, build_trainer, for_device, train_step
+from benchsuite.training.loop import Budget, TrainingLoop
+from benchsuite.workloads.datasets import Dataset, load_dataset
+
+aten = torch.ops.aten
+META, CPU = torch.device("meta"), torch.device("cpu")
+#: What a fake ``.item()`` of a meta tensor returns, so that untimed evaluation can run on ``meta``.
+FAKE_SCALAR = {torch.bool: True}
+
+
+def _device_of(value) -> torch.device | None:
+    return value.device if isinstance(value, torch.Tensor) else None
+
+
+def _is_host_sync(func, args, kwargs) -> bool:
+    """Whether the op makes the host wait for the device: a read of a device tensor (``.item()`` dispatches to
+    ``_local_scalar_dense``; ``nonzero`` sizes its output from the data), a copy from the device to the host
+    (``.cpu()``, ``.tolist()``) or from pageable (not pinned) host memory to the device (CUDA runs it as a blocking
+    copy: "CUDA semantics", pinned memory buffers)."""
+    if func in (aten._local_scalar_dense.default, aten.nonzero.default):
+        return args[0].device.type != "cpu"
+    if func is aten._to_copy.default:
+        source, target = args[0].device, kwargs.get("device") or args[0].device
+    elif func is aten.copy_.default:
+        source, target = _device_of(args[1]), args[0].device
+    else:
+        return False
+    if source is None or (source.type == "cpu") == (torch.device(target).type == "cpu"):
+        return False
+    return target.type == "cpu" or not args[-1 if func is aten.copy_.default else 0].is_pinned()
+
+
+class HostSyncs(TorchDispatchMode):
+    """Records the host syncs (:func:`_is_host_sync`) of the ops dispatched while ``step`` is set: (step, op name).
+
+    ``.item()`` of a meta tensor returns a fake value (evaluation and the per-segment loss read are outside the
+    steps; they sync by design and run here only so that the real loop runs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.step: int | None = None
+        self.syncs: list[tuple[int, str]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if self.step is not None and _is_host_sync(func, args, kwargs):
+            self.syncs.append((self.step, str(func)))
+        if func is aten._local_scalar_dense.default and args[0].is_meta:
+            return FAKE_SCALAR.get(args[0].dtype, 1 if not args[0].is_floating_point() else 0.5)
+        return func(*args, **kwargs)
+
+
+class ScalarReads(TorchDispatchMode):
+    """Records every ``_local_scalar_dense`` (``.item()``, ``float(t)``, ``bool(t)``) dispatched, on any device."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is aten._local_scalar_dense.default:
+            self.ops.append(str(func))
+        return func(*args, **(kwargs or {}))
+
+
+def _config(**train):
+    spec = ScenarioSpec.model_validate(tiny_spec(train={**tiny_spec()["train"], **train}))
+    return next(iter(expand_runs(spec))).case.config
+
+
+def _watch_steps(monkeypatch, on_step, off_step) -> None:
+    """Call ``on_step(n)`` before the loop fetches the batch of step n and trains on it, ``off_step()`` after."""
+    real_next, real_step = TrainingLoop._next_batch, loop.train_step
+
+    def next_batch(self, stream):
+        on_step(self.steps_done + 1)
+        try:
+            return real_next(self, stream)
+        finally:
+            off_step()
+
+    def step(*args, **kwargs):
+        on_step(None)
+        try:
+            return real_step(*args, **kwargs)
+        finally:
+            off_step()
+
+    monkeypatch.setattr(TrainingLoop, "_next_batch", next_batch)
+    monkeypatch.setattr(loop, "train_step", step)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_preloaded_steps_make_no_host_sync_and_copy_to_the_device_once_per_epoch(monkeypatch, optimizer):
+    config = _config(optimizer=optimizer)
+    cpu_data = load_dataset(config.workload.dataset, CPU)  # 64 samples, batch 16: 4 steps per epoch, 8 steps
+    fields = (cpu_data.train_x, cpu_data.train_y, cpu_data.val_x, cpu_data.val_y)
+    data = Dataset(*(t.to(META) for t in fields), cpu_data.num_classes)
+    budget = Budget.of(config.train, len(cpu_data.train_y))
+    trainer = build_trainer(config, data, META, budget.total_steps, budget.steps_per_epoch)
+    recorder = HostSyncs()
+    current = [None]
+
+    def on_step(n):
+        current[0] = n if n is not None else current[0]
+        recorder.step = current[0]
+
+    _watch_steps(monkeypatch, on_step, lambda: setattr(recorder, "step", None))
+    with recorder:
+        status, steps = TrainingLoop(config, data, budget, META).run(trainer, torch.Generator().manual_seed(0))
+    assert (status, steps) == ("ok", 8)
+    epoch_starts = {1, 1 + budget.steps_per_epoch}  # each epoch's permutation crosses to the device once
+    per_step = [(step, op) for step, op in recorder.syncs if not (step in epoch_starts and "copy" in op)]
+    assert per_step == [], f"host syncs inside the step loop: {per_step}"
+    assert len(recorder.syncs) <= len(epoch_starts)
+
+
+def test_the_cuda_optimizer_reads_no_found_inf_on_the_host_under_grad_scaler():
+    """fp16 on CUDA: the optimizer :func:`for_device` gives a CUDA run takes GradScaler's ``found_inf`` on the
+    device; the unfused path reads it with ``.item()`` every step. The fused kernel runs on a CPU too, so the same
+    optimizer steps here under a CPU GradScaler, and every ``_local_scalar_dense`` is recorded (all tensors are on
+    the CPU, so each would be a sync on CUDA)."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    optimizers = {
+        "sgd": torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+        "adam": torch.optim.Adam(model.parameters(), lr=1e-3),
+        "adamw": torch.optim.AdamW(model.parameters(), lr=1e-3),
+    }
+    for name, unfused in optimizers.items():
+        trainer = Trainer(model, for_device(unfused, "cuda"), None, torch.amp.GradScaler("cpu"), "fp32", CPU)
+        x, y = torch.randn(16, 8), torch.randint(0, 3, (16,))
+        with ScalarReads() as reads:
+            for _ in range(3):
+                train_step(trainer, x, y)
+        assert reads.ops == [], f"{name}: host reads in an fp16 step: {reads.ops}"
+        assert trainer.optimizer_impl == "fused"
+
+
+def test_cpu_optimizers_are_unchanged():
+    for name in ("sgd", "adam", "adamw", "rmsprop", "adagrad"):
+        config = _config(optimizer=name)
+        trainer = build_trainer(config, load_dataset(config.workload.dataset, CPU), CPU, 4, 4)
+        assert trainer.optimizer_impl == "for-loop" and not trainer.optimizer.defaults.get("fused")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+def test_cuda_steps_never_sync(monkeypatch, precision):
+    """``torch.cuda.set_sync_debug_mode("error")`` around every batch fetch and step of a preloaded run: any
+    synchronising CUDA call inside them raises."""
+    from benchsuite.training.run import train_run
+
+    spec = ScenarioSpec.model_validate(
+        tiny_spec(train={**tiny_spec()["train"], "optimizer": "adam"}, matrix={"precision": [precision]})
+    )
+    run = next(iter(expand_runs(spec)))
+    _watch_steps(
+        monkeypatch, lambda n: torch.cuda.set_sync_debug_mode("error"), lambda: torch.cuda.set_sync_debug_mode(0)
+    )
+    try:
+        result = train_run(run, torch.device("cuda"), telemetry_interval_s=None, warmup_steps=0)
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    assert result.status == "ok", result.error
+    assert result.steps == 8
