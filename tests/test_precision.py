@@ -66,14 +66,60 @@ def test_tf32_switches_are_set_for_the_run_and_restored(tf32_state):
     assert _state() == before
 
 
-@pytest.mark.skipif(not hasattr(torch.backends.cuda.matmul, "fp32_precision"), reason="torch without fp32_precision")
-def test_tf32_uses_the_fp32_precision_api_when_the_process_already_does(tf32_state):
-    """Mixing APIs raises in torch >= 2.9: a process that set fp32_precision must not see the legacy flags read."""
+NEW_API = pytest.mark.skipif(
+    not hasattr(torch.backends.cuda.matmul, "fp32_precision"), reason="torch without fp32_precision"
+)
+
+
+def _legacy() -> tuple[bool, bool]:
+    """The legacy getters, read the way TorchInductor reads them (torch >= 2.9 raises RuntimeError on a mix)."""
+    return torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+
+
+@NEW_API
+def test_a_process_that_set_the_new_api_alone_gets_it_back(tf32_state):
+    """A process that set fp32_precision alone (legacy getters unreadable) finds TF32 set through both APIs inside
+    the block, so torch.compile can read it, and its own new-API state back after it."""
     torch.backends.cuda.matmul.fp32_precision = "tf32"
     with precision.matmul_mode("fp32", CUDA):
         assert torch.backends.cuda.matmul.fp32_precision == "ieee"
         assert torch.backends.cudnn.conv.fp32_precision == "ieee"
+        assert _legacy() == (False, False)
     assert torch.backends.cuda.matmul.fp32_precision == "tf32"
+
+
+@NEW_API
+@pytest.mark.parametrize("name, on", [("tf32", True), ("fp32", False)])
+def test_tf32_switches_keep_the_legacy_getters_readable(tf32_state, name, on):
+    """pytorch/pytorch#166387: setting only the fp32_precision API makes the legacy allow_tf32 getters raise, and
+    inductor reads them, so torch.compile of a TF32 case fails. Inside and after the block they read, with the
+    state in effect, and agree with the new API."""
+    before = _legacy()
+    with precision.matmul_mode(name, CUDA):
+        assert _legacy() == (on, on)
+        expected = "tf32" if on else "ieee"
+        assert torch.backends.cuda.matmul.fp32_precision == expected
+        assert torch.backends.cudnn.conv.fp32_precision == expected
+        assert torch.backends.cudnn.rnn.fp32_precision == expected
+    assert _legacy() == before
+
+
+@NEW_API
+def test_set_tf32_sets_both_apis_consistently(tf32_state):
+    for on in (True, False, True):
+        precision.set_tf32(on)
+        assert _legacy() == (on, on)
+        assert torch.get_float32_matmul_precision() == ("high" if on else "highest")
+        assert torch.backends.cuda.matmul.fp32_precision == ("tf32" if on else "ieee")
+
+
+@NEW_API
+def test_the_new_api_state_is_restored_exactly(tf32_state):
+    paths = [torch.backends.cuda.matmul, torch.backends.cudnn.conv, torch.backends.cudnn.rnn]
+    before = [owner.fp32_precision for owner in paths], _legacy()
+    with precision.matmul_mode("tf32", CUDA):
+        pass
+    assert ([owner.fp32_precision for owner in paths], _legacy()) == before
 
 
 def test_tf32_falls_back_to_allow_tf32_on_torch_without_the_new_api(monkeypatch):

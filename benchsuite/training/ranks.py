@@ -42,6 +42,14 @@ class Solo:
         """``obj`` from every rank, in rank order (on every rank)."""
         return [obj]
 
+    def maximum(self, value: float) -> float:
+        """The largest ``value`` over the ranks, the same on every rank (one all-gather on N ranks, none on one).
+
+        For a decision each rank would otherwise take from its own clock: the ranks' clocks differ, and ranks that
+        decide differently enter different collectives and wait for each other for ever.
+        """
+        return max(self.gather(value))
+
     def wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
         """The module to train: ``model`` itself."""
         return model

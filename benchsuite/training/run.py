@@ -144,6 +144,23 @@ def _prepare(
     return Prepared(data, budget, trainer, warmup_n, warmup_s, setup.elapsed_s, compile_s, flops_sample)
 
 
+def extension_s(config: CaseConfig, timed_s: float, eligible: bool, team) -> float:
+    """Seconds to go on training after the run so that the telemetry window lasts ``train.min_timed_s``; 0: none.
+
+    Every rank of a data-parallel run gets the same answer, the largest over the ranks
+    (:meth:`benchsuite.training.ranks.Solo.maximum`): each rank's timed seconds come from its own clock, and ranks that
+    decided apart (one extending, one not) would enter different collectives and hang. One process decides alone, as
+    before.
+
+    Args:
+        timed_s: this rank's timed training seconds.
+        eligible: whether this rank would lengthen the window at all (telemetry on, run ``ok``).
+        team: the run's ranks (:class:`benchsuite.training.ranks.Ranks`) or :class:`Solo`.
+    """
+    missing = config.train.min_timed_s - timed_s if eligible else 0.0
+    return max(0.0, team.maximum(max(0.0, missing)))
+
+
 def _train_and_sample(
     run: Run, config: CaseConfig, device: torch.device, prepared: Prepared, interval_s: float | None, team, stage: Stage
 ) -> Trained:
@@ -158,9 +175,8 @@ def _train_and_sample(
     sampler = Sampler(device, interval_s, children=workers) if interval_s else None
     with sampler or contextlib.nullcontext():
         status, steps = loop.run(prepared.trainer, torch.Generator().manual_seed(run.seed))
-        missing = config.train.min_timed_s - loop.train_watch.elapsed_s
-        lengthen = sampler is not None and status == "ok" and missing > 0
+        missing = extension_s(config, loop.train_watch.elapsed_s, status == "ok" and sampler is not None, team)
         stage.name = "telemetry extension"
         generator = torch.Generator().manual_seed(run.seed + 1)
-        extension = loop.extend(prepared.trainer, missing, generator) if lengthen else []
+        extension = loop.extend(prepared.trainer, missing, generator) if missing > 0 else []
     return Trained(loop, status, steps, sampler, extension)

@@ -75,8 +75,10 @@ def time_pair(
 ) -> PairTiming:
     """Time ``pair`` in ``blocks`` pairs of interleaved blocks (defaults from the scenario's ``step_timing``).
 
-    Each side first runs :data:`WARMUP_STEPS` untimed-for-the-result steps, whose mean sets its steps per block
-    (at least one, enough to last ``min_block_s``).
+    Each side is built, and compiled when its case asks, inside its own precision's TF32 mode
+    (:func:`benchsuite.training.precision.matmul_mode`), the mode its blocks then run in, so that a TF32 case is
+    compiled for TF32 and its reference for fp32. Each side first runs :data:`WARMUP_STEPS` untimed-for-the-result
+    steps, whose mean sets its steps per block (at least one, enough to last ``min_block_s``).
 
     Raises:
         UnsupportedCase: a precision of either case cannot run on ``device``.
@@ -105,10 +107,7 @@ def time_pair(
     status, steps, warm, error = "ok", {}, {}, None
     sides: dict[str, StandaloneCase] = {}
     try:  # building the sides (data, model, compile) can run out of memory as well
-        sides = {
-            "case": StandaloneCase(pair.case, device, seed),
-            "against": StandaloneCase(pair.reference, device, seed),
-        }
+        sides = {"case": _side(pair.case, device, seed), "against": _side(pair.reference, device, seed)}
         warm = {name: side.block(WARMUP_STEPS) / WARMUP_STEPS for name, side in sides.items()}
         steps = {name: max(1, math.ceil(min_block_s / max(s, 1e-9))) for name, s in warm.items()}
         for k in range(blocks):
@@ -123,3 +122,9 @@ def time_pair(
         sides.clear()  # drop the models before handing their cached memory back
         release_cached_memory(device)
     return PairTiming(**result, status=status, block_steps=steps, warmup_step_s=warm, blocks=timed, error=error)
+
+
+def _side(case, device: torch.device, seed: int) -> StandaloneCase:
+    """One side of a pair, built (data, model, compile) under its precision's TF32 switches: compilation reads them."""
+    with precision.matmul_mode(case.config.techniques.precision, device):
+        return StandaloneCase(case, device, seed)
