@@ -139,7 +139,8 @@ def pytest_configure(config: pytest.Config) -> None:
     Raises:
         pytest.UsageError: ``--benchmark`` with ``--benchmark-disable``, ``--benchmark-skip`` or pytest-xdist;
             ``--node-rank`` not below ``--nnodes``; a results or reports folder that cannot be written (checked
-            before anything trains, see :func:`_check_writable`).
+            before anything trains, see :func:`_check_writable`); ``--device cuda`` where torch has no CUDA device
+            (:func:`_check_cuda`).
     """
     why = options.refusal(config.option, is_xdist_worker=hasattr(config, "workerinput"))
     if why:
@@ -149,6 +150,8 @@ def pytest_configure(config: pytest.Config) -> None:
             f"benchsuite: --node-rank {config.getoption('node_rank')} must be below --nnodes "
             f"{config.getoption('nnodes')}"
         )
+    if config.getoption("device") == "cuda" and not config.getoption("collectonly"):
+        _check_cuda()
     if config.getoption("benchmark") and not config.getoption("collectonly"):
         _check_writable(config)
     # One round per run: min = max = median, so pytest-benchmark's table shows the timed region once.
@@ -173,6 +176,22 @@ def _check_writable(config: pytest.Config) -> None:
         if reason:
             flag = "--" + option.replace("_", "-")
             raise pytest.UsageError(f"benchsuite: {flag} {config.getoption(option)} cannot be written: {reason}")
+
+
+def _check_cuda() -> None:
+    """Refuse ``--device cuda`` on a machine where torch cannot train on CUDA, before collection: every item would be
+    skipped and the session would pass having trained nothing. torch is imported only here, when ``--device cuda`` is
+    asked for.
+
+    Raises:
+        pytest.UsageError: naming the device and the reason
+            (:func:`benchsuite.telemetry.hardware.cuda_unavailable_reason`).
+    """
+    from benchsuite.telemetry.hardware import cuda_unavailable_reason
+
+    reason = cuda_unavailable_reason()
+    if reason:
+        raise pytest.UsageError(f"benchsuite: --device cuda: {reason}")
 
 
 @pytest.fixture
@@ -203,6 +222,11 @@ class LazySession:
         if "bench_run" in metafunc.fixturenames:
             metafunc.parametrize("bench_run", self.session().params())
 
+    @pytest.hookimpl
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self._session is not None:
+            self._session.machine.keep(session.items)
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self._session is not None:
@@ -216,7 +240,7 @@ class LazySession:
     @pytest.hookimpl
     def pytest_benchmark_update_machine_info(self, config: pytest.Config, machine_info: dict[str, Any]) -> None:
         if self._session is not None:
-            self._session.pytest_benchmark_update_machine_info(config, machine_info)
+            self._session.machine.update(machine_info)
 
     @pytest.hookimpl
     def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: Any, output_json: dict) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from benchsuite.machine_info import SessionMachine
 from benchsuite.outputs import SecondInterrupt, SessionOutputs, sigterm_as_interrupt
 from benchsuite.results.files import trace_path
 from benchsuite.results.recorder import ResultsRecorder
@@ -30,8 +31,7 @@ from benchsuite.scenario.matrix import (
     top_up_runs,
 )
 from benchsuite.telemetry import clock
-from benchsuite.telemetry.hardware import cuda_available, hardware_info, resolve_device
-from benchsuite.telemetry.machine import machine_id
+from benchsuite.telemetry.hardware import resolve_device
 from benchsuite.top_ups import TopUps
 from benchsuite.training.outcome import smoke_problems
 
@@ -70,6 +70,8 @@ class BenchsuiteSession:
             config.getoption("rdzv_endpoint"),
             config.getoption("rank_timeout"),
         )
+        self.machine = SessionMachine(self.device, launcher.nnodes)
+        """The hardware record and machine id, from the items that run (the plugin hands it the kept items)."""
         self.pools = RankPools(self.device, launcher)
         """The rank pools serving this session's data-parallel runs and profiles, one per world size."""
         self.case_index: dict[tuple[str, str], int] = {}
@@ -146,9 +148,8 @@ class BenchsuiteSession:
                 self._benchmark(item, request)
 
     def _skip_unrunnable(self, item: Item) -> None:
-        """Skip, with the reason, an item this device cannot run (no CUDA device; fp16 or TF32 on a CPU)."""
-        if self.device.type == "cuda" and not cuda_available():
-            pytest.skip("--device cuda: no CUDA device is visible")
+        """Skip, with the reason, an item this device cannot run (fp16 or TF32 on a CPU; ``--device cuda`` without a
+        CUDA device is refused before collection, :func:`benchsuite.plugin.pytest_configure`)."""
         from benchsuite.training.precision import unsupported_reason
 
         cases = (item.case, item.reference) if isinstance(item, TimingPair) else (item.case,)
@@ -289,12 +290,6 @@ class BenchsuiteSession:
         self._sigint.restore()
 
     # ------------------------------------------------------------ pytest-benchmark hooks
-
-    @pytest.hookimpl
-    def pytest_benchmark_update_machine_info(self, config: pytest.Config, machine_info: dict[str, Any]) -> None:
-        worlds = [p.values[0].case.config.train.world_size for p in self.params() if isinstance(p.values[0], Run)]
-        info = hardware_info(self.device, max(worlds, default=1))
-        machine_info["benchsuite"] = {**info, "machine_id": machine_id(info)}
 
     @pytest.hookimpl
     def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: Any, output_json: dict) -> None:

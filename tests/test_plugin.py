@@ -200,12 +200,6 @@ def test_killed_session_keeps_every_finished_run(pytester, scenario_dir):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the path without a GPU")
-def test_cuda_requested_without_gpu_is_skipped(pytester, scenario_dir):
-    result = run(pytester, scenario_dir, "--device=cuda")
-    result.assert_outcomes(skipped=4)
-    result.stdout.fnmatch_lines(["*no CUDA device is visible*"])
-
-
 def test_precision_the_device_cannot_run_is_skipped_with_the_reason(pytester, tmp_path):
     write_yaml(tmp_path / "s" / "p.yaml", tiny_spec(seeds=[0], matrix={"precision": ["fp32", "fp16"]}))
     result = run(pytester, tmp_path / "s", "-rs")

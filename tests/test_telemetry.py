@@ -321,3 +321,17 @@ def test_energy_needs_no_numpy_2(monkeypatch):
     monkeypatch.delattr(np, "trapezoid", raising=False)  # NumPy 1.x, which pyproject allows, has no np.trapezoid
     times, power = np.array([0.0, 1.0, 2.0]), np.array([100.0, 100.0, 100.0])
     assert summary_mod.energy_over_intervals(times, power, [(0.0, 2.0)]) == pytest.approx(200.0)
+
+
+def test_a_session_whose_gpu_slowed_says_so_first():
+    from benchsuite.report.overview import throttle_text as notice
+
+    def run(shares):
+        return {"extra_info": {"clock_event_shares": shares}}
+
+    data = {"benchmarks": [run({"sw_power_cap": 0.6, "sync_boost": 1.0}), run({}), run({"hw_thermal_slowdown": 0.1})]}
+    assert notice(data) == (
+        "GPU clocks slowed in the timed region of 2 of 3 runs (sw_power_cap in up to 60%, hw_thermal_slowdown in up to "
+        "10% of a run's samples)"
+    )
+    assert notice({"benchmarks": [run({"sync_boost": 1.0}), {"extra_info": {}}]}) is None  # no slowdown, no line

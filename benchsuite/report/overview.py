@@ -122,10 +122,33 @@ def left_out_text(data: dict[str, Any]) -> str | None:
     return f"{entries} without benchsuite's extra_info {were} left out"
 
 
+#: Clock-event reasons (:data:`benchsuite.telemetry.nvml.CLOCK_EVENT_REASONS`) that slow a busy GPU below the
+#: clocks its figures assume: a power cap, thermal or hardware slowdown. Sync boost and display clocks are left out.
+SLOWDOWNS = ("sw_power_cap", "hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown")
+
+
+def throttle_text(data: dict[str, Any]) -> str | None:
+    """``GPU clocks slowed in the timed region of 3 of 40 runs (sw_power_cap in up to 60 % of a run's samples)`` when
+    any run's telemetry saw a slowdown reason (:data:`SLOWDOWNS`), else None."""
+    runs = [b.get("extra_info") or {} for b in data.get("benchmarks") or []]
+    sampled = [info["clock_event_shares"] for info in runs if isinstance(info.get("clock_event_shares"), dict)]
+    worst: dict[str, float] = {}
+    slowed = 0
+    for shares in sampled:
+        seen = {k: float(v) for k, v in shares.items() if k in SLOWDOWNS and float(v) > 0}
+        slowed += bool(seen)
+        for reason, share in seen.items():
+            worst[reason] = max(worst.get(reason, 0.0), share)
+    if not slowed:
+        return None
+    reasons = ", ".join(f"{r} in up to {s:.0%}" for r, s in sorted(worst.items(), key=lambda kv: -kv[1]))
+    return f"GPU clocks slowed in the timed region of {slowed} of {len(sampled)} runs ({reasons} of a run's samples)"
+
+
 def notices(data: dict[str, Any]) -> list[str]:
     """The lines about the file itself that every summary shows first (:func:`incomplete_text`,
-    :func:`left_out_text`)."""
-    return [line for line in (incomplete_text(data), left_out_text(data)) if line]
+    :func:`left_out_text`, :func:`throttle_text`)."""
+    return [line for line in (incomplete_text(data), left_out_text(data), throttle_text(data)) if line]
 
 
 def overview_rows(data: dict[str, Any]) -> list[OverviewRow]:

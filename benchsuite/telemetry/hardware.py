@@ -90,7 +90,8 @@ def nvml_driver_version() -> str | None:
 
 def hardware_info(device: torch.device, world_size: int = 1) -> dict[str, Any]:
     """Everything about the hardware that pytest-benchmark's machine_info leaves out; ``world_size``: the most
-    data-parallel ranks a run of the session trains on (the GPUs it uses)."""
+    data-parallel ranks a run of the session trains on (the GPUs it uses: the session counts only the items it kept
+    after deselection that this node can host, never every collected one)."""
     import psutil
 
     return {
@@ -104,6 +105,18 @@ def hardware_info(device: torch.device, world_size: int = 1) -> dict[str, Any]:
         "torch_version": torch.__version__,
         "gpu": gpu_info(device, world_size),
     }
+
+
+def cuda_unavailable_reason() -> str | None:
+    """Why ``--device cuda`` cannot train on this machine, or None when torch sees a CUDA device: a torch build
+    without CUDA (a CPU wheel: ``torch.version.cuda`` is None; ROCm builds report ``torch.version.hip`` and use the
+    same ``cuda`` device type), or no device visible to it (no driver, no GPU, ``CUDA_VISIBLE_DEVICES`` hiding them)."""
+    if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
+        return f"this torch build has no CUDA (torch {torch.__version__})"
+    if not torch.cuda.is_available():
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        return "no CUDA device is visible" + (f" (CUDA_VISIBLE_DEVICES={visible!r})" if visible is not None else "")
+    return None
 
 
 def cuda_available() -> bool:

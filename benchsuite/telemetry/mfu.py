@@ -3,8 +3,10 @@
 FLOPs of one training step (forward + backward of the model, optimizer excluded, as in the PaLM paper's MFU,
 Chowdhery et al. 2022, appendix B) are counted once per case with ``torch.utils.flop_counter.FlopCounterMode`` on a
 copy of the model. Achieved FLOP/s = FLOPs per sample × samples trained / timed seconds (= FLOPs per step / step time
-for full batches). MFU = achieved / the GPU's dense peak FLOP/s for the precision in effect. On a CPU there is no
-peak table: achieved FLOP/s only.
+for full batches): the whole job's rate, every rank's samples included. MFU is per GPU: the model FLOPs per second
+over the peak FLOP/s of the hardware used (Chowdhery et al. 2022, appendix B), so a data-parallel run divides the
+job's rate by world size × one GPU's dense peak for the precision in effect, and the same work on each GPU reads the
+same MFU at any world size. On a CPU there is no peak table: achieved FLOP/s only.
 """
 
 from __future__ import annotations
@@ -91,12 +93,29 @@ def flops_per_sample(model: nn.Module, x: torch.Tensor, y: torch.Tensor, case_ke
 _FLOPS_BY_CASE: dict[str, float] = {}
 
 
-def utilisation(flops_sample: float, samples: int, timed_s: float, peak: float | None) -> dict[str, float | None]:
-    """Achieved FLOP/s and MFU (None without a peak, e.g. on a CPU)."""
+def utilisation(
+    flops_sample: float, samples: int, timed_s: float, peak: float | None, world_size: int = 1
+) -> dict[str, float | None]:
+    """Achieved FLOP/s of the whole job and MFU per GPU (None without a peak, e.g. on a CPU).
+
+    MFU as in PaLM (Chowdhery et al. 2022, appendix B): model FLOPs per second over the peak FLOPs per second of the
+    hardware used, here ``world_size`` devices of ``peak`` each.
+
+    Args:
+        flops_sample: training FLOPs (forward + backward) per sample.
+        samples: samples the whole job trained in the timed region (every rank's: the global batches).
+        timed_s: seconds of the timed region.
+        peak: dense peak FLOP/s of one device for the precision in effect, or None.
+        world_size: devices the job trained on (data-parallel ranks, one GPU each).
+
+    Returns:
+        ``flops_per_sample``; ``achieved_flops_per_s`` (the whole job's FLOP/s, all ranks together);
+        ``peak_flops_per_s`` (one device's); ``mfu`` (achieved / (world size × peak), a fraction of 1).
+    """
     achieved = flops_sample * samples / timed_s if timed_s > 0 else None
     return {
         "flops_per_sample": flops_sample,
         "achieved_flops_per_s": achieved,
         "peak_flops_per_s": peak,
-        "mfu": achieved / peak if achieved and peak else None,
+        "mfu": achieved / (max(world_size, 1) * peak) if achieved and peak else None,
     }

@@ -62,7 +62,11 @@ class Measured:
 def assemble(
     run: Run, device: torch.device, prepared: Prepared, trained: Trained, measured: Measured, world_size: int
 ) -> RunResult:
-    """The run's :class:`RunResult`: the one place where a finished run's fields are filled in."""
+    """The run's :class:`RunResult`: the one place where a finished run's fields are filled in.
+
+    ``loop.samples`` counts the global batches (every rank's samples), so the achieved FLOP/s is the whole job's and
+    MFU divides it by ``world_size`` devices' peak (per GPU, as in PaLM: Chowdhery et al. 2022, appendix B;
+    :func:`benchsuite.telemetry.mfu.utilisation`)."""
     config, loop, budget = run.case.config, trained.loop, prepared.budget
     timed_s = loop.train_watch.elapsed_s
     peak = mfu.peak_flops(device, config.techniques.precision)
@@ -91,7 +95,7 @@ def assemble(
         world_size=world_size,
         ranks=measured.ranks,
         utilisation={
-            **mfu.utilisation(prepared.flops_per_sample, loop.samples, timed_s, peak),
+            **mfu.utilisation(prepared.flops_per_sample, loop.samples, timed_s, peak, world_size),
             "comm_share": measured.comm_share,
             **loop.stall.figures(timed_s),
         },
