@@ -183,3 +183,16 @@ def test_cuda_steps_never_sync(monkeypatch, precision):
         torch.cuda.set_sync_debug_mode(0)
     assert result.status == "ok", result.error
     assert result.steps == 8
+
+
+def test_a_run_records_the_optimizer_implementation_it_stepped():
+    from conftest import tiny_spec
+
+    from benchsuite.scenario.matrix import expand_runs
+    from benchsuite.specs.scenario import ScenarioSpec
+    from benchsuite.training.run import train_run
+
+    run = expand_runs(ScenarioSpec.model_validate(tiny_spec()))[0]
+    result = train_run(run, torch.device("cpu"), telemetry_interval_s=None)
+    assert result.status == "ok" and result.optimizer_impl in ("foreach", "for-loop")  # CPU: PyTorch's default
+    assert result.extra_info()["optimizer_impl"] == result.optimizer_impl

@@ -120,6 +120,9 @@ class RunResult:
     """Base lr after the batch-size scaling rule (the peak lr of the schedule)."""
     precision: str = "fp32"
     """The precision in effect, e.g. ``bf16 autocast (cpu)``."""
+    optimizer_impl: str | None = None
+    """The optimizer's implementation that ran: ``fused`` (CUDA SGD/Adam/AdamW: no host read of GradScaler's
+    found_inf), ``foreach`` or ``for-loop`` (:func:`benchsuite.training.build.optimizer_implementation`)."""
     config: dict[str, Any] = field(default_factory=dict)
     """The case's full configuration as run (per-device overrides and axis values applied)."""
     telemetry: dict[str, Any] = field(default_factory=dict)

@@ -85,6 +85,7 @@ def assemble(
         compile_s=prepared.compile_s,
         num_params=sum(p.numel() for p in prepared.trainer.optimizer.param_groups[0]["params"]),
         effective_lr=effective_lr(config),
+        optimizer_impl=prepared.trainer.optimizer_impl,
         curve=loop.curve,
         segments=loop.segments,
         fault_step=loop.fault_step,
