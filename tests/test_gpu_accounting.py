@@ -42,7 +42,9 @@ def _record(world_size: int, samples: int, timed_s: float = 2.0):
         fault_error=None,
         stall=SimpleNamespace(figures=lambda timed_s: {}),
     )
-    trainer = SimpleNamespace(optimizer=SimpleNamespace(param_groups=[{"params": [torch.zeros(3)]}]))
+    trainer = SimpleNamespace(
+        optimizer=SimpleNamespace(param_groups=[{"params": [torch.zeros(3)]}]), optimizer_impl="fused"
+    )
     budget = Budget(steps_per_epoch=10, total_steps=10, eval_every_steps=None)
     prepared = record.Prepared(None, budget, trainer, 1, 0.0, 0.0, 0.0, flops_per_sample=1e9)
     trained = record.Trained(loop, "ok", 10, None, [])
