@@ -196,3 +196,26 @@ def test_a_run_records_the_optimizer_implementation_it_stepped():
     result = train_run(run, torch.device("cpu"), telemetry_interval_s=None)
     assert result.status == "ok" and result.optimizer_impl in ("foreach", "for-loop")  # CPU: PyTorch's default
     assert result.extra_info()["optimizer_impl"] == result.optimizer_impl
+
+
+def test_compile_warms_each_ranks_shard_shapes_not_only_the_global_batch():
+    """A data-parallel rank trains on its shard of each global batch: compile must see those shapes before the timed
+    region, or the rank recompiles inside it (issue 21)."""
+    from types import SimpleNamespace
+
+    from conftest import tiny_spec
+
+    from benchsuite.scenario.matrix import expand_runs
+    from benchsuite.specs.scenario import ScenarioSpec
+    from benchsuite.training.build import build_trainer, compile_model
+    from benchsuite.workloads.datasets import load_dataset
+
+    base = expand_runs(ScenarioSpec.model_validate(tiny_spec()))[0].case.config  # 64 samples, batch 16
+    config = base.model_copy(update={"techniques": base.techniques.model_copy(update={"compile_backend": "eager"})})
+    data = load_dataset(config.workload.dataset, torch.device("cpu"))
+    trainer = build_trainer(config, data, torch.device("cpu"), 8, 4)
+    seen = []
+    trainer.model.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[0]))
+    half = SimpleNamespace(shard=lambda x, y: (x[: len(x) // 2], y[: len(y) // 2], 0.5))  # rank 0 of 2
+    compile_model(trainer, config, data, half)
+    assert seen and set(seen) == {8}  # the shard of batch 16, never the global batch

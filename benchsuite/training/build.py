@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -163,12 +164,14 @@ def build_trainer(
     return Trainer(model, optimizer, scheduler, precision.grad_scaler(name, device), name, device)
 
 
-def compile_model(trainer: Trainer, config: CaseConfig, data: Dataset) -> float:
+def compile_model(trainer: Trainer, config: CaseConfig, data: Dataset, team: Any = None) -> float:
     """Wrap the model in ``torch.compile`` and compile it now; return the compile seconds (timed apart).
 
     Compilation is triggered by a forward and backward pass for every batch shape training will see (the full
-    batch and a shorter last batch), with parameters, buffers (BatchNorm statistics) and gradients restored
-    afterwards, so the timed run starts from the same state and does not recompile inside the timed region.
+    batch and a shorter last batch, each as this rank's shard of it: ``team.shard``, the whole batch for one
+    process), with parameters, buffers (BatchNorm statistics) and gradients restored afterwards, so the timed run
+    starts from the same state and does not recompile inside the timed region (a data-parallel rank trains on
+    shards of the global batch: warmed on the full batch, it recompiled inside the timed region).
     """
     module = trainer.model
     state = {k: v.clone() for k, v in module.state_dict().items()}
@@ -178,8 +181,11 @@ def compile_model(trainer: Trainer, config: CaseConfig, data: Dataset) -> float:
     watch = Stopwatch(trainer.device)
     with watch:
         for size in sorted(sizes):
+            x, y = data.train_x[:size], data.train_y[:size]
+            if team is not None:
+                x, y, _ = team.shard(x, y)
             with trainer.autocast():
-                loss = F.cross_entropy(trainer.model(data.train_x[:size]), data.train_y[:size])
+                loss = F.cross_entropy(trainer.model(x), y)
             loss.backward()
     module.load_state_dict(state)
     trainer.optimizer.zero_grad(set_to_none=True)

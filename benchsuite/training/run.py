@@ -139,7 +139,7 @@ def _prepare(
         trainer.model, data.train_x[first], data.train_y[first], config.model_dump_json()
     )
     stage.name = "compile"
-    compile_s = compile_model(trainer, config, data) if config.techniques.compile else 0.0
+    compile_s = compile_model(trainer, config, data, team) if config.techniques.compile else 0.0
     trainer.model = team.wrap(trainer.model, device)
     return Prepared(data, budget, trainer, warmup_n, warmup_s, setup.elapsed_s, compile_s, flops_sample)
 
