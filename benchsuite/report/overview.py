@@ -145,10 +145,42 @@ def throttle_text(data: dict[str, Any]) -> str | None:
     return f"GPU clocks slowed in the timed region of {slowed} of {len(sampled)} runs ({reasons} of a run's samples)"
 
 
+def gpu_state_text(data: dict[str, Any]) -> str | None:
+    """One warning about the GPU machine state the session recorded at its start (``machine_info.benchsuite.gpu_state``,
+    from NVML), or None when nothing was recorded (an old file, a CPU run) or nothing would distort the figures, e.g.
+    ``GPU 0 (NVIDIA H100 80GB HBM3): 2 other compute processes were running (pids 123, 456); persistence mode off;
+    clocks not locked``. Other processes on a GPU are always named; persistence mode off is noted per GPU; unlocked
+    clocks (the common case: boost clocks follow power and temperature) are said once, at the end. A field NVML
+    could not read (None) says nothing."""
+    states = ((data.get("machine_info") or {}).get("benchsuite") or {}).get("gpu_state")
+    if not isinstance(states, list):
+        return None
+    parts, unlocked = [], False
+    for state in (s for s in states if isinstance(s, dict)):
+        found = []
+        pids = state.get("other_process_pids")
+        count = state.get("other_process_count")
+        if count is None and isinstance(pids, list):
+            count = len(pids)
+        if count:
+            shown = f" (pids {', '.join(str(p) for p in pids)})" if isinstance(pids, list) and pids else ""
+            found.append(f"{count} other compute process{'es were' if count > 1 else ' was'} running{shown}")
+        if state.get("persistence_mode") == "off":
+            found.append("persistence mode off")
+        unlocked = unlocked or state.get("clocks_locked") is False
+        if found:
+            name = f" ({state['name']})" if state.get("name") else ""
+            parts.append(f"GPU {state.get('index', '?')}{name}: " + "; ".join(found))
+    if unlocked:
+        parts.append("clocks not locked" if parts else "GPU clocks not locked")
+    return "; ".join(parts) or None
+
+
 def notices(data: dict[str, Any]) -> list[str]:
     """The lines about the file itself that every summary shows first (:func:`incomplete_text`,
-    :func:`left_out_text`, :func:`throttle_text`)."""
-    return [line for line in (incomplete_text(data), left_out_text(data), throttle_text(data)) if line]
+    :func:`left_out_text`, :func:`throttle_text`, :func:`gpu_state_text`)."""
+    lines = (incomplete_text(data), left_out_text(data), throttle_text(data), gpu_state_text(data))
+    return [line for line in lines if line]
 
 
 def overview_rows(data: dict[str, Any]) -> list[OverviewRow]:

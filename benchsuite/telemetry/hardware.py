@@ -1,5 +1,6 @@
 """What hardware a run used, read off this machine: the training device, the CPU (its marketing name and CPUID
-identity), the GPUs visible to torch and the ones trained on, the driver, torch's threads and version. The session
+identity), the GPUs visible to torch and the ones trained on, the driver, torch's threads and version, and on a CUDA
+run the state of each GPU trained on (``gpu_state``: persistence mode, clocks, other compute processes). The session
 adds it to pytest-benchmark's ``machine_info``; the machine id that names the results folder is derived from it by
 :func:`benchsuite.telemetry.machine.machine_id`."""
 
@@ -12,6 +13,7 @@ from typing import Any
 import torch
 
 from benchsuite.telemetry.machine import identity_from_cpuinfo
+from benchsuite.telemetry.nvml import read_gpu_state
 
 
 def resolve_device(choice: str) -> torch.device:
@@ -94,6 +96,7 @@ def hardware_info(device: torch.device, world_size: int = 1) -> dict[str, Any]:
     after deselection that this node can host, never every collected one)."""
     import psutil
 
+    gpu = gpu_info(device, world_size)
     return {
         "device": str(device),
         "cpu_model": cpu_brand(),
@@ -103,8 +106,18 @@ def hardware_info(device: torch.device, world_size: int = 1) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "memory_mib": psutil.virtual_memory().total // 2**20,
         "torch_version": torch.__version__,
-        "gpu": gpu_info(device, world_size),
+        "gpu": gpu,
+        **({"gpu_state": gpu_state(gpu["used"])} if gpu.get("used") else {}),
     }
+
+
+def gpu_state(used: list[dict[str, Any]], nvml: Any = None) -> list[dict[str, Any]]:
+    """Machine state of each GPU the session trains on (``used``: :func:`gpu_info`'s entries), read once at session
+    start through NVML by :func:`benchsuite.telemetry.nvml.read_gpu_state`: persistence mode, SM application clock
+    and its default (MHz), whether clocks are locked, other compute processes (count and pids). Each entry carries
+    ``index`` and ``name``; a field NVML could not read is None with its reason under ``unread``. Never raises."""
+    names = {g["index"]: g.get("name") for g in used}
+    return [{"name": names[s["index"]], **s} for s in read_gpu_state([g["index"] for g in used], nvml)]
 
 
 def cuda_unavailable_reason() -> str | None:

@@ -12,6 +12,7 @@ reason instead of being reported for the slice (NVML API reference, "Multi Insta
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -178,3 +179,119 @@ def open_gpu_probe(device: torch.device, nvml: Any = None) -> tuple[GpuProbe | N
         GpuProbe(nvml, None).shutdown()
         return None, f"NVML has no handle for {device}: {type(exc).__name__}: {exc}"
     return GpuProbe(nvml, handle, mig), None
+
+
+#: The machine-state fields :func:`read_gpu_state` records for each GPU, None where NVML could not say.
+GPU_STATE_FIELDS = (
+    "persistence_mode",
+    "app_clock_sm_mhz",
+    "default_app_clock_sm_mhz",
+    "clocks_locked",
+    "other_process_count",
+    "other_process_pids",
+)
+
+#: ``nvmlClocksEventReasonApplicationsClocksSetting`` (NVML API reference, "Clocks Event Reasons"): clocks are held
+#: at application-specific values.
+APP_CLOCKS_SETTING = 0x2
+
+
+def _guarded(read: Callable[[], Any], field: str, unread: dict[str, str]) -> Any:
+    """``read()``, or None with the reason in ``unread[field]`` when it raises (NotSupported, NoPermission,
+    AttributeError where the installed pynvml lacks the function)."""
+    try:
+        return read()
+    except Exception as exc:
+        unread[field] = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        return None
+
+
+def device_state(nvml: Any, handle: Any, pid: int | None = None) -> dict[str, Any]:
+    """The machine state of one GPU that distorts training-speed figures, read once through NVML.
+
+    Fields (each None, with its reason under ``unread``, where its NVML call raised):
+
+    - ``persistence_mode``: ``"on"``/``"off"`` (``nvmlDeviceGetPersistenceMode``: ``NVML_FEATURE_ENABLED`` /
+      ``NVML_FEATURE_DISABLED``; off, the driver may unload between processes and the first CUDA call pays for it).
+    - ``app_clock_sm_mhz`` / ``default_app_clock_sm_mhz``: SM application clock and its default, in MHz
+      (``nvmlDeviceGetApplicationsClock`` / ``nvmlDeviceGetDefaultApplicationsClock`` with ``NVML_CLOCK_SM``).
+    - ``clocks_locked``: True when the application clock differs from its default or the clock-event reasons
+      (``nvmlDeviceGetCurrentClocksEventReasons``) carry the applications-clocks-setting bit (0x2); False when
+      what could be read says neither; None when neither could be read. NVML has no getter for clocks locked with
+      ``nvidia-smi --lock-gpu-clocks`` (``nvmlDeviceSetGpuLockedClocks``): only the reason bit can show those.
+    - ``other_process_count`` / ``other_process_pids``: compute processes on this GPU other than ``pid`` (this
+      process by default), from ``nvmlDeviceGetComputeRunningProcesses``; pids sorted.
+
+    Never raises.
+    """
+    pid = os.getpid() if pid is None else pid
+    unread: dict[str, str] = {}
+    mode = _guarded(lambda: nvml.nvmlDeviceGetPersistenceMode(handle), "persistence_mode", unread)
+    app = _guarded(
+        lambda: int(nvml.nvmlDeviceGetApplicationsClock(handle, nvml.NVML_CLOCK_SM)), "app_clock_sm_mhz", unread
+    )
+    default = _guarded(
+        lambda: int(nvml.nvmlDeviceGetDefaultApplicationsClock(handle, nvml.NVML_CLOCK_SM)),
+        "default_app_clock_sm_mhz",
+        unread,
+    )
+    bits = _guarded(lambda: int(nvml.nvmlDeviceGetCurrentClocksEventReasons(handle)), "clock_event_reasons", unread)
+    others = _guarded(
+        lambda: sorted(
+            p.pid for p in nvml.nvmlDeviceGetComputeRunningProcesses(handle) if isinstance(p.pid, int) and p.pid != pid
+        ),
+        "other_process_pids",
+        unread,
+    )
+    bits_reason = unread.pop("clock_event_reasons", None)
+    locked = None
+    if app is not None and default is not None:
+        locked = app != default
+    if bits is not None:
+        locked = bool(locked) or bool(bits & APP_CLOCKS_SETTING)
+    elif locked is None:
+        clock_reason = unread.get("app_clock_sm_mhz") or unread.get("default_app_clock_sm_mhz")
+        unread["clocks_locked"] = f"{clock_reason}; clock-event reasons: {bits_reason}"
+    if others is None:
+        unread["other_process_count"] = unread["other_process_pids"]
+    return {
+        "persistence_mode": None if mode is None else ("on" if mode == nvml.NVML_FEATURE_ENABLED else "off"),
+        "app_clock_sm_mhz": app,
+        "default_app_clock_sm_mhz": default,
+        "clocks_locked": locked,
+        "other_process_count": None if others is None else len(others),
+        "other_process_pids": others,
+        "unread": unread,
+    }
+
+
+def read_gpu_state(indices: list[int], nvml: Any = None) -> list[dict[str, Any]]:
+    """:func:`device_state` of each torch CUDA device index in ``indices`` (``index`` added), NVML opened once and
+    always shut down; each device is matched to its NVML handle by UUID, else PCI bus id (as :func:`open_gpu_probe`).
+
+    Returns one entry per index, in order. Never raises: without nvidia-ml-py, a driver or a handle, every field is
+    None with that reason under ``unread``.
+    """
+
+    def unavailable(index: int, reason: str) -> dict[str, Any]:
+        return {"index": index, **dict.fromkeys(GPU_STATE_FIELDS), "unread": dict.fromkeys(GPU_STATE_FIELDS, reason)}
+
+    try:
+        nvml = nvml or __import__("pynvml")
+        nvml.nvmlInit()
+    except ImportError:
+        return [unavailable(i, "nvidia-ml-py is not installed") for i in indices]
+    except Exception as exc:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
+        return [unavailable(i, f"NVML unavailable: {exc}") for i in indices]
+    out = []
+    try:
+        for index in indices:
+            try:
+                handle, _ = _handle(nvml, torch.cuda.get_device_properties(index))
+            except Exception as exc:
+                out.append(unavailable(index, f"NVML has no handle for cuda:{index}: {type(exc).__name__}: {exc}"))
+                continue
+            out.append({"index": index, **device_state(nvml, handle)})
+    finally:
+        GpuProbe(nvml, None).shutdown()
+    return out
