@@ -9,6 +9,7 @@ import torch
 
 from benchsuite.report import overview
 from benchsuite.telemetry import hardware
+from benchsuite.telemetry import nvml as nvml_mod
 
 
 class NVMLError_NotSupported(Exception):  # noqa: N801 - pynvml's names
@@ -89,15 +90,8 @@ def test_state_of_a_gpu_with_persistence_off_one_other_process_and_default_clock
 def test_unsupported_state_calls_record_none_with_the_reason_and_never_fail(monkeypatch):
     nvml = FakeNVML(supported=False)
     [state] = hardware.gpu_state(used(monkeypatch), nvml)
-    fields = [
-        "persistence_mode",
-        "app_clock_sm_mhz",
-        "default_app_clock_sm_mhz",
-        "clocks_locked",
-        "other_process_count",
-        "other_process_pids",
-    ]
-    assert all(state[f] is None for f in fields)
+    fields = nvml_mod.GPU_STATE_FIELDS
+    assert len(fields) == 6 and all(state[f] is None for f in fields)
     assert sorted(state["unread"]) == sorted(fields)
     assert all("NVMLError_NotSupported: Not Supported" in state["unread"][f] for f in fields)
     assert nvml.shutdown
@@ -153,7 +147,6 @@ def test_no_notice_for_an_old_file_or_unreadable_state():
 
 
 def test_clocks_count_as_locked_when_app_clocks_differ_from_default_or_the_reason_bit_is_set(monkeypatch):
-    from benchsuite.telemetry import nvml as nvml_mod
 
     raised = FakeNVML()
     raised.nvmlDeviceGetApplicationsClock = lambda handle, clock: 1410
