@@ -132,11 +132,6 @@ def cuda_unavailable_reason() -> str | None:
     return None
 
 
-def cuda_available() -> bool:
-    """Whether torch sees a CUDA device."""
-    return torch.cuda.is_available()
-
-
 def cuda_device_count() -> int:
     """GPUs visible to torch (0 without CUDA)."""
     return torch.cuda.device_count() if torch.cuda.is_available() else 0

@@ -32,15 +32,24 @@ def energy_over_intervals(
     seconds; power is interpolated linearly between samples. None without at least two power samples."""
     if len(times) < 2:
         return None
-    total, timed = 0.0, 0.0
+    total = 0.0
+    for start, end in timed_spans(intervals, until_s):
+        grid = np.linspace(start, end, 64)
+        total += float(trapezoid(np.interp(grid, times, power_w), grid))
+    return total
+
+
+def timed_spans(intervals: list[tuple[float, float]], until_s: float | None = None) -> list[tuple[float, float]]:
+    """The clock ``intervals`` cut off once they hold ``until_s`` seconds in all (all of them with None), empty
+    ones left out: the stretch of the timed region up to the time-to-target."""
+    spans, timed = [], 0.0
     for start, end in intervals:
         if until_s is not None:
             end = min(end, start + max(0.0, until_s - timed))
         if end > start:
-            grid = np.linspace(start, end, 64)
-            total += float(trapezoid(np.interp(grid, times, power_w), grid))
+            spans.append((start, end))
             timed += end - start
-    return total
+    return spans
 
 
 def inside(samples: list, intervals: list[tuple[float, float]]) -> list:
@@ -120,14 +129,8 @@ def counter_over_intervals(
     driver loaded; Volta and later), the counter NVIDIA recommends over integrating the averaged power reading."""
     if len(times) < 2:
         return None
-    total, timed = 0.0, 0.0
-    for start, end in intervals:
-        if until_s is not None:
-            end = min(end, start + max(0.0, until_s - timed))
-        if end > start:
-            total += float(np.interp(end, times, counter_j) - np.interp(start, times, counter_j))
-            timed += end - start
-    return total
+    spans = timed_spans(intervals, until_s)
+    return sum((float(np.interp(b, times, counter_j) - np.interp(a, times, counter_j)) for a, b in spans), 0.0)
 
 
 def _energy(sampler: Sampler, intervals, until_s, extension, enough: bool) -> dict[str, Any]:
