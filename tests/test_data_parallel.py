@@ -60,6 +60,23 @@ def test_two_ranks_train_exactly_what_one_process_trains():
     assert 0.0 <= two["comm_share"] <= 1.0 and one["comm_share"] is None
 
 
+def test_two_compiled_ranks_train_what_one_process_trains():
+    """Compiled after the DDP wrap (TorchDynamo's DDPOptimizer splits the graph at DDP's buckets), each rank still
+    averages the gradient over the ranks: the curve is one process's."""
+    spec = ScenarioSpec.model_validate(
+        tiny_spec(
+            seeds=[0],
+            matrix={"world_size": [1, 2]},
+            train=TRAIN,
+            techniques={"compile": True, "compile_backend": "eager"},
+        )
+    )
+    one, two = _one_process_and_two_ranks(*expand_runs(spec))
+    assert two["status"] == "ok", two.get("error")
+    assert two["compile_s"] > 0 and two["steps"] == one["steps"] == 8
+    assert [p["val_loss"] for p in two["curve"]] == pytest.approx([p["val_loss"] for p in one["curve"]], rel=1e-5)
+
+
 def test_uneven_shards_still_average_to_the_global_gradient():
     # a global batch of 15 over 2 ranks: shards of 8 and 7; each rank's mean loss is scaled by shard · N / B
     one, two = _one_process_and_two_ranks(*_runs(batch_size=15, max_steps=4, max_epochs=None))

@@ -172,6 +172,10 @@ def compile_model(trainer: Trainer, config: CaseConfig, data: Dataset, team: Any
     process), with parameters, buffers (BatchNorm statistics) and gradients restored afterwards, so the timed run
     starts from the same state and does not recompile inside the timed region (a data-parallel rank trains on
     shards of the global batch: warmed on the full batch, it recompiled inside the timed region).
+
+    ``trainer.model`` is the module as it will be called: for a data-parallel rank, already wrapped in
+    DistributedDataParallel (compiled after the wrap, so that all-reduce overlaps backward; PyTorch's torch.compiler
+    FAQ), whose warming passes then run its collectives on every rank alike.
     """
     module = trainer.model
     state = {k: v.clone() for k, v in module.state_dict().items()}

@@ -121,7 +121,10 @@ def _prepare(
     run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None, team, stage: Stage
 ) -> Prepared:
     """Everything before the timed region, each part timed apart: data load, warm-up, model build, FLOP count,
-    compile; the model is wrapped for the team's ranks."""
+    compile. The model is wrapped for the team's ranks before it is compiled: TorchDynamo compiles a
+    DistributedDataParallel module with its DDPOptimizer, which breaks the graph at DDP's bucket boundaries so that
+    each bucket's all-reduce overlaps the rest of backward; compiled first and wrapped after, the whole backward is one
+    graph and every all-reduce waits for its end (PyTorch's torch.compiler FAQ, "Do you support Distributed code?")."""
     setup = Stopwatch(device)
     with setup:
         data = load_dataset(config.workload.dataset, device)
@@ -138,9 +141,9 @@ def _prepare(
     flops_sample = mfu.flops_per_sample(
         trainer.model, data.train_x[first], data.train_y[first], config.model_dump_json()
     )
+    trainer.model = team.wrap(trainer.model, device)
     stage.name = "compile"
     compile_s = compile_model(trainer, config, data, team) if config.techniques.compile else 0.0
-    trainer.model = team.wrap(trainer.model, device)
     return Prepared(data, budget, trainer, warmup_n, warmup_s, setup.elapsed_s, compile_s, flops_sample)
 
 

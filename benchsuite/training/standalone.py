@@ -26,8 +26,9 @@ ENDLESS = 10**9
 
 
 class StandaloneCase:
-    """One case with its data on ``device``, a trainer from ``seed`` (compiled when the case asks; wrapped for the
-    ``team``'s ranks), and a stream of batches from the same seed.
+    """One case with its data on ``device``, a trainer from ``seed`` (wrapped for the ``team``'s ranks, then compiled
+    when the case asks, both inside the case's TF32 mode: :meth:`precision_mode`), and a stream of batches from the
+    same seed.
 
     Args:
         team: the ranks (:class:`benchsuite.training.ranks.Ranks`) of a data-parallel case; None: this process.
@@ -41,10 +42,11 @@ class StandaloneCase:
         )
         torch.manual_seed(seed)
         per_epoch = math.ceil(len(self.data.train_y) / self.config.train.global_batch_size)
-        self.trainer: Trainer = build_trainer(self.config, self.data, device, ENDLESS, per_epoch)
-        if self.config.techniques.compile:
-            compile_model(self.trainer, self.config, self.data)
-        self.trainer.model = self.team.wrap(self.trainer.model, device)
+        with self.precision_mode():  # compilation reads the TF32 switches: built for the mode its steps run in
+            self.trainer: Trainer = build_trainer(self.config, self.data, device, ENDLESS, per_epoch)
+            self.trainer.model = self.team.wrap(self.trainer.model, device)
+            if self.config.techniques.compile:  # after the DDP wrap, as the runs compile (compile_model)
+                compile_model(self.trainer, self.config, self.data, self.team)
         self.generator = torch.Generator().manual_seed(seed)
         loader = self.config.train.loader
         # worker processes keep loading between blocks: each block gets its own, shut down after it

@@ -126,5 +126,4 @@ def time_pair(
 
 def _side(case, device: torch.device, seed: int) -> StandaloneCase:
     """One side of a pair, built (data, model, compile) under its precision's TF32 switches: compilation reads them."""
-    with precision.matmul_mode(case.config.techniques.precision, device):
-        return StandaloneCase(case, device, seed)
+    return StandaloneCase(case, device, seed)  # built and compiled inside its own precision's matmul mode
