@@ -23,3 +23,27 @@ def test_every_cuda_case_times_enough_for_its_telemetry_and_the_cpu_cases_are_un
             need = max(1.0, 3 * MIN_TIMED_SAMPLES * DEFAULT_INTERVAL_S)
             assert case.config.train.min_timed_s >= need, (spec.name, case.case_id)
         assert all(case.config.train.min_timed_s == 0.0 for case in expand_cases(spec, "cpu")), spec.name
+
+
+def test_every_cuda_case_that_stops_at_its_target_evaluates_at_least_every_4096_samples():
+    """The evaluation grid of a CUDA size (issue 21): a 50-step grid made batch 4096's first evaluation its target
+    step. At most one evaluation per 4,096 samples, or every step where a step is larger, keeps the grid under 5 % of
+    the steps-to-target that the CPU checks of these sizes found (benchsuite.analysis.grid flags a larger share)."""
+    for _, spec in load_scenarios([SCENARIOS]).scenarios:
+        for case in expand_cases(spec, "cuda"):
+            train = case.config.train
+            if spec.target is None or not train.stop_at_target:  # no time-to-target, no grid
+                continue
+            interval = train.evaluation_interval_steps
+            assert interval is not None, (spec.name, case.case_id)
+            assert interval * train.global_batch_size <= max(4096, train.global_batch_size), (spec.name, case.case_id)
+
+
+def test_batch_scaling_evaluates_every_2048_samples_on_cuda_whatever_the_batch():
+    (spec,) = [s for _, s in load_scenarios([SCENARIOS]).scenarios if s.name == "batch-scaling"]
+    intervals = {
+        case.config.train.batch_size: case.config.train.evaluation_interval_steps for case in expand_cases(spec, "cuda")
+    }
+    assert intervals == {32: 64, 128: 16, 512: 4, 2048: 1, 4096: 1}
+    # the CPU size keeps its step grid
+    assert {case.config.train.evaluation_interval_steps for case in expand_cases(spec, "cpu")} == {25}

@@ -65,6 +65,11 @@ def _error(tmp_path, data) -> str:
         (tiny_spec(train={**TINY["train"], "lr": -1}), "train.lr", "-1"),
         (tiny_spec(train={**TINY["train"], "optimiser": "sgd"}), "train.optimiser", "'sgd'"),
         (tiny_spec(matrix={"init": ["default", "glorot"]}), "matrix.init.1", "'glorot'"),
+        (
+            tiny_spec(train={**TINY["train"], "eval_every_steps": 5, "eval_every_samples": 640}),
+            "train",
+            "eval_every_samples (640), not both",
+        ),
         (tiny_spec(matrix={"norm": ["groupnorm"]}), "matrix.norm.0", "'groupnorm'"),
         (tiny_spec(matrix={"learning_rate": [0.1]}), "matrix.learning_rate", "[0.1]"),
         (tiny_spec(matrix={"dropout": [1.5]}), "matrix.dropout.0", "1.5"),

@@ -36,6 +36,17 @@ def test_evaluation_cadence():
     assert [s for s in range(1, 21) if budget.evaluates_at(s)] == [3, 6, 8, 9, 12, 15, 16, 18, 20]
 
 
+def test_evaluating_every_n_samples_is_whole_global_batches_rounded_up():
+    spec = TrainSpec(batch_size=128, max_epochs=3, eval_every_samples=300)
+    assert spec.evaluation_interval_steps == 3  # ceil(300 / 128)
+    assert Budget.of(spec, 1000).eval_every_steps == 3
+    assert TrainSpec(batch_size=4096, max_epochs=3, eval_every_samples=2048).evaluation_interval_steps == 1
+    assert TrainSpec(batch_size=32, max_epochs=3, eval_every_steps=7).evaluation_interval_steps == 7
+    assert TrainSpec(batch_size=32, max_epochs=3).evaluation_interval_steps is None
+    per_device = TrainSpec(batch_size=32, max_epochs=3, world_size=2, fixed_batch="per_device", eval_every_samples=640)
+    assert per_device.evaluation_interval_steps == 10  # the global batch: 64 samples a step
+
+
 def test_run_trains_the_whole_budget_and_records_the_curve():
     result = train_run(_run(), CPU)  # 64 samples / batch 16 = 4 steps per epoch, 2 epochs
     assert result.status == "ok" and result.steps == 8 == result.budget_steps

@@ -6,8 +6,8 @@ somewhere after the evaluation before. The gap, in steps, between those two eval
 can be. For each case, the median over the runs that reached of gap / steps-to-target is its **grid share**; above
 :data:`GRID_SHARE_LIMIT` (5 %) the case is flagged, since its time-to-target (and every ratio of it) is partly the
 grid (issue 21: batch 4096 on the CUDA size of batch-scaling evaluated every 50 steps with 40 steps an epoch, so its
-first evaluation was its target step). Evaluating more often (``train.eval_every_steps``) is the remedy; evaluation
-is untimed.
+first evaluation was its target step). Evaluating more often is the remedy (``train.eval_every_steps``, or
+``train.eval_every_samples``, which keeps the grid the same in samples across a batch sweep); evaluation is untimed.
 """
 
 from __future__ import annotations

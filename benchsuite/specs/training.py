@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -232,6 +233,11 @@ class TrainSpec(Spec):
     """Training budget in optimizer steps (with or instead of ``max_epochs``)."""
     eval_every_steps: PositiveInt | None = None
     """Evaluate every N steps; the end of every epoch is always evaluated too."""
+    eval_every_samples: PositiveInt | None = None
+    """Evaluate every N training samples instead (every ceil(N / global batch) steps; not with ``eval_every_steps``):
+    in a batch sweep the grid is then the same in samples for every batch, so it stays a small share of each case's
+    steps-to-target (:mod:`benchsuite.analysis.grid`); a fixed step grid is as coarse as a whole run of a large
+    batch."""
     warmup_steps: NonNegativeInt = 5
     """Untimed steps on a throwaway model before the timed run (kernel/allocator warm-up, reported apart)."""
     stop_at_target: bool = True
@@ -256,6 +262,11 @@ class TrainSpec(Spec):
                 f"world_size {self.world_size} needs the preloaded loader (each rank takes its shard of "
                 "every global batch)"
             )
+        if self.eval_every_steps is not None and self.eval_every_samples is not None:
+            raise ValueError(
+                f"set eval_every_steps ({self.eval_every_steps}) or eval_every_samples ({self.eval_every_samples}), "
+                "not both (a per-device size that changes one sets the other to null)"
+            )
         if self.global_batch_size < self.world_size:
             raise ValueError(
                 f"a global batch of {self.global_batch_size} cannot give each of {self.world_size} ranks a sample"
@@ -266,6 +277,14 @@ class TrainSpec(Spec):
     def global_batch_size(self) -> int:
         """Samples per optimizer step over all ranks: batch_size, or batch_size × world_size with ``per_device``."""
         return self.batch_size * self.world_size if self.fixed_batch == "per_device" else self.batch_size
+
+    @property
+    def evaluation_interval_steps(self) -> int | None:
+        """Steps between evaluations besides the epoch ends: ``eval_every_steps``, or ``eval_every_samples`` in whole
+        global batches (rounded up), or None (epoch ends only)."""
+        if self.eval_every_samples is not None:
+            return math.ceil(self.eval_every_samples / self.global_batch_size)
+        return self.eval_every_steps
 
     @property
     def base_lr(self) -> float:

@@ -47,10 +47,11 @@ class Budget:
         caps = [c for c in (train.max_steps, max_steps) if c is not None]
         if train.max_epochs is not None:
             caps.append(train.max_epochs * per_epoch)
-        return cls(per_epoch, min(caps), train.eval_every_steps)
+        return cls(per_epoch, min(caps), train.evaluation_interval_steps)
 
     def evaluates_at(self, step: int) -> bool:
-        """Evaluate every ``eval_every_steps``, at every epoch end and at the last step."""
+        """Evaluate every ``eval_every_steps`` (``train.eval_every_samples`` in steps), at every epoch end and at the
+        last step."""
         return self.next_evaluation(step - 1) == step
 
     def next_evaluation(self, step: int) -> int:
