@@ -154,3 +154,45 @@ def test_clocks_count_as_locked_when_app_clocks_differ_from_default_or_the_reaso
     bit = FakeNVML()
     bit.nvmlDeviceGetCurrentClocksEventReasons = lambda handle: 0x2
     assert nvml_mod.device_state(bit, "handle")["clocks_locked"] is True
+
+
+def test_a_cuda_session_records_the_gpu_state_and_its_report_warns(monkeypatch):
+    """End to end on a faked CUDA machine: the session's hardware record (what pytest-benchmark's ``machine_info``
+    gets) carries each used GPU's state read through NVML, the machine id names the GPU, and the report built from
+    that record gives the notice."""
+    import os
+    import sys
+
+    from benchsuite.machine_info import SessionMachine
+
+    props = SimpleNamespace(name="NVIDIA H100 80GB HBM3", total_memory=80 * 2**30, major=9, minor=0, uuid="1234")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: props)
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 91002)
+    nvml = FakeNVML(own_pid=os.getpid())
+    nvml.nvmlSystemGetDriverVersion = lambda: "580.65"
+    monkeypatch.setitem(sys.modules, "pynvml", nvml)
+
+    machine_info: dict = {}
+    SessionMachine(torch.device("cuda")).update(machine_info)
+    record = machine_info["benchsuite"]
+    assert record["machine_id"] == "nvidia-h100-80gb-hbm3-x1"
+    assert record["gpu"]["driver_version"] == "580.65" and record["gpu"]["count_used"] == 1
+    [state] = record["gpu_state"]
+    assert state["persistence_mode"] == "off" and state["other_process_pids"] == [4242] and not state["unread"]
+    line = overview.gpu_state_text({"machine_info": machine_info, "benchmarks": []})
+    assert line == (
+        "GPU 0 (NVIDIA H100 80GB HBM3): 1 other compute process was running (pid 4242); persistence mode off; "
+        "clocks not locked"
+    )
+
+
+def test_a_cpu_session_records_no_gpu_state():
+    from benchsuite.machine_info import SessionMachine
+
+    machine_info: dict = {}
+    SessionMachine(torch.device("cpu")).update(machine_info)
+    assert "gpu_state" not in machine_info["benchsuite"]
+    assert overview.gpu_state_text({"machine_info": machine_info, "benchmarks": []}) is None

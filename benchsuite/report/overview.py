@@ -163,7 +163,8 @@ def gpu_state_text(data: dict[str, Any]) -> str | None:
         if count is None and isinstance(pids, list):
             count = len(pids)
         if count:
-            shown = f" (pids {', '.join(str(p) for p in pids)})" if isinstance(pids, list) and pids else ""
+            listed = ", ".join(str(p) for p in pids) if isinstance(pids, list) else ""
+            shown = f" (pid{'s' if len(pids) > 1 else ''} {listed})" if listed else ""
             found.append(f"{count} other compute process{'es were' if count > 1 else ' was'} running{shown}")
         if state.get("persistence_mode") == "off":
             found.append("persistence mode off")
