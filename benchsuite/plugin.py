@@ -36,7 +36,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("benchsuite", "benchsuite training-speed scenarios")
     group.addoption("--benchmark", action="store_true", help="train every run fully, write results and a report")
     group.addoption(
-        "--scenarios", default="scenarios", metavar="DIR", help="scenario folder or file (default: %(default)s)"
+        "--scenarios",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="scenario folder or file; repeat it for several (default: scenarios)",
+    )
+    group.addoption(
+        "--seeds",
+        type=options.positive_int,
+        default=None,
+        metavar="N",
+        help="run only the first N seeds of each scenario (a quick look: claims are judged on fewer seeds, and the "
+        "results keep the scenarios with the seeds that ran) (default: every seed)",
     )
     group.addoption(
         "--device",
@@ -216,6 +228,11 @@ class LazySession:
 
             self._session = BenchsuiteSession(self.config)
         return self._session
+
+    def results_file(self):
+        """The results file the session wrote last (its last good file on disk), or None when it wrote none."""
+        session = self._session
+        return session.recorder.path if session is not None and session.recorder is not None else None
 
     @pytest.hookimpl
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:

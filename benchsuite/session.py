@@ -38,6 +38,12 @@ from benchsuite.training.outcome import smoke_problems
 Item = Run | TopUpRun | TimingPair | ProfileItem
 
 
+def first_seeds(spec, n: int | None):
+    """``spec`` with only its first ``n`` seeds (``--seeds``; None: all of them), so that the results store the
+    scenario as it ran."""
+    return spec if n is None or n >= len(spec.seeds) else spec.model_copy(update={"seeds": spec.seeds[:n]})
+
+
 class BenchsuiteSession:
     """Per-session state: options, loaded scenarios, the device, and (with ``--benchmark``) the recorder."""
 
@@ -47,7 +53,8 @@ class BenchsuiteSession:
         self.device = resolve_device(config.getoption("device"))
         self.smoke_steps = config.getoption("smoke_steps")
         root = config.invocation_params.dir
-        self.scenarios_dir = root / config.getoption("scenarios")
+        self.scenario_paths = [root / path for path in config.getoption("scenarios") or ["scenarios"]]
+        self.seeds = config.getoption("seeds")
         self.results_dir = root / config.getoption("results_dir")
         self.reports_dir = root / config.getoption("reports_dir")
         self.recorder: ResultsRecorder | None = None
@@ -83,11 +90,12 @@ class BenchsuiteSession:
     def params(self) -> list[Any]:
         """One ``pytest.param`` per run, plus one per refused scenario file (loaded once per session)."""
         if self._params is None:
-            loaded = load_scenarios([self.scenarios_dir])
+            loaded = load_scenarios(self.scenario_paths)
             errors = list(loaded.errors)
             if not loaded.scenarios and not errors:
-                errors.append(ScenarioError(f"{self.scenarios_dir}: no scenario files (*.yaml) found"))
-            specs = [spec for _, spec in loaded.scenarios]
+                where = ", ".join(str(path) for path in self.scenario_paths)
+                errors.append(ScenarioError(f"{where}: no scenario files (*.yaml) found"))
+            specs = [first_seeds(spec, self.seeds) for _, spec in loaded.scenarios]
             self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
             self.outputs = SessionOutputs(self.recorder, self.reports_dir)
             self.top_ups = TopUps(self.config.getoption("top_up_s") if self.full else 0.0, self.recorder, specs)

@@ -14,6 +14,7 @@ import torch
 from conftest import tiny_spec
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from benchsuite.profiling.syncs import HostSyncWatch
 from benchsuite.scenario.matrix import expand_runs
 from benchsuite.specs.scenario import ScenarioSpec
 from benchsuite.training import loop
@@ -23,50 +24,6 @@ from benchsuite.workloads.datasets import Dataset, load_dataset
 
 aten = torch.ops.aten
 META, CPU = torch.device("meta"), torch.device("cpu")
-#: What a fake ``.item()`` of a meta tensor returns, so that untimed evaluation can run on ``meta``.
-FAKE_SCALAR = {torch.bool: True}
-
-
-def _device_of(value) -> torch.device | None:
-    return value.device if isinstance(value, torch.Tensor) else None
-
-
-def _is_host_sync(func, args, kwargs) -> bool:
-    """Whether the op makes the host wait for the device: a read of a device tensor (``.item()`` dispatches to
-    ``_local_scalar_dense``; ``nonzero`` sizes its output from the data), a copy from the device to the host
-    (``.cpu()``, ``.tolist()``) or from pageable (not pinned) host memory to the device (CUDA runs it as a blocking
-    copy: "CUDA semantics", pinned memory buffers)."""
-    if func in (aten._local_scalar_dense.default, aten.nonzero.default):
-        return args[0].device.type != "cpu"
-    if func is aten._to_copy.default:
-        source, target = args[0].device, kwargs.get("device") or args[0].device
-    elif func is aten.copy_.default:
-        source, target = _device_of(args[1]), args[0].device
-    else:
-        return False
-    if source is None or (source.type == "cpu") == (torch.device(target).type == "cpu"):
-        return False
-    return target.type == "cpu" or not args[-1 if func is aten.copy_.default else 0].is_pinned()
-
-
-class HostSyncs(TorchDispatchMode):
-    """Records the host syncs (:func:`_is_host_sync`) of the ops dispatched while ``step`` is set: (step, op name).
-
-    ``.item()`` of a meta tensor returns a fake value (evaluation and the per-segment loss read are outside the
-    steps; they sync by design and run here only so that the real loop runs)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.step: int | None = None
-        self.syncs: list[tuple[int, str]] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        if self.step is not None and _is_host_sync(func, args, kwargs):
-            self.syncs.append((self.step, str(func)))
-        if func is aten._local_scalar_dense.default and args[0].is_meta:
-            return FAKE_SCALAR.get(args[0].dtype, 1 if not args[0].is_floating_point() else 0.5)
-        return func(*args, **kwargs)
 
 
 class ScalarReads(TorchDispatchMode):
@@ -110,28 +67,43 @@ def _watch_steps(monkeypatch, on_step, off_step) -> None:
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_preloaded_steps_make_no_host_sync_and_copy_to_the_device_once_per_epoch(monkeypatch, optimizer):
+def test_preloaded_steps_make_no_host_sync_and_copy_to_the_device_once_per_epoch(optimizer):
+    """The loop on ``meta`` under the package's :class:`HostSyncWatch`, counting while the loop's training stopwatch
+    runs: the only host syncs are each epoch's permutation crossing to the device (a plain copy on ``meta``, pinned
+    and non-blocking on CUDA: :func:`benchsuite.training.batches.epoch_order_on`)."""
     config = _config(optimizer=optimizer)
     cpu_data = load_dataset(config.workload.dataset, CPU)  # 64 samples, batch 16: 4 steps per epoch, 8 steps
     fields = (cpu_data.train_x, cpu_data.train_y, cpu_data.val_x, cpu_data.val_y)
     data = Dataset(*(t.to(META) for t in fields), cpu_data.num_classes)
     budget = Budget.of(config.train, len(cpu_data.train_y))
     trainer = build_trainer(config, data, META, budget.total_steps, budget.steps_per_epoch)
-    recorder = HostSyncs()
-    current = [None]
-
-    def on_step(n):
-        current[0] = n if n is not None else current[0]
-        recorder.step = current[0]
-
-    _watch_steps(monkeypatch, on_step, lambda: setattr(recorder, "step", None))
-    with recorder:
-        status, steps = TrainingLoop(config, data, budget, META).run(trainer, torch.Generator().manual_seed(0))
+    training = TrainingLoop(config, data, budget, META)
+    with HostSyncWatch(lambda: training.train_watch.running) as watch:
+        status, steps = training.run(trainer, torch.Generator().manual_seed(0))
     assert (status, steps) == ("ok", 8)
-    epoch_starts = {1, 1 + budget.steps_per_epoch}  # each epoch's permutation crosses to the device once
-    per_step = [(step, op) for step, op in recorder.syncs if not (step in epoch_starts and "copy" in op)]
-    assert per_step == [], f"host syncs inside the step loop: {per_step}"
-    assert len(recorder.syncs) <= len(epoch_starts)
+    epoch_copies = {
+        k: n for k, n in watch.found.items() if k[0].startswith("benchsuite/training/batches.py:") and "copy" in k[1]
+    }
+    others = {k: n for k, n in watch.found.items() if k not in epoch_copies}
+    assert others == {}, f"host syncs inside the step loop: {others}"
+    assert sum(epoch_copies.values()) == 2  # two epochs, one permutation each
+
+
+def test_the_watch_names_the_line_that_syncs_and_ignores_what_lies_outside_the_timed_region():
+    from benchsuite.telemetry.clock import Stopwatch
+
+    x = torch.ones(3, device=META)
+    timed = Stopwatch(META, training=True)
+    with HostSyncWatch(lambda: timed.running) as watch:
+        x.sum().item()  # the stopwatch is not running: not counted
+        with timed:
+            value = x.sum().item()  # counted, with this line
+            torch.ones(3).to(META)  # a pageable host-to-device copy
+        x.sum().item()
+    assert value == 0.5  # the stand-in of a meta scalar
+    lines = {where for where, _ in watch.found}
+    assert len(watch.found) == 2 and all("/tests/test_host_syncs.py:" in where for where in lines)
+    assert {op for _, op in watch.found} == {"aten._local_scalar_dense.default", "aten._to_copy.default"}
 
 
 def test_the_cuda_optimizer_reads_no_found_inf_on_the_host_under_grad_scaler():

@@ -305,3 +305,21 @@ def test_a_run_this_machine_cannot_host_is_skipped_before_the_benchmark_fixture_
     result = run(pytester, tmp_path / "dp", "--benchmark", "-rs")
     result.assert_outcomes(skipped=1)
     assert "Benchmark fixture was not used" not in result.stdout.str()
+
+
+def test_seeds_runs_the_first_n_seeds_and_stores_the_scenario_as_it_ran(pytester, scenario_dir):
+    result = run(pytester, scenario_dir, "--benchmark", "--seeds=1")
+    result.assert_outcomes(passed=2)  # 2 cases x the first of 2 seeds
+    (path,) = results_files(pytester)
+    data = json.loads(path.read_text())
+    assert {b["extra_info"]["seed"] for b in data["benchmarks"]} == {0}
+    assert data["benchsuite"]["scenarios"]["tiny"]["seeds"] == [0]
+
+
+def test_scenarios_may_be_given_several_times(pytester, tmp_path):
+    write_yaml(tmp_path / "a" / "one.yaml", tiny_spec(name="one", seeds=[0], matrix={}))
+    write_yaml(tmp_path / "b" / "two.yaml", tiny_spec(name="two", seeds=[0], matrix={}))
+    write_yaml(tmp_path / "b" / "three.yaml", tiny_spec(name="three", seeds=[0], matrix={}))
+    result = run(pytester, tmp_path / "a", f"--scenarios={tmp_path / 'b' / 'two.yaml'}")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*one[[]base-seed=0[]][]] PASSED*", "*two[[]base-seed=0[]][]] PASSED*"])

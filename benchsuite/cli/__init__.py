@@ -1,12 +1,12 @@
 """``benchsuite`` command line: ``schema``, ``validate``, ``list``, ``profile``, ``report``, ``compare``, ``nearest``,
-``seeds``.
+``seeds``, ``doctor``.
 
 Errors are printed as one clear message each (file, field, value), never a traceback: exit status 2 for results
 files ``report`` and ``compare`` cannot use (or outputs they cannot write), 1 for scenario files and profiling.
 
 One module per group of commands, each with its ``cmd_*`` functions and the ``add_*`` functions that add them to the
 parser: :mod:`.scenarios` (``schema``, ``validate``, ``list``), :mod:`.comparisons` (``compare``, ``nearest``),
-:mod:`.reports` (``seeds``, ``report``) and :mod:`.profile` (``profile``).
+:mod:`.reports` (``seeds``, ``report``), :mod:`.profile` (``profile``) and :mod:`.doctor` (``doctor``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import signal
 
-from benchsuite.cli import comparisons, profile, reports, scenarios
+from benchsuite.cli import comparisons, doctor, profile, reports, scenarios
 from benchsuite.cli.scenarios import scenario_schema
 
 __all__ = ["build_parser", "main", "scenario_schema"]
@@ -29,6 +29,7 @@ _COMMANDS = (
     reports.add_seeds,
     profile.add_profile,
     reports.add_report,
+    doctor.add_doctor,
 )
 
 

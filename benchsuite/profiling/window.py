@@ -33,6 +33,7 @@ from torch.profiler import ProfilerActivity, profile, record_function, schedule
 from benchsuite.profiling import trace as trace_reading
 from benchsuite.profiling.hta import hta_breakdown
 from benchsuite.profiling.operators import top_operators
+from benchsuite.profiling.syncs import SYNC_WARNING, short_path
 from benchsuite.results.files import atomic_write_bytes
 from benchsuite.scenario.matrix import Case
 from benchsuite.specs.profile import ProfileSpec
@@ -50,9 +51,6 @@ MIN_REFERENCE_S = 0.05
 MAX_REFERENCE_STEPS = 50
 """The unprofiled steps timed before and after the window: as many as the recorded steps, or more, up to
 :data:`MAX_REFERENCE_STEPS`, so that each side lasts :data:`MIN_REFERENCE_S` seconds (short steps read noisy)."""
-
-#: The text of the warning ``set_sync_debug_mode("warn")`` gives at every synchronising CUDA operation.
-SYNC_WARNING = "called a synchronizing CUDA operation"
 
 
 def marked(phase: str) -> record_function:
@@ -99,7 +97,7 @@ def sync_report(caught: list | None, steps: int, trace: dict) -> dict[str, Any]:
     calls the trace shows. ``checked`` is False where nothing could sync (a CPU window)."""
     if caught is None:
         return {"checked": False, "per_step": 0.0, "sources": []}
-    found = Counter(f"{_short_path(w.filename)}:{w.lineno}" for w in caught if SYNC_WARNING in str(w.message))
+    found = Counter(f"{short_path(w.filename)}:{w.lineno}" for w in caught if SYNC_WARNING in str(w.message))
     sources = [{"where": where, "per_step": n / max(1, steps)} for where, n in found.most_common()]
     return {
         "checked": True,
@@ -107,11 +105,6 @@ def sync_report(caught: list | None, steps: int, trace: dict) -> dict[str, Any]:
         "sources": sources,
         "trace_calls": trace_reading.sync_calls(trace),
     }
-
-
-def _short_path(filename: str) -> str:
-    """The last three parts of a source path (``benchsuite/training/batches.py``)."""
-    return "/".join(Path(filename).parts[-3:])
 
 
 def record(side: StandaloneCase, spec: ProfileSpec, device: torch.device) -> Recording:

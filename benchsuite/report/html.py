@@ -1,7 +1,8 @@
 """The HTML report of one results file: results → pandas (:mod:`benchsuite.results.frames`) → statistics
 (:mod:`benchsuite.analysis`) → seaborn SVG (:mod:`benchsuite.report.figures`) + jinja2 templates → one HTML file.
 Its first screen is the run card (with the top-up budget, :mod:`benchsuite.report.looks`) and the claims table with
-the forest plot of every verdict beside it (:mod:`benchsuite.report.forest`).
+the forest plot of every verdict beside it (:mod:`benchsuite.report.forest`); a file written by ``benchsuite doctor``
+has its checks and what looked wrong above them (:mod:`benchsuite.report.doctor`).
 
 The report is rebuilt from a results file alone (``benchsuite report RESULTS_FILE -o OUT.html``), anywhere,
 without a GPU and without rerunning anything, and never fails because of data (:mod:`benchsuite.report.sections`):
@@ -21,6 +22,7 @@ import jinja2
 from benchsuite.analysis.cases import noise_summary, too_noisy
 from benchsuite.analysis.decisions import NOT_JUDGED, NOT_RUN
 from benchsuite.report import overview
+from benchsuite.report.doctor import doctor_section
 from benchsuite.report.filters import FILTERS
 from benchsuite.report.forest import verdict_rows
 from benchsuite.report.forest_plot import forest_part
@@ -73,6 +75,7 @@ def render_report(data: dict[str, Any], source: str = "", traces_from: str | Non
         incomplete=frames.incomplete(data),
         n_runs=frames.run_count(data),
         notices=overview.notices(data),
+        doctor=doctor_section(data),
         unstored=[name for name in dict.fromkeys(runs["scenario"]) if name not in stored] if not runs.empty else [],
         scenario_errors=data.get("benchsuite", {}).get("scenario_errors") or [],
         sections=sections,

@@ -18,6 +18,7 @@ from benchsuite.analysis.cases import case_summary, noise_summary, too_noisy
 from benchsuite.analysis.grid import coarse
 from benchsuite.analysis.missing import unfinished_lines
 from benchsuite.analysis.profiles import verdict_phase_ratios
+from benchsuite.report.doctor import doctor_lines, has_doctor
 from benchsuite.report.filters import (
     fmt_ci,
     fmt_compared,
@@ -42,16 +43,18 @@ from benchsuite.specs.claim_metrics import CLAIM_METRICS
 def summary_lines(results_file: Path) -> list[str]:
     """Readable lines: an unfinished session and entries left out, hardware, run order and noise; per case
     time-to-target median [min – max], reach rate, speedup, step time and the runs that did not end ok; per claim its
-    verdict and every pair's effect (or why it was not judged).
+    verdict and every pair's effect (or why it was not judged); for a file written by ``benchsuite doctor``, what
+    looked wrong and its checks after all that (:func:`benchsuite.report.doctor.doctor_lines`).
 
     Raises:
         ResultsError: the results file cannot be read, or holds a bad value (one line naming the file).
     """
     data = read_results(results_file)
+    doctor = doctor_lines(data) if has_doctor(data) else []
     runs, specs = frames.runs_frame(data), frames.scenario_specs(data)
     head = [f"WARNING: {line}" if line.startswith("This session") else line for line in notices(data)]
     if runs.empty:
-        return [*head, "no benchmarked runs"]
+        return [*head, "no benchmarked runs", *doctor]
     hw, order = frames.hardware_summary(data), frames.run_order(data)
     lines = [
         *head,
@@ -68,7 +71,7 @@ def summary_lines(results_file: Path) -> list[str]:
             lines += scenario_lines(name, group, *context)
         except Exception as exc:  # the last resort: one scenario's lines must not cost the others theirs
             lines.append(f"  summary of {name} failed: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
-    return lines
+    return lines + doctor
 
 
 def scenario_lines(name: str, cases, runs, specs, blocks, blocked: bool, phase_frame) -> list[str]:

@@ -24,6 +24,9 @@ Optional keys, read when present and never a new format:
 - a run's status ``failed`` (an error inside the run other than running out of memory, with ``error`` the error's
   first line), beside ``ok``, ``diverged``, ``oom``, ``crashed`` and ``timeout``; any status other than ``ok`` and
   ``diverged`` reads as a run that did not finish (:data:`benchsuite.analysis.contrast.FINISHED`).
+- ``benchsuite.doctor``: a file written by ``benchsuite doctor`` keeps its checks there: ``device`` (text),
+  ``checks`` (a list of :meth:`benchsuite.telemetry.checks.Check.as_dict` records: ``name`` and ``text`` text,
+  ``status`` one of :data:`benchsuite.telemetry.checks.STATUSES`, ``details`` an object) and ``seconds`` (a number).
 
 Every field the read side uses is checked before a file is migrated (:func:`check`), so that a bad value is refused
 with one line naming the file, the field and the value, never a traceback from deep inside a report.
@@ -195,6 +198,7 @@ def _check_blocks(data: dict[str, Any], source: str) -> None:
     _need(block.get("incomplete"), "flag", "benchsuite.incomplete", source)
     for key in ("run_id", "machine_id"):
         _need(block.get(key), str, f"benchsuite.{key}", source)
+    _check_doctor(block.get("doctor"), source)
     _need(data.get("machine_info"), dict, "machine_info", source)
     _need(data.get("commit_info"), dict, "commit_info", source)
     machine = data.get("machine_info") or {}
@@ -204,6 +208,33 @@ def _check_blocks(data: dict[str, Any], source: str) -> None:
     _need(gpu, dict, "machine_info.benchsuite.gpu", source)
     for key in ("names", "memory_mib"):
         _need((gpu or {}).get(key), list, f"machine_info.benchsuite.gpu.{key}", source)
+
+
+def _check_doctor(doctor: Any, source: str) -> None:
+    """The ``benchsuite.doctor`` block of a file written by ``benchsuite doctor`` (absent in every other file).
+
+    Raises:
+        ResultsError: a field of the wrong type, or a check status outside
+            :data:`benchsuite.telemetry.checks.STATUSES`.
+    """
+    from benchsuite.telemetry.checks import STATUSES
+
+    _need(doctor, dict, "benchsuite.doctor", source)
+    if doctor is None:
+        return
+    _need(doctor.get("device"), str, "benchsuite.doctor.device", source)
+    _need(doctor.get("seconds"), "number", "benchsuite.doctor.seconds", source)
+    _need(doctor.get("checks"), list, "benchsuite.doctor.checks", source)
+    for i, check in enumerate(doctor.get("checks") or []):
+        at = f"benchsuite.doctor.checks[{i}]"
+        _need(check, dict, at, source, optional=False)
+        for key in ("name", "status", "text"):
+            _need(check.get(key), str, f"{at}.{key}", source, optional=False)
+        _need(check.get("details"), dict, f"{at}.details", source)
+        if check["status"] not in STATUSES:
+            raise ResultsError(
+                f"{source}: field '{at}.status' is {_shown(check['status'])}; expected one of {', '.join(STATUSES)}"
+            )
 
 
 def _check_item(bench: dict[str, Any], where: str, source: str) -> None:
