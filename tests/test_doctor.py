@@ -176,3 +176,80 @@ def test_the_doctor_says_when_its_scenarios_are_missing(tmp_path):
     assert done.returncode == 2
     assert f"{tmp_path / 'nowhere'}: no scenario named 'precision'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_doctors_cuda_checks_on_a_faked_h100(monkeypatch, tmp_path):
+    """The CUDA part of the doctor's checks on fakes: torch.cuda and NVML faked as an H100 (tests/test_gpu_checks.py),
+    the step loop of each case run on the CPU with a fake ``torch.cuda`` whose sync warnings are the second witness
+    (one case's step is made to sync), and the compile check's steps on the CPU inside TF32 mode."""
+    import functools
+    import warnings as warnings_module
+
+    from conftest import write_yaml
+    from test_gpu_checks import FakeClock, FakeNVML, busy_for, fake_cuda
+
+    from benchsuite.doctor import doctor_scenarios, run_checks
+    from benchsuite.profiling.syncs import SYNC_WARNING
+    from benchsuite.telemetry import gpu_checks, nvml_checks
+    from benchsuite.workloads.datasets import load_dataset
+
+    clock = FakeClock()
+    monkeypatch.setattr(nvml_checks, "now", clock)
+    folder = tmp_path
+    write_yaml(folder / "precision.yaml", tiny_spec(name="precision", matrix={"precision": ["fp32", "fp16"]}))
+    write_yaml(folder / "data-serving.yaml", tiny_spec(name="data-serving", matrix={"loader": ["preloaded"]}))
+    write_yaml(folder / "norm.yaml", tiny_spec(name="norm", matrix={}))
+    scenarios, problems = doctor_scenarios([folder])
+    assert problems == []
+
+    device = fake_cuda(monkeypatch)
+    nvml = FakeNVML()
+    monkeypatch.setattr(
+        gpu_checks, "api_checks", functools.partial(gpu_checks.api_checks, nvml=nvml, busy=busy_for(nvml, clock))
+    )
+    real_step = loop.train_step
+
+    def fp16_syncs(trainer, *args, **kwargs):  # fp16's step warns as a synchronising CUDA call would
+        if trainer.precision == "fp16":
+            warnings_module.warn(f"called a {SYNC_WARNING}", UserWarning, stacklevel=1)
+        return real_step(trainer, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "train_step", fp16_syncs)
+    on_cpu = lambda run, device, steps: step_checks._watched_loop(  # noqa: E731
+        run, load_dataset(run.case.config.workload.dataset, CPU), CPU, steps, cuda=FakeCuda()
+    )
+    monkeypatch.setattr(step_checks, "_cuda_syncs", on_cpu)
+    monkeypatch.setattr(step_checks.precision, "unsupported_reason", lambda name, device: None)
+    real_steps = step_checks._three_steps
+
+    def cpu_steps(device, backend):  # TorchDynamo saves CUDA's RNG state when CUDA looks available
+        with monkeypatch.context() as inside:
+            inside.setattr(torch.cuda, "is_available", lambda: False)
+            return real_steps(CPU, backend)
+
+    monkeypatch.setattr(step_checks, "_three_steps", cpu_steps)
+
+    checks = {c["name"]: c for c in run_checks(device, scenarios, compile_backend="eager")}
+    assert [n for n in checks][:7] == [
+        "device",
+        "mfu_peak",
+        "nvml_handle",
+        "nvml_metrics",
+        "nvml_energy_counter",
+        "nvml_clock_events",
+        "gpu_state",
+    ]
+    assert checks["mfu_peak"]["status"] == "ok" and checks["mfu_peak"]["details"]["peak_tflops"]["bf16"] == 989.5
+    assert checks["nvml_energy_counter"]["status"] == "ok" and nvml.shutdown
+    # every precision, and on CUDA every loader of data-serving too
+    assert {n for n in checks if n.startswith("step_syncs")} == {
+        "step_syncs[precision=fp32]",
+        "step_syncs[precision=fp16]",
+        "step_syncs[loader=preloaded]",
+    }
+    assert checks["step_syncs[precision=fp32]"]["status"] == "ok"
+    fp16 = checks["step_syncs[precision=fp16]"]
+    assert fp16["status"] == "warn" and "(CUDA sync warning)" in fp16["text"] and "1/step" in fp16["text"]
+    assert "dispatcher and CUDA sync warnings" in fp16["details"]["witness"]
+    assert checks["compile[tf32]"]["status"] == "ok", checks["compile[tf32]"]["text"]
+    assert "TF32" in checks["compile[tf32]"]["text"]

@@ -75,25 +75,26 @@ def _cuda_syncs(run: Run, device: torch.device, steps: int) -> tuple[Counter, in
     data = load_dataset(config.workload.dataset, device)
     with precision.matmul_mode(config.techniques.precision, device):
         warm_up(config, data, device, 1)
-        return _watched_loop(run, data, device, steps, cuda=True)
+        return _watched_loop(run, data, device, steps, cuda=torch.cuda)
 
 
 def _meta_syncs(run: Run, device: torch.device, steps: int) -> tuple[Counter, int, int]:
     """The case's loop on the ``meta`` device: every op dispatched as on an accelerator, nothing computed."""
     cpu = load_dataset(run.case.config.workload.dataset, torch.device("cpu"))
     data = Dataset(*(t.to(META) for t in (cpu.train_x, cpu.train_y, cpu.val_x, cpu.val_y)), cpu.num_classes)
-    return _watched_loop(run, data, META, steps, cuda=False)
+    return _watched_loop(run, data, META, steps, cuda=None)
 
 
-def _watched_loop(run: Run, data: Dataset, device: torch.device, steps: int, cuda: bool) -> tuple[Counter, int, int]:
-    """Syncs per ``file:line (op)`` while the loop's training stopwatch runs, the steps trained and epochs begun."""
+def _watched_loop(run: Run, data: Dataset, device: torch.device, steps: int, cuda: Any) -> tuple[Counter, int, int]:
+    """Syncs per ``file:line (op)`` while the loop's training stopwatch runs, the steps trained and epochs begun;
+    ``cuda``: the ``torch.cuda`` module whose sync warnings are the second witness (None: the dispatcher alone)."""
     config = run.case.config
     budget = Budget.of(config.train, len(data.train_y), steps)
     torch.manual_seed(run.seed)
     trainer = build_trainer(config, data, device, budget.total_steps, budget.steps_per_epoch)
     training = TrainingLoop(config, data, budget, device)
     active = lambda: training.train_watch.running  # noqa: E731
-    warned = cuda_sync_warnings(active) if cuda else contextlib.nullcontext(Counter())
+    warned = cuda_sync_warnings(active, cuda) if cuda is not None else contextlib.nullcontext(Counter())
     with HostSyncWatch(active) as watch, warned as cuda_found:
         status, steps_run = training.run(trainer, torch.Generator().manual_seed(run.seed))
     if status != "ok":
