@@ -87,7 +87,9 @@ def test_pytest_help_shows_every_benchsuite_option_with_its_default(tmp_path):
         "--top-up-s=S wall seconds that the top-up runs of claims a look leaves open",
         "a look runs whole when its runs, costed at the median seconds of their cases' first-look runs, fit what",
         "(default: 60.0)",
-        "--scenarios=DIR scenario folder or file (default: scenarios)",
+        "--scenarios=PATH scenario folder or file; repeat it for several (default: scenarios)",
+        "--seeds=N run only the first N seeds of each scenario",
+        "(default: every seed)",
     ):
         assert expected in text
 
