@@ -38,12 +38,6 @@ from benchsuite.training.outcome import smoke_problems
 Item = Run | TopUpRun | TimingPair | ProfileItem
 
 
-def first_seeds(spec, n: int | None):
-    """``spec`` with only its first ``n`` seeds (``--seeds``; None: all of them), so that the results store the
-    scenario as it ran."""
-    return spec if n is None or n >= len(spec.seeds) else spec.model_copy(update={"seeds": spec.seeds[:n]})
-
-
 class BenchsuiteSession:
     """Per-session state: options, loaded scenarios, the device, and (with ``--benchmark``) the recorder."""
 
@@ -95,7 +89,7 @@ class BenchsuiteSession:
             if not loaded.scenarios and not errors:
                 where = ", ".join(str(path) for path in self.scenario_paths)
                 errors.append(ScenarioError(f"{where}: no scenario files (*.yaml) found"))
-            specs = [first_seeds(spec, self.seeds) for _, spec in loaded.scenarios]
+            specs = [spec.first_seeds(self.seeds) for _, spec in loaded.scenarios]
             self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
             self.outputs = SessionOutputs(self.recorder, self.reports_dir)
             self.top_ups = TopUps(self.config.getoption("top_up_s") if self.full else 0.0, self.recorder, specs)

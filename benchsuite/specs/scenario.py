@@ -130,6 +130,11 @@ class ScenarioSpec(CaseConfig):
 
     _baseline_labels = field_validator("baseline", mode="before")(selection_labels)
 
+    def first_seeds(self, n: int | None) -> ScenarioSpec:
+        """This scenario with only its first ``n`` seeds (``--seeds``; None, or n at least the seeds: itself), so that
+        the results store the scenario as it ran."""
+        return self if n is None or n >= len(self.seeds) else self.model_copy(update={"seeds": self.seeds[:n]})
+
     @field_validator("seeds")
     @classmethod
     def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
