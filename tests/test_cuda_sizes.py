@@ -15,7 +15,7 @@ DEFAULT_INTERVAL_S = 0.1  # the sampler's default (--telemetry-interval)
 
 
 def test_every_cuda_case_times_enough_for_its_telemetry_and_the_cpu_cases_are_untouched():
-    loaded = load_scenarios([SCENARIOS])
+    loaded = load_scenarios([SCENARIOS, SCENARIOS / "extended"])
     assert not loaded.errors and len(loaded.scenarios) >= 11
     for _, spec in loaded.scenarios:
         for case in expand_cases(spec, "cuda"):
@@ -29,7 +29,7 @@ def test_every_cuda_case_that_stops_at_its_target_evaluates_at_least_every_4096_
     """The evaluation grid of a CUDA size (issue 21): a 50-step grid made batch 4096's first evaluation its target
     step. At most one evaluation per 4,096 samples, or every step where a step is larger, keeps the grid under 5 % of
     the steps-to-target that the CPU checks of these sizes found (benchsuite.analysis.grid flags a larger share)."""
-    for _, spec in load_scenarios([SCENARIOS]).scenarios:
+    for _, spec in load_scenarios([SCENARIOS, SCENARIOS / "extended"]).scenarios:
         for case in expand_cases(spec, "cuda"):
             train = case.config.train
             if spec.target is None or not train.stop_at_target:  # no time-to-target, no grid
@@ -40,7 +40,7 @@ def test_every_cuda_case_that_stops_at_its_target_evaluates_at_least_every_4096_
 
 
 def test_batch_scaling_evaluates_every_2048_samples_on_cuda_whatever_the_batch():
-    (spec,) = [s for _, s in load_scenarios([SCENARIOS]).scenarios if s.name == "batch-scaling"]
+    (spec,) = [s for _, s in load_scenarios([SCENARIOS, SCENARIOS / "extended"]).scenarios if s.name == "batch-scaling"]
     intervals = {
         case.config.train.batch_size: case.config.train.evaluation_interval_steps for case in expand_cases(spec, "cuda")
     }

@@ -40,6 +40,8 @@ def _record(world_size: int, samples: int, timed_s: float = 2.0):
         fault_step=None,
         fault_stage=None,
         fault_error=None,
+        stop_reason=None,
+        stop_step=None,
         stall=SimpleNamespace(figures=lambda timed_s: {}),
     )
     trainer = SimpleNamespace(

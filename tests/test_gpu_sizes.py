@@ -21,11 +21,14 @@ from benchsuite.specs.workload import sample_shape
 from benchsuite.telemetry import mfu
 from benchsuite.training.build import build_model
 
-SCENARIOS = scenario_files([Path(__file__).parent.parent / "scenarios"])
+SCENARIOS = scenario_files(
+    [Path(__file__).parent.parent / "scenarios", Path(__file__).parent.parent / "scenarios" / "extended"]
+)
 COMPUTE_BOUND_FLOPS = 50e9
 SMALL_BY_DESIGN = {
     "batch-scaling": {"batch_size": ("32", "128")},
     "batch-scaling-quality": {"batch_size": ("128",)},
+    "batch-scaling-quality-regime": {"batch_size": ("128",)},
     "precision-width": {"model": ("w64", "w256")},
 }
 
@@ -34,6 +37,8 @@ def step_flops_on_meta(config) -> float:
     """FLOPs of one training step of ``config`` at its global batch, counted without allocating anything."""
     dataset = config.workload.dataset
     shape = sample_shape(dataset)
+    # the prior bias sets the classifier's bias from the labels' frequencies (no FLOPs), which meta tensors lack
+    config = config.model_copy(update={"techniques": config.techniques.model_copy(update={"prior_bias": False})})
     batch = config.train.global_batch_size
     with torch.device("meta"):
         data = SimpleNamespace(input_shape=shape, num_classes=10, train_y=torch.zeros(batch, dtype=torch.long))

@@ -323,3 +323,12 @@ def test_scenarios_may_be_given_several_times(pytester, tmp_path):
     result = run(pytester, tmp_path / "a", f"--scenarios={tmp_path / 'b' / 'two.yaml'}")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*one[[]base-seed=0[]][]] PASSED*", "*two[[]base-seed=0[]][]] PASSED*"])
+
+
+def test_the_extended_selection_smoke_runs(pytester):
+    """``pytest benchsuite --scenarios scenarios/extended`` (the scenarios left out of the main job for its budget):
+    every run passes its few-step smoke check."""
+    extended = Path(__file__).resolve().parents[1] / "scenarios" / "extended"
+    result = run(pytester, extended)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0 and outcomes.get("passed", 0) >= 10, result.stdout.str()[-2000:]

@@ -10,7 +10,9 @@ from conftest import TINY, tiny_spec, write_yaml
 from benchsuite.scenario.load import ScenarioError, load_scenario, load_scenarios
 from benchsuite.specs.scenario import ScenarioSpec
 
-SHIPPED = sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
+#: The main job's scenarios and the extended selection (``--scenarios scenarios/extended``).
+SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *(SCENARIOS / "extended").glob("*.yaml")])
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)

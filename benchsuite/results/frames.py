@@ -42,6 +42,10 @@ RUN_COLUMNS = [
     "eval_s",
     "setup_s",
     "compile_s",
+    "pretrain_s",
+    "pretrain_steps",
+    "stop_reason",
+    "stop_step",
     "step_time_s",
     "step_time_s_median",
     "step_time_s_p25",
@@ -73,7 +77,17 @@ RUN_COLUMNS = [
 #: Columns of :data:`RUN_COLUMNS` that hold text; ``FLAG_COLUMNS`` hold true or false; every other run column and
 #: every :data:`HARDWARE_COLUMNS` one holds a number (any of them may be null). The checks of
 #: :func:`benchsuite.results.formats.check` read these lists.
-TEXT_COLUMNS = ["scenario", "case_id", "status", "device", "error", "target_metric", "fault_stage", "precision"]
+TEXT_COLUMNS = [
+    "scenario",
+    "case_id",
+    "status",
+    "device",
+    "error",
+    "target_metric",
+    "fault_stage",
+    "precision",
+    "stop_reason",
+]
 FLAG_COLUMNS = ["is_baseline", "unstable", "reached_target"]
 
 #: Telemetry and utilisation columns (absent ones, e.g. GPU metrics on a CPU run, stay empty).
@@ -243,9 +257,10 @@ def _per_point(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def curves_frame(data: dict[str, Any]) -> pd.DataFrame:
-    """One row per evaluation: scenario, case_id, seed, step, epoch, timed_s, train_loss, val_loss, val_accuracy
-    (and lr where recorded)."""
+    """One row per evaluation: scenario, case_id, seed, step, epoch, timed_s, train_loss, val_loss, val_accuracy,
+    val_balanced_accuracy (empty in files that predate it; lr where recorded)."""
     columns = ["scenario", "case_id", "seed", "step", "epoch", "timed_s", "train_loss", "val_loss", "val_accuracy"]
+    columns.append("val_balanced_accuracy")
     return pd.DataFrame(_per_point(data, "curve"), columns=columns)
 
 

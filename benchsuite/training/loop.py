@@ -19,13 +19,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchsuite.specs.case import CaseConfig
-from benchsuite.specs.training import TrainSpec
+from benchsuite.specs.training import TrainSpec, check_resizing_fits
 from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.telemetry.input_stall import InputStall
 from benchsuite.training.batches import Batch, batch_stream
 from benchsuite.training.build import Trainer, train_step
 from benchsuite.training.faults import is_out_of_memory, oom_message
-from benchsuite.training.outcome import CurvePoint, Status, reaches
+from benchsuite.training.outcome import CurvePoint, Status, StopReason, reaches
+from benchsuite.training.plateau import plateau_watch, quality_metric
 from benchsuite.training.ranks import Solo
 from benchsuite.workloads.datasets import Dataset, load_dataset
 
@@ -62,20 +63,54 @@ class Budget:
         return min(candidates)
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What one untimed evaluation measured on the validation split.
+
+    Attributes:
+        loss: mean cross-entropy (nats).
+        accuracy: top-1 accuracy, in [0, 1].
+        balanced_accuracy: mean over the classes present in the labels of each class's recall (top-1 accuracy on
+            that class), in [0, 1]; scikit-learn's ``balanced_accuracy_score`` (Brodersen et al. 2010). It equals
+            ``accuracy`` when every class has as many samples, and is 1/K for a model that always predicts one class.
+    """
+
+    loss: float
+    accuracy: float
+    balanced_accuracy: float
+
+
+def balanced_accuracy(hits: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Mean recall over the classes with samples: ``hits`` (K,) correct predictions and ``counts`` (K,) samples per
+    true class; classes without samples are left out, as scikit-learn's ``balanced_accuracy_score`` does. A 0-d
+    tensor on their device (no host sync)."""
+    present = counts > 0
+    recall = hits.double() / counts.clamp(min=1).double()
+    return (recall * present).sum() / present.sum()
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Mean cross-entropy and top-1 accuracy of ``model`` on x (N, *input_shape), y (N,), in eval mode."""
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Evaluation:
+    """Mean cross-entropy, top-1 accuracy and balanced accuracy of ``model`` on x (N, *input_shape), y (N,), in eval
+    mode. Per-class counts accumulate on the device (``scatter_add`` per batch); the host reads the three figures at
+    the end, never per batch or per sample."""
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), device=x.device)
-    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    joint = torch.zeros((), device=x.device, dtype=torch.long)  # (K, 2): per true class, [wrong, right]
     for start in range(0, len(y), EVAL_BATCH):
         logits = model(x[start : start + EVAL_BATCH])
         target = y[start : start + EVAL_BATCH]
         loss_sum += F.cross_entropy(logits.float(), target, reduction="sum")
-        correct += (logits.argmax(dim=1) == target).sum()
+        right = (logits.argmax(dim=1) == target).long()
+        k = logits.shape[1]
+        cells = torch.zeros(2 * k, device=x.device, dtype=torch.long)  # scatter_add: bincount has no meta kernel
+        joint = joint + cells.scatter_add_(0, target * 2 + right, torch.ones_like(target)).view(k, 2)
     model.train(was_training)
-    return loss_sum.item() / len(y), correct.item() / len(y)
+    hits, counts = joint[:, 1], joint.sum(dim=1)
+    # Three scalar reads after every batch has run (untimed): the first waits for the device, the others are copies.
+    loss, correct, balanced = (t.item() for t in (loss_sum, hits.sum(), balanced_accuracy(hits, counts)))
+    return Evaluation(loss / len(y), correct / len(y), balanced)
 
 
 def unwrapped(model: nn.Module) -> nn.Module:
@@ -108,6 +143,12 @@ class TrainingLoop:
         """The input stall: device-side (CUDA events) on CUDA, the host's wait on a CPU."""
         self.segments: list[tuple[float, int]] = []
         """(seconds, steps) of every timed segment: the steps between two evaluations."""
+        self.stop_reason: StopReason | None = None
+        """Why the loop stopped (:meth:`_done`, on rank 0); None until then and after a fault."""
+        self.stop_step: int | None = None
+        """The step at whose evaluation it stopped."""
+        self.plateau = plateau_watch(config)
+        """The patience rule of ``train.plateau`` (None without one)."""
 
     def run(self, trainer: Trainer, generator: torch.Generator) -> tuple[Status, int]:
         """Train; return the final status and the steps completed (``fault_step`` is set on a fault)."""
@@ -170,15 +211,35 @@ class TrainingLoop:
         flags = [False, False]
         if self.team.is_leader:
             point = self._evaluate(trainer, step, train_loss)
-            flags = [not (math.isfinite(point.train_loss) and math.isfinite(point.val_loss)), self._done(point, step)]
+            diverged = not (math.isfinite(point.train_loss) and math.isfinite(point.val_loss))
+            flags = [diverged, not diverged and self._done(point, step)]  # a diverged run has no stop reason
         diverged, done = self.team.agree(flags)
         return diverged, done
 
     def _stream(self, generator: torch.Generator, total_steps: int | None = None) -> Iterator[Batch]:
+        """The run's batches in its sampler's order; with progressive resizing, sized from the step after the steps
+        done (the run starts at 0; an extension goes on at the size the run ended at).
+
+        Raises:
+            ValueError: progressive resizing on a model or data it cannot resize
+                (:func:`benchsuite.specs.training.check_resizing_fits`).
+        """
         train, cpu = self.config.train, torch.device("cpu")
+        check_resizing_fits(train.progressive_resizing, self.config.workload.model, self.data.input_shape)
         on_cpu = self.data if self.device == cpu else load_dataset(self.config.workload.dataset, cpu)
         total = self.budget.total_steps if total_steps is None else total_steps
-        return batch_stream(train.loader, self.data, on_cpu, train.global_batch_size, total, generator, self.device)
+        return batch_stream(
+            train.loader,
+            self.data,
+            on_cpu,
+            train.global_batch_size,
+            total,
+            generator,
+            self.device,
+            sampler=train.sampler,
+            resizing=train.progressive_resizing,
+            start_step=self.steps_done,
+        )
 
     def _next_batch(self, stream: Iterator[Batch]) -> Batch | None:
         """The next global batch, or None at the end; the wait is measured by :attr:`stall` (no device sync)."""
@@ -195,25 +256,38 @@ class TrainingLoop:
             self.stall.drop_unsettled()
 
     def _done(self, point: CurvePoint, step: int) -> bool:
+        """Whether the run stops at this evaluation; if so, record why (:attr:`stop_reason`) and where. The rules, in
+        the order a reason is named (:attr:`benchsuite.specs.training.TrainSpec.plateau`): the target (with
+        ``stop_at_target``), the plateau, the budget."""
         target = self.config.target
         hit = target is not None and reaches(point.metric(target.metric), target.value, target.higher_is_better)
-        return step >= self.budget.total_steps or (hit and self.config.train.stop_at_target)
+        plateaued = self.plateau is not None and self.plateau.update(point.metric(quality_metric(self.config)))
+        rules = (
+            ("target", hit and self.config.train.stop_at_target),
+            ("plateau", plateaued),
+            ("budget", step >= self.budget.total_steps),
+        )
+        reason = next((name for name, fired in rules if fired), None)
+        if reason is not None:
+            self.stop_reason, self.stop_step = reason, step
+        return reason is not None
 
     def _evaluate(self, trainer: Trainer, step: int, train_loss: float | None) -> CurvePoint | None:
         if not self.team.is_leader:
             return None
         self._evaluating = True
         with self.eval_watch, trainer.autocast():
-            val_loss, val_accuracy = evaluate(unwrapped(trainer.model), self.data.val_x, self.data.val_y)
+            measured = evaluate(unwrapped(trainer.model), self.data.val_x, self.data.val_y)
         self._evaluating = False
         point = CurvePoint(
             step=step,
             epoch=step / self.budget.steps_per_epoch,
             timed_s=self.train_watch.elapsed_s,
             train_loss=train_loss,
-            val_loss=val_loss,
-            val_accuracy=val_accuracy,
+            val_loss=measured.loss,
+            val_accuracy=measured.accuracy,
             lr=trainer.lr,
+            val_balanced_accuracy=measured.balanced_accuracy,
         )
         self.curve.append(point)
         return point

@@ -11,12 +11,17 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from benchsuite.specs.names import LOWER_IS_BETTER_METRICS
 from benchsuite.telemetry.step_times import UNSTABLE_CV, step_times
 
 Status = Literal["ok", "diverged", "oom", "failed", "crashed", "timeout"]
 """How a run ended: trained to its target or budget (``ok``), a non-finite loss (``diverged``), out of memory on the
 device or the host (``oom``), another exception inside a run of one process (``failed``), or, for the ranks of a
 data-parallel run, a failed rank (``crashed``) or one past the time limit (``timeout``)."""
+
+StopReason = Literal["target", "plateau", "budget"]
+"""Why a run's loop stopped (:attr:`benchsuite.specs.training.TrainSpec.plateau` gives the order): it reached its
+target (with ``stop_at_target``), its validation metric plateaued, or its budget ended."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class CurvePoint:
         train_loss: mean training loss over the steps since the previous evaluation (None at step 0).
         val_loss: mean cross-entropy on the validation split.
         val_accuracy: top-1 accuracy on the validation split, in [0, 1].
+        val_balanced_accuracy: mean per-class recall on the validation split, in [0, 1] (scikit-learn's
+            ``balanced_accuracy_score``, Brodersen et al. 2010); None in results written before it was recorded.
     """
 
     step: int
@@ -40,10 +47,13 @@ class CurvePoint:
     val_accuracy: float
     lr: float | None = None
     """Learning rate the next optimizer step uses."""
+    val_balanced_accuracy: float | None = None
 
     def metric(self, name: str) -> float:
-        """The value of validation metric ``name`` (``val_accuracy`` or ``val_loss``)."""
-        return getattr(self, name)
+        """The value of validation metric ``name`` (``val_accuracy``, ``val_loss`` or ``val_balanced_accuracy``);
+        NaN for a metric the point did not record (an old results file), which never reaches a target."""
+        value = getattr(self, name)
+        return math.nan if value is None else value
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,8 @@ class RunResult:
     """The outcome of one run (one case, one seed), with raw curve and derived figures.
 
     Times are wall seconds on ``device``: ``timed_s`` is the timed training region; ``warmup_s``, ``eval_s``,
-    ``compile_s`` and ``setup_s`` (data preload + model build) are measured apart and never included in it.
+    ``compile_s``, ``pretrain_s`` and ``setup_s`` (data preload + model build, a pretraining stage's included) are
+    measured apart and never included in it.
     """
 
     run_id: str
@@ -135,8 +146,8 @@ class RunResult:
     """Step at whose evaluation a fault (divergence, OOM) was seen."""
     fault_stage: str | None = None
     """Where a fault happened: ``training``, ``evaluation`` (the loop's), or a stage before or after the loop where
-    the run ran out of memory or failed (``data load``, ``warm-up``, ``model build``, ``FLOP count``, ``compile``,
-    ``telemetry extension``, ``communication probe``); None if none."""
+    the run ran out of memory or failed (``data load``, ``warm-up``, ``model build``, ``FLOP count``, ``pretrain``,
+    ``compile``, ``telemetry extension``, ``communication probe``); None if none."""
     error: str | None = None
     """The fault's message (first line of the out-of-memory or other error), or None."""
     segments: list[tuple[float, int]] = field(default_factory=list)
@@ -145,6 +156,14 @@ class RunResult:
     """Data-parallel ranks that trained the run (``batch_size`` is the global batch over them)."""
     ranks: list[dict[str, Any]] = field(default_factory=list)
     """Per rank: device, torch threads, timed seconds, median step time and telemetry summary (rank 0 first)."""
+    stop_reason: StopReason | None = None
+    """Why the loop stopped (``target``, ``plateau``, ``budget``); None for a run that ended on a fault."""
+    stop_step: int | None = None
+    """The step at whose evaluation the loop stopped (None with ``stop_reason``)."""
+    pretrain_s: float = 0.0
+    """Seconds of the pretraining steps (``train.pretrain``), measured apart from the timed region (0 without)."""
+    pretrain_steps: int = 0
+    """Optimizer steps of the pretraining stage (0 without one)."""
 
     @property
     def epochs(self) -> float:
@@ -201,11 +220,11 @@ class RunResult:
 
 
 def target_hit(curve: list[CurvePoint], metric: str | None, value: float | None) -> TargetHit | None:
-    """Where ``curve`` first reaches the target ``metric`` ≥ ``value`` (accuracy) or ≤ ``value`` (loss), or None: the
+    """Where ``curve`` first reaches the target ``metric`` ≥ ``value`` (accuracies) or ≤ ``value`` (loss), or None: the
     one rule for a run's time-to-target, read by its record and by its energy-to-target."""
     if metric is None or value is None:
         return None
-    return time_to_target(curve, metric, value, higher_is_better=metric == "val_accuracy")
+    return time_to_target(curve, metric, value, higher_is_better=metric not in LOWER_IS_BETTER_METRICS)
 
 
 def smoke_problems(info: dict[str, Any], expected_steps: int) -> list[str]:

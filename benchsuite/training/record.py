@@ -24,7 +24,7 @@ from benchsuite.workloads.datasets import Dataset
 @dataclass
 class Prepared:
     """Everything before the timed region: the data and budget, the trainer (wrapped for the ranks), and the
-    seconds spent apart from the timed region (warm-up, setup, compile) with the FLOPs per sample."""
+    seconds spent apart from the timed region (warm-up, setup, compile, pretraining) with the FLOPs per sample."""
 
     data: Dataset
     budget: Budget
@@ -34,6 +34,10 @@ class Prepared:
     setup_s: float
     compile_s: float
     flops_per_sample: float
+    pretrain_s: float = 0.0
+    """Seconds of the pretraining steps (``train.pretrain``; its data load and model build count in ``setup_s``)."""
+    pretrain_steps: int = 0
+    """Optimizer steps of the pretraining stage (0 without one)."""
 
 
 @dataclass
@@ -83,6 +87,10 @@ def assemble(
         eval_s=loop.eval_watch.elapsed_s,
         setup_s=prepared.setup_s,
         compile_s=prepared.compile_s,
+        pretrain_s=prepared.pretrain_s,
+        pretrain_steps=prepared.pretrain_steps,
+        stop_reason=loop.stop_reason,
+        stop_step=loop.stop_step,
         num_params=sum(p.numel() for p in prepared.trainer.optimizer.param_groups[0]["params"]),
         effective_lr=effective_lr(config),
         optimizer_impl=prepared.trainer.optimizer_impl,

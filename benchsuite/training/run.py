@@ -1,9 +1,10 @@
 """One run, one plain function: :func:`train_run`.
 
 Timing rules (the AlgoPerf and MLPerf Training convention; airbench's and nanoGPT's timing of the training steps): data
-preload, model build, FLOP counting, compile and warm-up happen before the timed region and are reported apart; the loop
-(:mod:`benchsuite.training.loop`) times segments of training steps between untimed evaluations. A data-parallel run
-calls this on every rank with its team (:mod:`benchsuite.training.ranks`); rank 0's result is the run's.
+preload, model build, FLOP counting, pretraining, compile and warm-up happen before the timed region and are reported
+apart; the loop (:mod:`benchsuite.training.loop`) times segments of training steps between untimed evaluations. A
+data-parallel run calls this on every rank with its team (:mod:`benchsuite.training.ranks`); rank 0's result is the
+run's.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from benchsuite.training.build import build_trainer, compile_model, train_step
 from benchsuite.training.faults import Stage, first_line, is_out_of_memory, oom_message, release_cached_memory
 from benchsuite.training.loop import Budget, TrainingLoop
 from benchsuite.training.outcome import RunResult
+from benchsuite.training.pretrain import pretrain
 from benchsuite.training.ranks import Solo, communication_share
 from benchsuite.training.record import Measured, Prepared, Trained, assemble, rank_info, telemetry_of, unfinished
 from benchsuite.workloads.datasets import Dataset, load_dataset
@@ -121,7 +123,9 @@ def _prepare(
     run: Run, config: CaseConfig, device: torch.device, max_steps: int | None, warmup: int | None, team, stage: Stage
 ) -> Prepared:
     """Everything before the timed region, each part timed apart: data load, warm-up, model build, FLOP count,
-    compile. The model is wrapped for the team's ranks before it is compiled: TorchDynamo compiles a
+    pretraining (``train.pretrain``, :mod:`benchsuite.training.pretrain`: its steps are ``pretrain_s``, its data load
+    and model build part of ``setup_s``; before the wrap and compile, which then start from its weights), compile.
+    The model is wrapped for the team's ranks before it is compiled: TorchDynamo compiles a
     DistributedDataParallel module with its DDPOptimizer, which breaks the graph at DDP's bucket boundaries so that
     each bucket's all-reduce overlaps the rest of backward; compiled first and wrapped after, the whole backward is one
     graph and every all-reduce waits for its end (PyTorch's torch.compiler FAQ, "Do you support Distributed code?")."""
@@ -141,10 +145,23 @@ def _prepare(
     flops_sample = mfu.flops_per_sample(
         trainer.model, data.train_x[first], data.train_y[first], config.model_dump_json()
     )
+    stage.name = "pretrain"
+    pretrained = pretrain(config, trainer, device, run.seed, setup, max_steps) if config.train.pretrain else None
     trainer.model = team.wrap(trainer.model, device)
     stage.name = "compile"
     compile_s = compile_model(trainer, config, data, team) if config.techniques.compile else 0.0
-    return Prepared(data, budget, trainer, warmup_n, warmup_s, setup.elapsed_s, compile_s, flops_sample)
+    return Prepared(
+        data,
+        budget,
+        trainer,
+        warmup_n,
+        warmup_s,
+        setup.elapsed_s,
+        compile_s,
+        flops_sample,
+        pretrain_s=pretrained.seconds if pretrained else 0.0,
+        pretrain_steps=pretrained.steps if pretrained else 0,
+    )
 
 
 def extension_s(config: CaseConfig, timed_s: float, eligible: bool, team) -> float:

