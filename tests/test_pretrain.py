@@ -178,3 +178,19 @@ def test_results_read_with_and_without_the_new_columns():
     info["stop_reason"] = 3
     with pytest.raises(formats.ResultsError, match="stop_reason"):
         formats.check(new, "bad.json")
+
+
+def test_pretraining_is_a_matrix_axis_whose_null_is_from_scratch(tmp_path):
+    from conftest import tiny_spec, write_yaml
+
+    from benchsuite.scenario.load import ScenarioError, load_scenario
+    from benchsuite.scenario.matrix import expand_cases
+
+    stage = {"label": "warm", "max_epochs": 1}
+    spec = load_scenario(write_yaml(tmp_path / "p.yaml", tiny_spec(matrix={"pretrain": [None, stage]})))
+    cases = {c.case_id: c.config.train.pretrain for c in expand_cases(spec)}
+    assert list(cases) == ["pretrain=none", "pretrain=warm"]
+    assert cases["pretrain=none"] is None and cases["pretrain=warm"].max_epochs == 1
+    unlabelled = write_yaml(tmp_path / "q.yaml", tiny_spec(matrix={"pretrain": [None, {"max_epochs": 1}]}))
+    with pytest.raises(ScenarioError, match="matrix.pretrain.1 needs a 'label'"):
+        load_scenario(unlabelled)

@@ -143,12 +143,27 @@ def test_only_a_resolution_agnostic_model_on_native_square_images_is_accepted():
         check_resizing_fits(tiny, ResNetSpec(name="resnet"), (1, 28, 28))
 
 
-def test_a_run_refuses_resizing_on_a_model_that_is_not_resolution_agnostic():
+def test_resizing_on_a_model_that_is_not_resolution_agnostic_is_refused_when_the_file_loads(tmp_path):
+    from conftest import write_yaml
+
+    from benchsuite.scenario.load import ScenarioError, load_scenario
+
     spec = _image_spec(progressive_resizing=SCHEDULE)
     spec["workload"] = {**spec["workload"], "model": {"name": "cnn2d"}}
-    training_loop, _ = _loop(spec)
-    with pytest.raises(ValueError, match="got model 'cnn2d'"):
-        training_loop._stream(torch.Generator())
+    with pytest.raises(ScenarioError, match="got model 'cnn2d'") as refused:
+        load_scenario(write_yaml(tmp_path / "r.yaml", spec))
+    assert "Traceback" not in str(refused.value) and "r.yaml" in str(refused.value)
+
+
+def test_resizing_with_compile_is_refused(tmp_path):
+    from conftest import write_yaml
+
+    from benchsuite.scenario.load import ScenarioError, load_scenario
+
+    spec = _image_spec(progressive_resizing=SCHEDULE)
+    spec["techniques"] = {"compile": True}
+    with pytest.raises(ScenarioError, match="would recompile inside the timed region"):
+        load_scenario(write_yaml(tmp_path / "c.yaml", spec))
 
 
 def test_a_small_image_scenario_with_resizing_trains_end_to_end():
@@ -159,3 +174,24 @@ def test_a_small_image_scenario_with_resizing_trains_end_to_end():
     result = train_run(run, CPU, telemetry_interval_s=None)
     assert result.status == "ok", result.error
     assert result.steps == 16 and len(result.curve) == 9  # step 0, then every 2 steps
+
+
+def test_progressive_resizing_is_a_matrix_axis_whose_null_is_native_size(tmp_path):
+    from conftest import tiny_spec, write_yaml
+
+    from benchsuite.scenario.load import ScenarioError, load_scenario
+    from benchsuite.scenario.matrix import expand_cases
+
+    images = {
+        "dataset": {"name": "synthetic", "shape": [1, 8, 8], "num_samples": 64, "val_samples": 32, "num_classes": 3},
+        "model": {"name": "resnet", "widths": [4, 8]},
+    }
+    schedule = {"label": "small-first", "sizes": [4, 8], "epochs": [1]}
+    data = tiny_spec(workload=images, matrix={"progressive_resizing": [None, schedule]})
+    spec = load_scenario(write_yaml(tmp_path / "r.yaml", data))
+    cases = {c.case_id: c.config.train.progressive_resizing for c in expand_cases(spec)}
+    assert list(cases) == ["progressive_resizing=none", "progressive_resizing=small-first"]
+    assert cases["progressive_resizing=none"] is None and cases["progressive_resizing=small-first"].sizes == (4, 8)
+    data["matrix"] = {"progressive_resizing": [None, {"sizes": [4, 8], "epochs": [1]}]}
+    with pytest.raises(ScenarioError, match="matrix.progressive_resizing.1 needs a 'label'"):
+        load_scenario(write_yaml(tmp_path / "s.yaml", data))

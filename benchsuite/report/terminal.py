@@ -16,6 +16,7 @@ import pandas as pd
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.cases import case_summary, noise_summary, too_noisy
 from benchsuite.analysis.grid import coarse
+from benchsuite.analysis.knee import Knee, throughput_knee
 from benchsuite.analysis.missing import unfinished_lines
 from benchsuite.analysis.profiles import verdict_phase_ratios
 from benchsuite.report.doctor import doctor_lines, has_doctor
@@ -79,10 +80,39 @@ def scenario_lines(name: str, cases, runs, specs, blocks, blocked: bool, phase_f
     ok, and its claims judged on ``runs`` (the file's runs table) and ``blocks``."""
     has_target = name in specs and specs[name].target is not None
     lines = [f"  {c['case_id']:<32} {_case_line(c, has_target)}" for c in cases.to_dict("records")]
+    if (knee := throughput_knee(runs, name)) is not None:
+        lines.append(f"  {knee_text(knee)}")
     lines += [f"  not ok: {line}" for line in unfinished_lines(runs[runs["scenario"] == name])]
     for verdict in verdicts.claim_verdicts(runs, specs[name], blocks, blocked) if name in specs else []:
         lines += claim_lines(verdict, phase_frame, name)
     return lines
+
+
+def knee_text(knee: Knee) -> str:
+    """The throughput knee in words (:func:`benchsuite.analysis.knee.throughput_knee`), a figure, not a verdict:
+    ``throughput knee: batch 512 reaches 93 % [88 %, 97 %] of the best (batch 4096, 41,200 samples/s; n = 10 runs
+    per batch) (90 % rule, settled; batch 128 below it: 30 % [29 %, 31 %])``; *settled* when the interval's lower
+    bound reaches the share too, else *not settled*. When the best batch is the knee itself, only the batch below
+    it is compared."""
+    low, high = knee.runs_per_batch
+    n = f"{low}" if low == high else f"{low}–{high}"
+    best = f"{fmt_num(knee.best_throughput_samples_per_s, 0)} samples/s; n = {n} runs per batch"
+    rule = f"{fmt_pct(knee.share)} rule"
+    if knee.batch_size == knee.best_batch_size:
+        text = f"throughput knee: batch {knee.batch_size}, the best ({best})"
+    else:
+        interval = f"[{fmt_pct(knee.ratio_low)}, {fmt_pct(knee.ratio_high)}]"
+        text = (
+            f"throughput knee: batch {knee.batch_size} reaches {fmt_pct(knee.ratio)} {interval} of the best"
+            f" (batch {knee.best_batch_size}, {best})"
+        )
+        rule += ", settled" if knee.settled else f", not settled: the lower bound is below {fmt_pct(knee.share)}"
+    if (below := knee.below) is not None:
+        rule += (
+            f"; batch {below.batch_size} below it: {fmt_pct(below.ratio)}"
+            f" [{fmt_pct(below.ratio_low)}, {fmt_pct(below.ratio_high)}]"
+        )
+    return f"{text} ({rule})"
 
 
 def noise_lines(runs) -> list[str]:

@@ -25,7 +25,15 @@ from benchsuite.specs.errors import field_path, short
 from benchsuite.specs.per_device import config_override, deep_merge, resized_matrix
 from benchsuite.specs.profile import ProfileSpec
 from benchsuite.specs.sequential import TopUpSpec
-from benchsuite.specs.training import LoaderSpec, LrScaling, OptimizerSpec, PretrainSpec, SamplerSpec, ScheduleSpec
+from benchsuite.specs.training import (
+    LoaderSpec,
+    LrScaling,
+    OptimizerSpec,
+    PretrainSpec,
+    ProgressiveResizingSpec,
+    SamplerSpec,
+    ScheduleSpec,
+)
 from benchsuite.specs.workload import ModelSpec, check_model_fits
 
 #: Matrix axes, in the order they are applied and appear in case ids: axis → path of the field it sets in
@@ -41,6 +49,7 @@ AXES: dict[str, tuple[str, ...]] = {
     "loader": ("train", "loader"),
     "sampler": ("train", "sampler"),
     "pretrain": ("train", "pretrain"),
+    "progressive_resizing": ("train", "progressive_resizing"),
     "init": ("techniques", "init"),
     "norm": ("techniques", "norm"),
     "prior_bias": ("techniques", "prior_bias"),
@@ -74,6 +83,8 @@ class MatrixSpec(Spec):
     """Training-order samplers to compare (uniform, repeat_factor; distinct ``label``s for two thresholds)."""
     pretrain: tuple[PretrainSpec | None, ...] | None = Field(None, min_length=1)
     """Pretraining stages to compare, each with a ``label``; ``null`` is none (from scratch, labelled ``none``)."""
+    progressive_resizing: tuple[ProgressiveResizingSpec | None, ...] | None = Field(None, min_length=1)
+    """Resolution schedules to compare, each with a ``label``; ``null`` is native size throughout (``none``)."""
     init: tuple[InitName, ...] | None = Field(None, min_length=1)
     """Weight inits to compare."""
     norm: tuple[NormName, ...] | None = Field(None, min_length=1)
@@ -91,10 +102,11 @@ class MatrixSpec(Spec):
         return [name_shorthand(v) for v in value] if isinstance(value, list) else value
 
     @model_validator(mode="after")
-    def _labelled_pretraining(self) -> MatrixSpec:
-        for i, value in enumerate(self.pretrain or ()):
-            if value is not None and value.label is None:
-                raise ValueError(f"matrix.pretrain.{i} needs a 'label' (its name in case ids)")
+    def _labelled_stages(self) -> MatrixSpec:
+        for axis in ("pretrain", "progressive_resizing"):
+            for i, value in enumerate(getattr(self, axis) or ()):
+                if value is not None and value.label is None:
+                    raise ValueError(f"matrix.{axis}.{i} needs a 'label' (its name in case ids)")
         return self
 
     @model_validator(mode="after")

@@ -292,7 +292,7 @@ SamplerSpec = Annotated[UniformSampler | RepeatFactorSampler, Field(discriminato
 RESOLUTION_AGNOSTIC_MODELS = ("resnet",)
 
 
-class ProgressiveResizingSpec(Spec):
+class ProgressiveResizingSpec(Labelled):
     """Progressive resizing (fast.ai, Howard: "small images first"): square training images of ``sizes[0]`` pixels
     for the first ``epochs[0]`` epochs, ``sizes[1]`` for the next ``epochs[1]``, ..., then ``sizes[-1]``, which must
     be the data's native size (checked against the data). Each batch of images (N, C, H, W) is resized on the device
@@ -300,6 +300,7 @@ class ProgressiveResizingSpec(Spec):
     evaluation always sees full resolution.
 
     Example: ``{sizes: [14, 20, 28], epochs: [2, 2]}`` trains at 14×14 for 2 epochs, at 20×20 for 2, then at 28×28.
+    As a ``progressive_resizing`` matrix axis value it needs a ``label``; ``null`` there is native size throughout.
     """
 
     # the lengths are checked by the validators (a Field min_length would add a second, misleading message when
