@@ -85,6 +85,8 @@ class Knee:
         share: the share of the best's throughput the knee must reach (0.9).
         n_runs: the ok runs with a throughput over all batch sizes.
         rows: per batch size, in ascending order, its median, ratio and their intervals.
+        pooled: the other matrix axes whose values vary among the scenario's runs, pooled into each batch size's
+            sample (``("lr_scaling",)`` in batch-scaling; empty when batch size is the only axis).
     """
 
     scenario: str
@@ -97,6 +99,7 @@ class Knee:
     share: float
     n_runs: int
     rows: tuple[KneeRow, ...]
+    pooled: tuple[str, ...] = ()
 
     @property
     def settled(self) -> bool:
@@ -123,9 +126,9 @@ _ROUNDING = 1e-9
 
 
 def median_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Median of positive ``values`` (the ordinary median, as the case lines show) with its distribution-free interval [x(k), x(n+1-k)] from the sign test
-    (Binomial(n, 1/2) null; :class:`benchsuite.analysis.effects.Ranked` on log values, so an unbounded side is 0 or
-    ∞); NaN for no values."""
+    """Median of positive ``values`` (the ordinary median, as the case lines show) with its distribution-free
+    interval [x(k), x(n+1-k)] from the sign test (Binomial(n, 1/2) null; :class:`benchsuite.analysis.effects.Ranked`
+    on log values, so an unbounded side is 0 or ∞); NaN for no values."""
     values = np.asarray(values, float)
     if len(values) == 0:
         return math.nan, math.nan, math.nan
@@ -177,6 +180,11 @@ def throughput_knee(runs: pd.DataFrame, scenario: str, share: float = 0.9) -> Kn
         share=share,
         n_runs=sum(len(x) for x in samples.values()),
         rows=rows,
+        pooled=tuple(
+            c.removeprefix("axis_")
+            for c in mine.columns
+            if c.startswith("axis_") and c != "axis_batch_size" and mine[c].nunique(dropna=False) > 1
+        ),
     )
 
 

@@ -28,12 +28,14 @@ from benchsuite.analysis.cases import (
 )
 from benchsuite.analysis.contrast import finished
 from benchsuite.analysis.grid import coarse
+from benchsuite.analysis.knee import throughput_knee
 from benchsuite.analysis.missing import no_curve, no_finished_run, none_reached, status_counts, unfinished_lines
 from benchsuite.report import figures, words
 from benchsuite.report.forest import verdict_rows
 from benchsuite.report.forest_plot import forest_part
 from benchsuite.report.looks import looks_table, section_top_up_line, top_ups
 from benchsuite.report.profiles import profile_part
+from benchsuite.report.terminal import knee_text
 from benchsuite.results import frames
 from benchsuite.telemetry.metrics import REPORT_TABLE
 
@@ -121,6 +123,7 @@ def section(t: Tables, spec: Any, mine: pd.DataFrame, traces_from: str | None) -
         "varies": words.matrix_text(spec.raw, t.device_type),
         "cases": [{**c, "grid_note": _grid_note(c, spec)} for c in cases.to_dict("records")],
         **_batch(cases, mine, name),
+        "knee_line": knee_text(knee) if (knee := throughput_knee(mine, name)) is not None else None,
         **_scaling(cases, mine, spec, name),
         "statuses": mine.groupby("status").size().to_dict(),
         "unfinished": unfinished_lines(mine),

@@ -91,12 +91,14 @@ def scenario_lines(name: str, cases, runs, specs, blocks, blocked: bool, phase_f
 def knee_text(knee: Knee) -> str:
     """The throughput knee in words (:func:`benchsuite.analysis.knee.throughput_knee`), a figure, not a verdict:
     ``throughput knee: batch 512 reaches 93 % [88 %, 97 %] of the best (batch 4096, 41,200 samples/s; n = 10 runs
-    per batch) (90 % rule, settled; batch 128 below it: 30 % [29 %, 31 %])``; *settled* when the interval's lower
+    per batch) (90 % rule, settled; batch 128 below it: 30 % [29 %, 31 %])``, with the other axes its runs pool
+    (``n = 10 runs per batch, pooled over lr_scaling``); *settled* when the interval's lower
     bound reaches the share too, else *not settled*. When the best batch is the knee itself, only the batch below
     it is compared."""
     low, high = knee.runs_per_batch
     n = f"{low}" if low == high else f"{low}–{high}"
-    best = f"{fmt_num(knee.best_throughput_samples_per_s, 0)} samples/s; n = {n} runs per batch"
+    pooled = f", pooled over {', '.join(knee.pooled)}" if knee.pooled else ""
+    best = f"{fmt_num(knee.best_throughput_samples_per_s, 0)} samples/s; n = {n} runs per batch{pooled}"
     rule = f"{fmt_pct(knee.share)} rule"
     if knee.batch_size == knee.best_batch_size:
         text = f"throughput knee: batch {knee.batch_size}, the best ({best})"
