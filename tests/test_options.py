@@ -86,7 +86,7 @@ def test_pytest_help_shows_every_benchsuite_option_with_its_default(tmp_path):
         "(default: random)",
         "--top-up-s=S wall seconds that the top-up runs of claims a look leaves open",
         "a look runs whole when its runs, costed at the median seconds of their cases' first-look runs, fit what",
-        "(default: 60.0)",
+        "(default: 70.0)",
         "--scenarios=PATH scenario folder or file; repeat it for several (default: scenarios)",
         "--seeds=N run only the first N seeds of each scenario",
         "(default: every seed)",

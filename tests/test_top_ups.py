@@ -261,3 +261,23 @@ def test_a_first_look_run_is_observed_when_it_finishes_or_fails_never_when_skipp
         len(top_ups._seconds[("tiny", case.case_id)]) == 2 and ("tiny", items[1].case.case_id) not in top_ups._seconds
     )
     assert top_ups.estimate_s(items[:2]) == pytest.approx(top_ups.estimate_s(items[:1]))
+
+
+def test_a_scenario_of_one_look_is_judged_at_its_whole_error_with_the_pairing_its_seeds_can_bound():
+    """``top_up: {looks: 1}``: one look at the claim's whole error, paired by seed only where the pairs can give a
+    bounded signed-rank interval at that error (5 pairs cannot at a Holm-corrected level); the reference run's init
+    claims, held at look 1 of 3, stay held (they were judged inconclusive, [0x, inf], when one look paired 5 seeds)."""
+    import copy
+    from pathlib import Path
+
+    from benchsuite.report.overview import overview_rows
+    from benchsuite.results.files import read_results
+
+    (path,) = (Path(__file__).parents[1] / "results" / "cpu-intel-f6m167-amx-avx512bf16-2c").glob("*.json")
+    data = read_results(path)
+    one_look = copy.deepcopy(data)
+    one_look["benchsuite"]["scenarios"]["init"]["top_up"] = {"looks": 1}
+    before = {r.says: r.verdict for r in overview_rows(data) if r.scenario == "init"}
+    after = {r.says: r.verdict for r in overview_rows(one_look) if r.scenario == "init"}
+    assert len(after) == 3 and set(after.values()) == {"held"}
+    assert after == before

@@ -184,7 +184,8 @@ def judge_looks(claim: ClaimSpec, pairs: list[ComparedPair], blocked: bool, plan
     if not pairs:
         return Sequence((), plan)
     use_blocks = claim.metric == "step_time_s"
-    if plan.seeds is None or (use_blocks and all(p.blocks is not None for p in pairs)):
+    single = plan.seeds is None or plan.looks == 1  # no plan, or a plan of one look: the claim's whole error at once
+    if single or (use_blocks and all(p.blocks is not None for p in pairs)):
         return _one_look(claim, pairs, blocked, plan)
     probe = Design(use_blocks, False)
     available: list[tuple[int, ...]] = []
