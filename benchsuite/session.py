@@ -90,7 +90,10 @@ class BenchsuiteSession:
                 where = ", ".join(str(path) for path in self.scenario_paths)
                 errors.append(ScenarioError(f"{where}: no scenario files (*.yaml) found"))
             specs = [spec.first_seeds(self.seeds) for _, spec in loaded.scenarios]
-            self.recorder = ResultsRecorder(self.config, self.results_dir, specs, errors, self.run_order)
+            given = self.config.getoption("scenarios") or ["scenarios"]
+            self.recorder = ResultsRecorder(
+                self.config, self.results_dir, specs, errors, self.run_order, scenario_paths=list(given)
+            )
             self.outputs = SessionOutputs(self.recorder, self.reports_dir)
             self.top_ups = TopUps(self.config.getoption("top_up_s") if self.full else 0.0, self.recorder, specs)
             items = [item for spec in specs for item in self._items(spec)]

@@ -332,3 +332,16 @@ def test_the_extended_selection_smoke_runs(pytester):
     result = run(pytester, extended)
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0 and outcomes.get("passed", 0) >= 10, result.stdout.str()[-2000:]
+
+
+def test_the_results_and_the_report_say_which_scenarios_ran(pytester, tmp_path):
+    write_yaml(tmp_path / "a" / "one.yaml", tiny_spec(name="one", seeds=[0], matrix={}))
+    write_yaml(tmp_path / "b" / "two.yaml", tiny_spec(name="two", seeds=[0], matrix={}))
+    result = run(pytester, tmp_path / "a", f"--scenarios={tmp_path / 'b' / 'two.yaml'}", "--benchmark")
+    result.assert_outcomes(passed=2)
+    (path,) = results_files(pytester)
+    given = [str(tmp_path / "a"), str(tmp_path / "b" / "two.yaml")]
+    assert json.loads(path.read_text())["benchsuite"]["scenario_paths"] == given
+    result.stdout.fnmatch_lines([f"scenarios from: {given[0]}, {given[1]}"])
+    (report,) = (pytester.path / "reports").glob("*.html")
+    assert "<dt>scenarios from</dt>" in report.read_text()

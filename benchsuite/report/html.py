@@ -70,6 +70,7 @@ def render_report(data: dict[str, Any], source: str = "", traces_from: str | Non
         hardware=frames.hardware_summary(data),
         run_id=data.get("benchsuite", {}).get("run_id", "?"),
         run_order=frames.run_order(data),
+        scenario_paths=frames.scenario_paths(data),
         noise=noise,
         too_noisy=too_noisy(noise),
         incomplete=frames.incomplete(data),

@@ -61,6 +61,7 @@ def summary_lines(results_file: Path) -> list[str]:
         *head,
         f"hardware: {hw['machine_id']} ({hw['device']}; {hw['cpu']}; GPU {hw['gpu']})",
         f"run order: {order['mode']}" + (f" (seed {order['seed']})" if order["mode"] == "random" else ""),
+        *([f"scenarios from: {', '.join(frames.scenario_paths(data))}"] if frames.scenario_paths(data) else []),
         *noise_lines(runs),
     ]
     blocked = frames.blocked_by_seed(data)

@@ -244,6 +244,13 @@ def run_order(data: dict[str, Any]) -> dict[str, Any]:
     return {"mode": order.get("mode") or "case-major", "seed": order.get("seed")}
 
 
+def scenario_paths(data: dict[str, Any]) -> list[str]:
+    """The scenario folders and files the session was given (``--scenarios``, e.g. ``scenarios/extended``: which
+    selection ran); empty for files that predate the record."""
+    paths = data.get("benchsuite", {}).get("scenario_paths")
+    return [str(p) for p in paths] if isinstance(paths, list) else []
+
+
 def _per_point(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """Rows of every run's ``extra_info[key]`` list (curve or timeline), each tagged with scenario, case and seed."""
     rows = []

@@ -42,6 +42,7 @@ class ResultsRecorder:
         errors: list[Exception],
         run_order: dict[str, Any] | None = None,
         top_ups: dict[str, Any] | None = None,
+        scenario_paths: list[str] | None = None,
     ) -> None:
         self.config = config
         self.results_dir = Path(results_dir)
@@ -49,6 +50,8 @@ class ResultsRecorder:
         self.errors = errors
         self.run_order = run_order or {"mode": "seed-major", "seed": None}
         self.top_ups = top_ups
+        self.scenario_paths = list(scenario_paths or [])
+        """The scenario folders and files the session was given (``--scenarios``), as given: which selection ran."""
         self.run_id = new_run_id()
         self.stats: list[Any] = []
         self._serialized: list[str] = []
@@ -95,6 +98,7 @@ class ResultsRecorder:
             "scenarios": {s.name: s.model_dump(mode="json") for s in self.scenarios},
             "scenario_errors": [str(e) for e in self.errors],
             "run_order": self.run_order,
+            **({"scenario_paths": self.scenario_paths} if self.scenario_paths else {}),
             **({"top_ups": self.top_ups} if self.top_ups is not None else {}),
             "incomplete": not self.complete,
         }
