@@ -52,6 +52,9 @@ CLAIM_METRICS: dict[str, Metric] = {
     "steps_to_target": Metric("steps_to_target", "ratio", "lower", "steps", True, "steps-to-target"),
     "step_time_s": Metric("step_time_s_median", "ratio", "lower", "s", False, "step time"),
     "throughput_samples_per_s": Metric("throughput_samples_per_s", "ratio", "higher", "samples/s", False, "throughput"),
+    # model FLOP/s of the timed region (FlopCounterMode's count per sample x samples / timed s): how well a workload
+    # uses the hardware, comparable across models of different FLOPs (benchsuite.telemetry.mfu)
+    "achieved_flops_per_s": Metric("achieved_flops_per_s", "ratio", "higher", "FLOP/s", False, "achieved FLOP/s"),
     "final_val_metric": Metric("final_val_metric", "difference", "higher", "", False, "final validation metric"),
     "val_metric_epoch1": Metric(
         "val_metric_epoch1", "difference", "higher", "", False, "validation metric after epoch 1"
