@@ -47,7 +47,9 @@ class BenchsuiteSession:
         self.device = resolve_device(config.getoption("device"))
         self.smoke_steps = config.getoption("smoke_steps")
         root = config.invocation_params.dir
-        self.scenario_paths = [root / path for path in config.getoption("scenarios") or ["scenarios"]]
+        self.scenarios_given: list[str] = list(config.getoption("scenarios") or ["scenarios"])
+        """``--scenarios`` as given (kept in the results: which selection ran)."""
+        self.scenario_paths = [root / path for path in self.scenarios_given]
         self.seeds = config.getoption("seeds")
         self.results_dir = root / config.getoption("results_dir")
         self.reports_dir = root / config.getoption("reports_dir")
@@ -90,9 +92,8 @@ class BenchsuiteSession:
                 where = ", ".join(str(path) for path in self.scenario_paths)
                 errors.append(ScenarioError(f"{where}: no scenario files (*.yaml) found"))
             specs = [spec.first_seeds(self.seeds) for _, spec in loaded.scenarios]
-            given = self.config.getoption("scenarios") or ["scenarios"]
             self.recorder = ResultsRecorder(
-                self.config, self.results_dir, specs, errors, self.run_order, scenario_paths=list(given)
+                self.config, self.results_dir, specs, errors, self.run_order, scenario_paths=self.scenarios_given
             )
             self.outputs = SessionOutputs(self.recorder, self.reports_dir)
             self.top_ups = TopUps(self.config.getoption("top_up_s") if self.full else 0.0, self.recorder, specs)

@@ -70,6 +70,17 @@ def test_a_val_loss_target_plateaus_on_falling_loss():
     assert loop.plateau.best == 0.6
 
 
+def test_a_balanced_accuracy_target_plateaus_on_rising_balanced_accuracy():
+    """Higher is better for every metric but a loss (names.LOWER_IS_BETTER_METRICS, as the target's direction):
+    read as lower-is-better, a rising balanced accuracy would stop the run at its 3rd evaluation."""
+    from benchsuite.training.plateau import plateau_watch
+
+    config = _config(target={"metric": "val_balanced_accuracy", "value": 0.99}, plateau={"patience": 2})
+    watch = plateau_watch(config)
+    assert watch is not None and watch.higher_is_better
+    assert [watch.update(a) for a in (0.1, 0.2, 0.3, 0.4)] == [False] * 4
+
+
 def test_without_a_target_the_plateau_follows_val_accuracy():
     config = _config(target=None, plateau={"patience": 2})
     assert _stops(config, [0.1, 0.2, 0.3, 0.3, 0.3], losses=[9.0, 1.0, 8.0, 7.0, 6.0])[0] == 5

@@ -24,6 +24,7 @@ from benchsuite.telemetry.checks import Check
 from benchsuite.telemetry.clock import now
 from benchsuite.training import precision
 from benchsuite.training.build import build_trainer
+from benchsuite.training.faults import first_line
 from benchsuite.training.loop import Budget, TrainingLoop
 from benchsuite.workloads.datasets import Dataset, load_dataset
 
@@ -54,7 +55,7 @@ def step_sync_check(run: Run, device: torch.device, steps: int = SYNC_CHECK_STEP
     try:
         found, steps_run, epochs = (_cuda_syncs if device.type == "cuda" else _meta_syncs)(run, device, steps)
     except Exception as exc:  # the check reports what broke; the doctor goes on
-        return Check(name, "fail", f"the short run raised {type(exc).__name__}: {exc}".splitlines()[0])
+        return Check(name, "fail", f"the short run raised {first_line(exc)}")
     return _judged(name, found, steps_run, epochs, device)
 
 
@@ -81,8 +82,7 @@ def _cuda_syncs(run: Run, device: torch.device, steps: int) -> tuple[Counter, in
 def _meta_syncs(run: Run, device: torch.device, steps: int) -> tuple[Counter, int, int]:
     """The case's loop on the ``meta`` device: every op dispatched as on an accelerator, nothing computed."""
     cpu = load_dataset(run.case.config.workload.dataset, torch.device("cpu"))
-    data = Dataset(*(t.to(META) for t in (cpu.train_x, cpu.train_y, cpu.val_x, cpu.val_y)), cpu.num_classes)
-    return _watched_loop(run, data, META, steps, cuda=None)
+    return _watched_loop(run, cpu.to(META), META, steps, cuda=None)
 
 
 def _watched_loop(run: Run, data: Dataset, device: torch.device, steps: int, cuda: Any) -> tuple[Counter, int, int]:
@@ -143,7 +143,7 @@ def compile_check(device: torch.device, precision_name: str | None = None, backe
             losses, compile_s = _three_steps(device, backend)
             readable = precision.legacy_readable()
     except Exception as exc:
-        return Check(name, "fail", f"torch.compile raised {type(exc).__name__}: {exc}".splitlines()[0][:300])
+        return Check(name, "fail", f"torch.compile raised {first_line(exc)}"[:300])
     details = {"backend": backend, "compile_s": round(compile_s, 3), "eager_losses": eager, "compiled_losses": losses}
     close = all(abs(a - b) <= 1e-2 * max(abs(a), 1e-6) for a, b in zip(eager, losses, strict=True))
     if not readable:

@@ -24,6 +24,7 @@ from benchsuite.report.verdict_words import (
 )
 from benchsuite.results import frames
 from benchsuite.specs.claim_metrics import CLAIM_METRICS
+from benchsuite.telemetry.metrics import SLOWDOWNS
 
 
 @dataclass(frozen=True)
@@ -122,14 +123,9 @@ def left_out_text(data: dict[str, Any]) -> str | None:
     return f"{entries} without benchsuite's extra_info {were} left out"
 
 
-#: Clock-event reasons (:data:`benchsuite.telemetry.nvml.CLOCK_EVENT_REASONS`) that slow a busy GPU below the
-#: clocks its figures assume: a power cap, thermal or hardware slowdown. Sync boost and display clocks are left out.
-SLOWDOWNS = ("sw_power_cap", "hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown")
-
-
 def throttle_text(data: dict[str, Any]) -> str | None:
     """``GPU clocks slowed in the timed region of 3 of 40 runs (sw_power_cap in up to 60 % of a run's samples)`` when
-    any run's telemetry saw a slowdown reason (:data:`SLOWDOWNS`), else None."""
+    any run's telemetry saw a slowdown reason (:data:`benchsuite.telemetry.metrics.SLOWDOWNS`), else None."""
     runs = [b.get("extra_info") or {} for b in data.get("benchmarks") or []]
     sampled = [info["clock_event_shares"] for info in runs if isinstance(info.get("clock_event_shares"), dict)]
     worst: dict[str, float] = {}

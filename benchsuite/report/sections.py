@@ -68,9 +68,10 @@ def tables(data: dict[str, Any]) -> Tables:
     runs, specs, blocks = frames.runs_frame(data), frames.scenario_specs(data), frames.blocks_frame(data)
     blocked = frames.blocked_by_seed(data)
     device = ((data.get("machine_info") or {}).get("benchsuite") or {}).get("device") or "cpu"
+    curves = frames.curves_frame(data)
     return Tables(
         runs,
-        frames.curves_frame(data),
+        curves,
         specs,
         frames.timelines_frame(data),
         blocks,
@@ -78,7 +79,7 @@ def tables(data: dict[str, Any]) -> Tables:
         frames.profiles(data),
         frames.timing_items(data),
         blocked,
-        case_summary(runs, specs, blocked, frames.curves_frame(data)) if not runs.empty else None,
+        case_summary(runs, specs, blocked, curves) if not runs.empty else None,
         step_time_ratios(blocks) if not blocks.empty else None,
         str(device).split(":")[0],
         top_ups(data),

@@ -79,5 +79,10 @@ COLUMNS: list[str] = [m.column for m in PER_RUN]
 #: Report's hardware table: column → (header, scale).
 REPORT_TABLE: dict[str, tuple[str, float]] = {m.column: (m.header, m.scale) for m in PER_RUN if m.shown}
 
+#: Clock-event (throttle) reasons (the names of :data:`benchsuite.telemetry.nvml.CLOCK_EVENT_REASONS`) that slow a
+#: busy GPU below the clocks its figures assume: a power cap, thermal or hardware slowdown. Sync boost and display
+#: clocks are left out.
+SLOWDOWNS = ("sw_power_cap", "hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown")
+
 #: Sampled metric → the label of its timeline panel.
 TIMELINE: dict[str, str] = {m.name: m.timeline for m in SAMPLED if m.timeline}

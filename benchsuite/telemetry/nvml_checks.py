@@ -21,6 +21,7 @@ import torch
 from benchsuite.telemetry import hardware
 from benchsuite.telemetry.checks import Check
 from benchsuite.telemetry.clock import now, synchronize
+from benchsuite.telemetry.metrics import SLOWDOWNS  # set while idle, they hold the clocks down
 from benchsuite.telemetry.nvml import GpuProbe, clock_event_names, device_state, open_gpu_probe
 
 #: The checks :func:`nvml_checks` returns, in order.
@@ -29,11 +30,6 @@ NVML_CHECKS = ("nvml_handle", "nvml_metrics", "nvml_energy_counter", "nvml_clock
 #: :func:`open_gpu_probe`'s reason when the package is missing: a ``warn`` (the GPU figures are missing, the run
 #: works); any other reason it gives (no driver library, no handle for the device) is a ``fail``.
 NOT_INSTALLED = "nvidia-ml-py is not installed"
-
-#: Clock-event reasons that slow the GPU down (NVML API reference, "Clocks Event Reasons":
-#: ``nvmlClocksEventReasonSwPowerCap``, ``HwSlowdown``, ``SwThermalSlowdown``, ``HwThermalSlowdown``,
-#: ``HwPowerBrakeSlowdown``); set while the GPU is idle, they hold its clocks down before any work starts.
-SLOWDOWNS = ("sw_power_cap", "hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown")
 
 #: Seconds the default :func:`default_busy` keeps the GPU busy.
 BUSY_S = 0.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from benchsuite.specs import names
 from benchsuite.specs.case import CaseConfig
 from benchsuite.specs.training import PlateauSpec
 
@@ -56,4 +57,5 @@ def plateau_watch(config: CaseConfig) -> PlateauWatch | None:
     one."""
     if config.train.plateau is None:
         return None
-    return PlateauWatch(config.train.plateau, higher_is_better=quality_metric(config) == "val_accuracy")
+    higher = quality_metric(config) not in names.LOWER_IS_BETTER_METRICS  # the one direction rule (TargetSpec's)
+    return PlateauWatch(config.train.plateau, higher_is_better=higher)

@@ -107,7 +107,11 @@ def time_pair(
     status, steps, warm, error = "ok", {}, {}, None
     sides: dict[str, StandaloneCase] = {}
     try:  # building the sides (data, model, compile) can run out of memory as well
-        sides = {"case": _side(pair.case, device, seed), "against": _side(pair.reference, device, seed)}
+        # each side is built and compiled inside its own precision's matmul mode (StandaloneCase)
+        sides = {
+            "case": StandaloneCase(pair.case, device, seed),
+            "against": StandaloneCase(pair.reference, device, seed),
+        }
         warm = {name: side.block(WARMUP_STEPS) / WARMUP_STEPS for name, side in sides.items()}
         steps = {name: max(1, math.ceil(min_block_s / max(s, 1e-9))) for name, s in warm.items()}
         for k in range(blocks):
@@ -122,8 +126,3 @@ def time_pair(
         sides.clear()  # drop the models before handing their cached memory back
         release_cached_memory(device)
     return PairTiming(**result, status=status, block_steps=steps, warmup_step_s=warm, blocks=timed, error=error)
-
-
-def _side(case, device: torch.device, seed: int) -> StandaloneCase:
-    """One side of a pair, built (data, model, compile) under its precision's TF32 switches: compilation reads them."""
-    return StandaloneCase(case, device, seed)  # built and compiled inside its own precision's matmul mode
