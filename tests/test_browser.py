@@ -82,19 +82,20 @@ def _invisible(boxes: list[dict]) -> list[int]:
 def test_report_renders_every_figure_and_table_visibly_without_console_errors(tmp_path):
     html = render_report(results_data(profiles=True), traces_from="../results/cpu-test-2c")
     assert "Where the time goes" in html and "tiny: where the time of a step goes" in html
-    assert html.count('<figure class="forest"') == 2  # the first screen's forest plot and the section's
+    assert html.count('<figure class="forest"') == 1  # the first screen's forest plot; each section links to it
     found, stderr = browse(html, tmp_path, screenshot=True)
-    assert len(found["forest"]) == 2 and _invisible(found["forest"]) == []
-    assert len(found["svg"]) == html.count("<svg") >= 6 and len(found["table"]) == html.count("<table") >= 6
+    assert len(found["forest"]) == 1 and _invisible(found["forest"]) == []
+    # the forest plot, the phases, the curves and the telemetry
+    assert len(found["svg"]) == html.count("<svg") >= 4 and len(found["table"]) == html.count("<table") >= 6
     assert _invisible(found["svg"]) == [] and _invisible(found["table"]) == []
     assert found["errors"] == [] and "CONSOLE" not in stderr
     shot = tmp_path / "report.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-    (table,), (first, _) = found["overview"], found["forest"]
+    (table,), (first,) = found["overview"], found["forest"]
     assert first["y"] > table["y"] + table["h"] - 1  # 1280 pixels wide: the forest plot under the claims table
     (tmp_path / "wide").mkdir()
     wide, _ = browse(html, tmp_path / "wide", width=1920)
-    (table,), (first, _) = wide["overview"], wide["forest"]
+    (table,), (first,) = wide["overview"], wide["forest"]
     assert first["x"] >= table["x"] + table["w"] and first["y"] < table["y"] + table["h"]  # 1920: beside it
     assert _invisible(wide["svg"]) == [] and wide["errors"] == []
 
@@ -143,7 +144,7 @@ def test_looks_and_the_compare_forest_plot_render_visibly_without_console_errors
     (tmp_path / "looks").mkdir()
     found, stderr = browse(html, tmp_path / "looks")
     assert len(found["table"]) == html.count("<table") and _invisible(found["table"]) == []
-    assert len(found["forest"]) == 2 and _invisible(found["forest"]) == [] and found["errors"] == []
+    assert len(found["forest"]) == 1 and _invisible(found["forest"]) == [] and found["errors"] == []
     monkeypatch.setattr(verdicts, "claim_verdicts", real)
 
     paths = [tmp_path / "a.json", tmp_path / "b.json"]

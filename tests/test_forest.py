@@ -169,14 +169,13 @@ def _section(html: str, name: str) -> str:
     return html[start : html.index("<h2", start + 1)]
 
 
-def test_the_figure_is_on_the_first_screen_and_in_each_section():
+def test_the_figure_is_on_the_first_screen_and_each_section_links_to_it():
     html = render_report(results_data())
     first = _claims_part(html)
     assert '<figure class="forest" id="forest"><svg' in first and "all claims: claims on times" in first
     assert "tiny: time-to-target — init=xavier_uniform vs init=default" in first
     part = _section(html, "tiny")
-    assert '<figure class="forest"><svg' in part and "tiny: claims on times" in part
-    assert "time-to-target — init=xavier_uniform vs init=default" in part
+    assert '<figure class="forest"' not in part and '<a href="#forest">the forest plot of every claim</a>' in part
     assert 'id="reading-forest"' in html and "The forest plots draw each compared pair as a row" in html
 
 
@@ -222,7 +221,8 @@ def test_a_claim_that_took_several_looks_gets_its_looks_table_and_hollow_marks(m
     html = render_report(data)
     part = _section(html, "tiny")
     assert '<table class="looks">' in part and "<th>n per side</th>" in part and "settled at look 2" in part
-    assert "look 2 of 3, n = 8" in part and "earlier look" in part  # tiny's stored top-up allows 3 looks
+    first = _claims_part(html)
+    assert "look 2 of 3, n = 8" in first and "earlier look" in first  # tiny's stored top-up allows 3 looks
 
 
 def _judge_args():

@@ -58,9 +58,10 @@ def test_machine_id():
 
 def test_report_is_self_contained_html_with_tables_figures_and_verdicts():
     html = render_report(results_data())
-    # the forest plots of the first screen and of the section, curves, time-to-target, telemetry
-    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 5
-    assert html.count('<figure class="forest"') == 2
+    # the forest plot of the first screen, the curves and the telemetry: the section links to the forest plot, and
+    # its time-to-target is the case table's, not drawn again
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 3
+    assert html.count('<figure class="forest"') == 1 and 'href="#forest"' in html
     assert "src=" not in html and "<link" not in html and 'href="http' not in html  # nothing fetched
     assert "init=xavier_uniform" in html and "1.15 s [1 s – 1.3 s]" in html
     assert "<td>2× [1.54×, ∞]</td>" in html  # Hodges-Lehmann speedup with its interval (the miss ranks last)

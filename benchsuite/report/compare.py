@@ -17,7 +17,7 @@ from benchsuite.analysis.decisions import NOT_RUN
 from benchsuite.compare.ratios import COMPARED
 from benchsuite.compare.sides import Comparison
 from benchsuite.report.colours import VERDICT_COLOURS
-from benchsuite.report.figures import STYLE, palette, to_svg
+from benchsuite.report.figures import figure_style, palette, to_svg
 from benchsuite.report.forest import ForestRow, pair_mark, short_names, thresholds
 from benchsuite.report.forest_plot import forest_part
 from benchsuite.report.html import _ENV
@@ -137,7 +137,7 @@ def verdict_heatmap(claims: list[str], machines: list[str], cells: list[list[str
 
     names = list(VERDICT_COLOURS)
     codes = [[names.index(v) for v in row] for row in cells]
-    with sns.axes_style("white"):
+    with figure_style("white"):
         fig = Figure(figsize=(2.2 + 1.9 * len(machines), 0.42 * len(claims) + 1.2))
         ax = fig.subplots()
         sns.heatmap(
@@ -163,7 +163,7 @@ def ratio_figure(rows: pd.DataFrame, metric_words: str, reference: str, title: s
     """Per case, the ratio of each other machine against the reference (log axis, 95 % interval); rows hold
     case_id, machine, ratio, low, high."""
     cases = list(dict.fromkeys(rows["case_id"]))
-    with sns.axes_style(STYLE):
+    with figure_style():
         fig = Figure(figsize=(8, 0.4 * len(cases) + 1.4))
         ax = fig.subplots()
         machines = list(dict.fromkeys(rows["machine"]))

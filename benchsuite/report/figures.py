@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections.abc import Iterator
 
 import matplotlib
@@ -22,18 +23,49 @@ MAX_LEGEND = 20
 the cases."""
 
 
+@contextlib.contextmanager
+def figure_style(style: str = STYLE) -> Iterator[None]:
+    """seaborn's axes ``style`` with each title at a fixed height just above its axes (``axes.titley`` 1.0):
+    matplotlib's automatic title placement measures every tick label of the axes on each draw, the largest single
+    cost of a report's figures, for titles that never sit above a top axis here."""
+    with sns.axes_style(style), matplotlib.rc_context({"axes.titley": 1.0}):
+        yield
+
+
 def palette(n: int) -> list:
     """``n`` distinct colours: seaborn's colour-blind palette up to its 10 colours, then evenly spaced hues."""
     return sns.color_palette("colorblind" if n <= 10 else "husl", n)
 
 
 def to_svg(fig: Figure) -> str:
-    """The figure as an ``<svg>`` element (XML prolog and doctype dropped) with text kept as text."""
+    """The figure as an ``<svg>`` element (XML prolog and doctype dropped) with text kept as text, cropped to what
+    was drawn plus a 0.1-inch pad, as ``bbox_inches="tight"`` crops it.
+
+    matplotlib's tight crop lays the figure out and draws it twice; here it is drawn once, at its own size (the SVG
+    keeps what lies beyond its edges, e.g. a legend outside the axes), and the root element's ``viewBox``, ``width``
+    and ``height`` are set to the figure's tight bounding box (``Figure.get_tightbbox``), measured after that draw.
+    """
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "benchsuite"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+        box = fig.get_tightbbox().padded(_PAD_IN)
     text = buf.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    return _ROOT_SIZE.sub(_viewbox(box, fig.get_figheight()), text, count=1)
+
+
+_PAD_IN = 0.1
+"""Pad around the tight crop, inches (savefig's ``pad_inches`` default)."""
+
+_ROOT_SIZE = re.compile(r'width="[^"]*" height="[^"]*" viewBox="[^"]*"')
+"""The root ``<svg>`` element's size attributes, as matplotlib's SVG backend writes them."""
+
+
+def _viewbox(box, height_in: float) -> str:
+    """Size attributes of the root ``<svg>`` showing ``box`` (a matplotlib Bbox in inches, y up from the bottom)
+    of a figure ``height_in`` inches high; SVG user units are points, y down from the top."""
+    x0, y0, w, h = box.x0 * 72, (height_in - box.y1) * 72, box.width * 72, box.height * 72
+    return f'width="{w:.1f}pt" height="{h:.1f}pt" viewBox="{x0:.2f} {y0:.2f} {w:.2f} {h:.2f}"'
 
 
 #: Axis labels with units, by validation metric.
@@ -88,7 +120,7 @@ def curve_figure(
     colors = dict(zip(lines, palette(len(lines)), strict=True))
     ncols = min(len(panels), 3)
     nrows = -(-len(panels) // ncols)
-    with sns.axes_style(STYLE):
+    with figure_style():
         fig = Figure(figsize=(8 if ncols == 1 else 3.6 * ncols, 3.6 * nrows + 0.6))
         grid = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
         for ax, panel in zip(grid.flat, panels, strict=False):  # the grid may have a spare cell
@@ -114,49 +146,6 @@ def curve_figure(
     return to_svg(fig)
 
 
-@contextlib.contextmanager
-def fixed_jitter(seed: int = 0) -> Iterator[None]:
-    """seaborn's ``stripplot`` jitters its dots with NumPy's global generator: seed it for the plot, so that the same
-    results file always draws the same figure, and give the generator its state back afterwards."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
-def ttt_figure(runs: pd.DataFrame, title: str) -> str | None:
-    """Time-to-target of every run (one dot per seed) with the per-case median, cases on the y axis; None when no run
-    reached the target."""
-    reached = runs.dropna(subset=["time_to_target_s"])
-    if reached.empty:
-        return None
-    with sns.axes_style(STYLE):
-        fig = Figure(figsize=(8, 0.45 * runs["case_id"].nunique() + 1.2))
-        ax = fig.subplots()
-        order = list(dict.fromkeys(runs["case_id"]))
-        with fixed_jitter():
-            sns.stripplot(data=reached, x="time_to_target_s", y="case_id", order=order, ax=ax, size=5, alpha=0.7)
-        sns.pointplot(
-            data=reached,
-            x="time_to_target_s",
-            y="case_id",
-            order=order,
-            ax=ax,
-            estimator="median",
-            errorbar=None,
-            linestyle="none",
-            marker="|",
-            markersize=18,
-            color="black",
-        )
-        ax.set(
-            xlabel="time-to-target (s); dots: seeds, bar: median", ylabel="", title=f"{title}: time-to-target per seed"
-        )
-    return to_svg(fig)
-
-
 def batch_figure(
     summary: pd.DataFrame, y: str, ylabel: str, title: str, band: tuple[str, str] | None = None
 ) -> str | None:
@@ -171,7 +160,7 @@ def batch_figure(
     others = [c for c in data.columns if c.startswith("axis_") and c != "axis_batch_size" and data[c].notna().all()]
     labelled = data[others].astype(str).apply(lambda col: col.name.removeprefix("axis_") + "=" + col)
     data["line"] = labelled.agg("-".join, axis=1) if others else "all"
-    with sns.axes_style(STYLE):
+    with figure_style():
         fig = Figure(figsize=(8, 3.8))
         ax = fig.subplots()
         colors = palette(data["line"].nunique())
@@ -196,7 +185,7 @@ def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:
     if timelines.empty or not metrics:
         return None
     first = timelines[timelines["seed"] == timelines.groupby("case_id")["seed"].transform("min")]
-    with sns.axes_style(STYLE):
+    with figure_style():
         fig = Figure(figsize=(8, 2.4 * len(metrics)))
         axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
         colors = palette(first["case_id"].nunique())
@@ -210,32 +199,6 @@ def timeline_figure(timelines: pd.DataFrame, title: str) -> str | None:
     return to_svg(fig)
 
 
-def step_time_figure(ratios: pd.DataFrame, title: str) -> str | None:
-    """Paired step-timing ratios: one row per block-timed pair, the Hodges-Lehmann ratio (reference s/step ÷ case
-    s/step, log axis) with its 95 % interval; above 1 the case's steps are faster.
-
-    ``ratios`` is :func:`benchsuite.analysis.cases.step_time_ratios` for one scenario; None without a pair.
-    """
-    if ratios.empty:
-        return None
-    labels = [f"{r.case_id}  vs  {r.against_id}" for r in ratios.itertuples()]
-    with sns.axes_style(STYLE):
-        fig = Figure(figsize=(8, 0.42 * len(ratios) + 1.3))
-        ax = fig.subplots()
-        y = list(range(len(ratios)))
-        err = [ratios["ratio"] - ratios["low"], ratios["high"] - ratios["ratio"]]
-        ax.errorbar(ratios["ratio"], y, xerr=err, fmt="o", color=palette(1)[0], capsize=3)
-        ax.axvline(1.0, color="black", linewidth=1)
-        ax.set_xscale("log")
-        ax.set_yticks(y, labels, fontsize=8)
-        ax.invert_yaxis()
-        ax.set(
-            xlabel="step-time ratio, reference ÷ case (> 1: the case steps faster); 95 % interval",
-            title=f"{title}: paired step timing",
-        )
-    return to_svg(fig)
-
-
 def scaling_figure(table: pd.DataFrame, title: str, fixed_batch: str) -> str | None:
     """Data-parallel scaling: throughput against world size with the ideal line (N × one rank's), and scaling
     efficiency with its ideal of 1; ``table`` is :func:`benchsuite.analysis.cases.scaling_table`. None when no case
@@ -243,7 +206,7 @@ def scaling_figure(table: pd.DataFrame, title: str, fixed_batch: str) -> str | N
     if table.empty or not table["throughput"].notna().any():
         return None
     table = table.sort_values("world_size")
-    with sns.axes_style(STYLE):
+    with figure_style():
         fig = Figure(figsize=(8, 3.4))
         left, right = fig.subplots(1, 2)
         left.plot(table["world_size"], table["ideal_throughput"], "--", color="grey", label="ideal (N × one rank)")

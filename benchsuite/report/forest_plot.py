@@ -9,13 +9,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
 from benchsuite.report.colours import NOT_JUDGED_TEXT, VERDICT_COLOURS, edge_colour
-from benchsuite.report.figures import STYLE, to_svg
+from benchsuite.report.figures import figure_style, to_svg
 from benchsuite.report.forest import NO_EFFECT, ForestRow, Mark, forest_note, verdicts_present
 
 ROW_IN = 0.3
@@ -234,7 +233,7 @@ def forest_figure(rows: Sequence[ForestRow], title: str, sides: Sequence[tuple[s
     top, gap, bottom = 0.45, 0.95, 0.62
     total = top + sum(heights) + gap * (len(panels) - 1) + bottom
     notes = any(m.note for r in rows for m in r.marks)
-    with sns.axes_style(STYLE):
+    with figure_style():
         fig = Figure(figsize=(WIDTH_IN, total))
         fig.subplots_adjust(
             left=0.02,

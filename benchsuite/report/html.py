@@ -89,15 +89,18 @@ def render_report(data: dict[str, Any], source: str = "", traces_from: str | Non
     )
 
 
-def write_report(results_file: Path, reports_dir: Path | None = None, out: Path | None = None) -> Path:
-    """Render ``results_file`` to ``out`` (default ``reports/<machine-id>_<run-id>.html``), atomically.
+def write_report(
+    results_file: Path, reports_dir: Path | None = None, out: Path | None = None, data: dict[str, Any] | None = None
+) -> Path:
+    """Render ``results_file`` to ``out`` (default ``reports/<machine-id>_<run-id>.html``), atomically; ``data``:
+    the file already read (:func:`benchsuite.results.files.read_results`), so that it is not read twice.
 
     Raises:
         ResultsError: the results file cannot be read, or holds a bad value (one line naming the file, and the field
             and value).
         OSError: the report cannot be written.
     """
-    data = read_results(results_file)
+    data = read_results(results_file) if data is None else data
     if out is None:
         block = data.get("benchsuite", {})
         out = report_path(

@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from benchsuite.analysis.missing import status_counts
 from benchsuite.analysis.profiles import phase_table, verdict_phase_ratios
 from benchsuite.analysis.verdicts import Verdict
-from benchsuite.report.figures import STYLE, legend_outside, palette, to_svg
+from benchsuite.report.figures import figure_style, legend_outside, palette, to_svg
 from benchsuite.telemetry import phases
 
 
@@ -26,7 +25,7 @@ def phase_figure(table: pd.DataFrame, title: str) -> str | None:
     if table.empty:
         return None
     colours = dict(zip(phases.REPORTED, palette(len(phases.REPORTED)), strict=True))
-    with sns.axes_style(STYLE):
+    with figure_style():
         fig = Figure(figsize=(8, 0.42 * len(table) + 1.4))
         ax = fig.subplots()
         left = pd.Series(0.0, index=table.index)

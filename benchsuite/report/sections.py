@@ -31,8 +31,7 @@ from benchsuite.analysis.grid import coarse
 from benchsuite.analysis.knee import throughput_knee
 from benchsuite.analysis.missing import no_curve, no_finished_run, none_reached, status_counts, unfinished_lines
 from benchsuite.report import figures, words
-from benchsuite.report.forest import verdict_rows
-from benchsuite.report.forest_plot import forest_part
+from benchsuite.report.forest import forest_note, verdict_rows
 from benchsuite.report.looks import looks_table, section_top_up_line, top_ups
 from benchsuite.report.profiles import profile_part
 from benchsuite.report.terminal import knee_text
@@ -135,7 +134,6 @@ def section(t: Tables, spec: Any, mine: pd.DataFrame, traces_from: str | None) -
         "verdicts": judged,
         **_claims_part(t, spec, judged),
         "step_timing": timing.to_dict("records") if timing is not None and not timing.empty else [],
-        "step_timing_svg": figures.step_time_figure(timing, name) if timing is not None and not timing.empty else None,
         "step_timing_notes": _timing_notes(t.timings, name),
         **_curve(t.curves[t.curves["scenario"] == name], mine, metric, spec, cases),
         **_ttt(mine, spec),
@@ -150,15 +148,16 @@ def planned_looks(spec: Any) -> int | None:
 
 
 def _claims_part(t: Tables, spec: Any, judged: list[verdicts.Verdict]) -> dict[str, Any]:
-    """The scenario's forest plot (``forest_svg``, or ``forest_note`` saying why there is none; both None without a
-    claim), each claim's looks table (``looks``, None per claim judged at one look) and its top-up line."""
+    """Each claim's looks table (``looks``, None per claim judged at one look), its top-up line, and whether the
+    claims' pairs are drawn (``forest_drawn``) or why not (``forest_note``; both empty without a claim). The pairs are
+    drawn once, in the first screen's forest plot of every claim (:func:`benchsuite.report.html.first_screen_forest`),
+    not again per scenario."""
     name = spec.name
-    part = {"forest_svg": None, "forest_note": None}
-    if judged:
-        planned = {name: n} if (n := planned_looks(spec)) else None
-        part = forest_part(verdict_rows([(name, v) for v in judged], with_scenario=False, planned=planned), name)
+    rows = verdict_rows([(name, v) for v in judged], with_scenario=False) if judged else []
+    drawn = any(m.drawn for r in rows for m in r.marks)
     return {
-        **part,
+        "forest_drawn": drawn,
+        "forest_note": forest_note(rows) if judged and not drawn else None,
         "looks": [looks_table(v) for v in judged],
         "top_up_line": section_top_up_line(t.top_ups, name, judged),
     }
@@ -188,14 +187,13 @@ def _curve(curves: pd.DataFrame, mine: pd.DataFrame, metric: str, spec: Any, cas
 
 
 def _ttt(mine: pd.DataFrame, spec: Any) -> dict[str, Any]:
-    """The time-to-target dots, or a line saying why there is none (``ttt_note``); nothing without a target."""
-    if spec.target is None:
-        return {"ttt_svg": None, "ttt_note": None}
-    if mine["time_to_target_s"].notna().any():
-        return {"ttt_svg": figures.ttt_figure(mine, spec.name), "ttt_note": None}
+    """A line saying why no run has a time-to-target (``ttt_note``), or None: the times themselves are the case
+    table's (median [min – max] and reach rate), not drawn again."""
+    if spec.target is None or mine["time_to_target_s"].notna().any():
+        return {"ttt_note": None}
     done = finished(mine["status"])
     why = none_reached(mine) if done.any() else no_finished_run(mine, "this scenario")
-    return {"ttt_svg": None, "ttt_note": f"no time-to-target: {why}"}
+    return {"ttt_note": f"no time-to-target: {why}"}
 
 
 def _hardware_table(runs: pd.DataFrame) -> dict:

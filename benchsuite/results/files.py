@@ -121,7 +121,7 @@ def read_results(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ResultsError(f"{path}: not a pytest-benchmark results file (no 'benchmarks' list)")
-    return migrate(data, str(path))
+    return migrate(data, str(path), copy_data=False)
 
 
 def _umask() -> int:

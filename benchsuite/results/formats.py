@@ -69,8 +69,9 @@ def format_version(data: dict[str, Any], source: str) -> int:
     return int(written[len(PREFIX) :])
 
 
-def migrate(data: dict[str, Any], source: str) -> dict[str, Any]:
-    """``data`` brought up to the current format (a copy; the input is not changed).
+def migrate(data: dict[str, Any], source: str, *, copy_data: bool = True) -> dict[str, Any]:
+    """``data`` brought up to the current format (a copy, the input not changed; ``copy_data=False`` migrates in
+    place, for data the caller owns, e.g. just parsed from a file).
 
     Raises:
         ResultsError: a format newer than this benchsuite reads, or unknown.
@@ -84,7 +85,8 @@ def migrate(data: dict[str, Any], source: str) -> dict[str, Any]:
     if version < 1:
         raise ResultsError(f"{source}: unknown results format {label(version)}")
     check(data, source)
-    data = copy.deepcopy(data)
+    if copy_data:
+        data = copy.deepcopy(data)
     while version < CURRENT:
         version += 1
         try:
