@@ -369,3 +369,33 @@ def sequential_data(case_ttt, reference_ttt, *, first: int = 7, looks: int = 3, 
     data["benchsuite"]["scenarios"] = {"tiny": spec.model_dump(mode="json")}
     data["benchsuite"]["run_order"] = {"mode": "seed-major", "seed": None}
     return data
+
+
+def commit_results(
+    k: int, *, step_at: int | None = None, factor: float = 1.3, machine: str = "cpu-test-2c", noise: float = 0.03
+) -> dict:
+    """The results of commit ``k`` of a synthetic history: 4 seeds of init=default and init=xavier_uniform, every
+    time drawn within ±``noise`` of its level (seeded by commit and seed); from commit ``step_at`` on, every time
+    (time-to-target, step time, timed seconds) ``factor`` times longer, and the throughput ``factor`` times lower.
+    The commit id repeats ``k + 1`` in hex (``"1111…"``), dated 2026-11-01 plus ``k`` days, on machine
+    ``machine``."""
+    import random
+
+    scale = factor if step_at is not None and k >= step_at else 1.0
+    data = results_data()
+    benchmarks = []
+    for case, level in (("default", 2.0), ("xavier_uniform", 1.2)):
+        for seed in range(4):
+            rng = random.Random(1000 * k + seed + (0 if case == "default" else 500))
+            ttt = level * scale * rng.uniform(1 - noise, 1 + noise)
+            benchmarks.append(run_entry(case, seed, ttt, 0.9, timed=2 * ttt))
+    data["benchmarks"] = benchmarks
+    data["commit_info"] = {
+        "id": (f"{k + 1:x}" * 40)[:40],
+        "time": f"2026-11-{k + 1:02d}T12:00:00+00:00",
+        "dirty": False,
+    }
+    data["datetime"] = f"2026-11-{k + 1:02d}T13:00:00+00:00"
+    data["benchsuite"]["run_id"] = f"202611{k + 1:02d}T130000Z"
+    data["benchsuite"]["machine_id"] = data["machine_info"]["benchsuite"]["machine_id"] = machine
+    return data

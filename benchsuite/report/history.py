@@ -1,0 +1,136 @@
+"""The history page (``benchsuite history``): per machine id, its results files in commit order; the steps found in
+any case's figures (:mod:`benchsuite.compare.history`) with their commit range and ratio; each claim's verdict over
+the commits as a strip; and per scenario a figure of every case over the commits (:mod:`benchsuite.report.
+history_figures`). One self-contained HTML file; a commit's points and cells link to that run's report where
+``reports/<machine-id>_<run-id>.html`` is present.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from benchsuite.compare.history import History, Step, build_history, figure_words
+from benchsuite.compare.ratios import Ratio
+from benchsuite.report import overview
+from benchsuite.report.history_figures import scenario_figure
+from benchsuite.report.html import _ENV
+from benchsuite.results.files import atomic_write_text, report_path
+
+
+def _times(x: float) -> str:
+    return "∞" if x == float("inf") else f"{x:.3g}×"
+
+
+def ratio_text(r: Ratio) -> str:
+    """``1.30× [1.27×, 1.32×]`` (no estimate: the interval alone)."""
+    interval = f"[{_times(r.low)}, {_times(r.high)}]"
+    return f"{_times(r.estimate)} {interval}" if r.estimate is not None else interval
+
+
+def step_row(step: Step) -> dict[str, Any]:
+    """A confirmed step as a row of the page's table."""
+    words, _ = figure_words(step.figure)
+    return {
+        "scenario": step.scenario,
+        "case_id": step.case_id,
+        "figure": words,
+        "commits": f"{step.before}..{step.after}",
+        "ratio": ratio_text(step.ratio),
+        "kind": "regression" if step.regression else "improvement",
+    }
+
+
+def report_links(history: History, reports_dir: Path | None, out: Path) -> dict[str, str | None]:
+    """Each entry's path → the link from ``out``'s folder to its report in ``reports_dir``, or None without one."""
+    links: dict[str, str | None] = {}
+    for entries in history.machines.values():
+        for e in entries:
+            report = report_path(reports_dir, e.machine_id, e.run_id) if reports_dir else None
+            links[e.path] = os.path.relpath(report, out.resolve().parent) if report and report.exists() else None
+    return links
+
+
+def _claims(entries) -> list[dict[str, Any]]:
+    """One row per claim judged in any entry: its cells, one per entry (verdict, the effect in words), in order."""
+    keys = dict.fromkeys(k for e in entries for k in e.verdicts)
+    rows = []
+    for scenario, says in keys:
+        cells = []
+        for e in entries:
+            v = e.verdicts.get((scenario, says))
+            if v is None:
+                cells.append({"verdict": "not run", "title": f"{e.short}: not in this run"})
+                continue
+            (row,) = overview.rows_of(scenario, [v])
+            cells.append({"verdict": v.label, "title": f"{e.short}: {v.label}; " + "; ".join(row.effects)})
+        flips = sum(a["verdict"] != b["verdict"] for a, b in zip(cells, cells[1:], strict=False))
+        rows.append({"scenario": scenario, "says": says, "cells": cells, "flips": flips})
+    return rows
+
+
+def _figures(history: History, machine: str, links: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Per scenario of ``machine``: its history figure."""
+    entries = history.machines[machine]
+    commits = [e.short for e in entries]
+    urls = [links.get(e.path) for e in entries]
+    by_scenario: dict[str, dict[str, dict[str, Any]]] = {}
+    for (m, scenario, case_id, figure), points in history.points.items():
+        if m == machine and any(p is not None for p in points):
+            by_scenario.setdefault(scenario, {}).setdefault(figure, {})[case_id] = points
+    out = []
+    for scenario, points in by_scenario.items():
+        steps = [s for s in history.confirmed if s.machine_id == machine and s.scenario == scenario]
+        svg = scenario_figure(f"{machine} · {scenario}", commits, points, steps, urls)
+        out.append({"scenario": scenario, "svg": svg})
+    return out
+
+
+def machine_part(history: History, machine: str, links: dict[str, str | None]) -> dict[str, Any]:
+    """Everything the page shows of one machine id."""
+    entries = history.machines[machine]
+    steps = [s for s in history.steps if s.machine_id == machine]
+    confirmed = [s for s in steps if s.confirmed]
+    return {
+        "machine": machine,
+        "entries": [
+            {
+                "short": e.short,
+                "commit": e.commit,
+                "commit_time": e.commit_time or "not recorded",
+                "run_id": e.run_id,
+                "ran_at": e.ran_at,
+                "dirty": e.dirty,
+                "runs": len(e.runs),
+                "link": links.get(e.path),
+            }
+            for e in entries
+        ],
+        "steps": [step_row(s) for s in confirmed],
+        "unconfirmed": len(steps) - len(confirmed),
+        "claims": _claims(entries),
+        "figures": _figures(history, machine, links),
+    }
+
+
+def render_history(history: History, links: dict[str, str | None] | None = None) -> str:
+    """The whole self-contained history page of ``history`` (``links``: entry path → report link)."""
+    links = links or {}
+    return _ENV.get_template("history.html.j2").render(
+        machines=[machine_part(history, m, links) for m in sorted(history.machines)],
+        problems=history.problems,
+        n_files=sum(len(es) for es in history.machines.values()),
+    )
+
+
+def write_history(paths: Iterable[Path], out: Path, reports_dir: Path | None = Path("reports")) -> tuple[Path, History]:
+    """Build the history of every results file under ``paths`` and write its page to ``out``, atomically.
+
+    Raises:
+        OSError: the page cannot be written.
+    """
+    history = build_history(paths)
+    links = report_links(history, reports_dir, Path(out))
+    return atomic_write_text(Path(out), render_history(history, links)), history
