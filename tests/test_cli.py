@@ -153,7 +153,7 @@ def test_cli_help_lists_every_command_and_shows_defaults(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert done.value.code == 0
-    for command in ("schema", "validate", "list", "compare", "nearest", "report", "seeds"):
+    for command in ("schema", "validate", "list", "compare", "nearest", "base", "report", "history", "seeds", "doctor"):
         assert command in out
     with _pytest.raises(SystemExit):
         main(["list", "--help"])

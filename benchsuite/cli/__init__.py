@@ -1,12 +1,13 @@
 """``benchsuite`` command line: ``schema``, ``validate``, ``list``, ``profile``, ``report``, ``compare``, ``nearest``,
-``seeds``, ``doctor``.
+``base``, ``history``, ``seeds``, ``doctor``.
 
 Errors are printed as one clear message each (file, field, value), never a traceback: exit status 2 for results
 files ``report`` and ``compare`` cannot use (or outputs they cannot write), 1 for scenario files and profiling.
 
 One module per group of commands, each with its ``cmd_*`` functions and the ``add_*`` functions that add them to the
-parser: :mod:`.scenarios` (``schema``, ``validate``, ``list``), :mod:`.comparisons` (``compare``, ``nearest``),
-:mod:`.reports` (``seeds``, ``report``), :mod:`.profile` (``profile``) and :mod:`.doctor` (``doctor``).
+parser: :mod:`.scenarios` (``schema``, ``validate``, ``list``), :mod:`.comparisons` (``compare``, ``nearest``,
+``base``), :mod:`.reports` (``seeds``, ``report``), :mod:`.history` (``history``), :mod:`.profile` (``profile``)
+and :mod:`.doctor` (``doctor``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import signal
 
-from benchsuite.cli import comparisons, doctor, profile, reports, scenarios
+from benchsuite.cli import comparisons, doctor, history, profile, reports, scenarios
 from benchsuite.cli.scenarios import scenario_schema
 
 __all__ = ["build_parser", "main", "scenario_schema"]
@@ -26,9 +27,11 @@ _COMMANDS = (
     scenarios.add_list,
     comparisons.add_compare,
     comparisons.add_nearest,
+    comparisons.add_base,
     reports.add_seeds,
     profile.add_profile,
     reports.add_report,
+    history.add_history,
     doctor.add_doctor,
 )
 

@@ -1,5 +1,5 @@
-"""The commands that set results side by side: ``compare`` (with its ``--fail-on`` gate) and ``nearest`` (the
-reference CI compares against)."""
+"""The commands that set results side by side: ``compare`` (with its ``--fail-on`` gate), ``nearest`` (the
+reference CI compares against) and ``base`` (the run of a pull request's base commit in CI's history)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,26 @@ def cmd_nearest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_base(args: argparse.Namespace) -> int:
+    """Print the results file of ``--commit`` on runner kind ``--machine-id`` under a history folder, or of the
+    nearest earlier commit with ``--commit-date`` (:func:`benchsuite.compare.base.find_base`); the reason goes to
+    stderr, and a warning line for each file skipped as unreadable. Exit status: 0; 1 with one line when nothing
+    fits; 2 with one line on a commit or date that does not parse."""
+    from benchsuite.compare.base import NoBaseError, find_base
+
+    try:
+        found = find_base(Path(args.results_dir), args.machine_id, args.commit, args.commit_date)
+    except NoBaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(found.reason, file=sys.stderr)
+    print(found.path)
+    return 0
+
+
 def add_compare(sub: argparse._SubParsersAction) -> None:
     """Add the ``compare`` command to the subcommands ``sub``."""
     p = sub.add_parser("compare", help="compare results files or results/<machine-id>/ folders, with a gate")
@@ -86,3 +106,19 @@ def add_nearest(sub: argparse._SubParsersAction) -> None:
         "--references", default="results", help="folder of results/<machine-id>/ folders (default: %(default)s)"
     )
     p.set_defaults(func=cmd_nearest)
+
+
+def add_base(sub: argparse._SubParsersAction) -> None:
+    """Add the ``base`` command to the subcommands ``sub``."""
+    p = sub.add_parser(
+        "base", help="the results file of a commit (or the nearest earlier one) on a runner kind, for a pull request"
+    )
+    p.add_argument("results_dir", help="history folder of <machine-id>/<run-id>.json files")
+    p.add_argument("--machine-id", required=True, help="the runner kind: the machine id of the new results file")
+    p.add_argument("--commit", required=True, help="the base commit's sha (at least 7 hex digits)")
+    p.add_argument(
+        "--commit-date",
+        help="the base commit's date, ISO 8601 (git show -s --format=%%cI SHA): without results of the commit, "
+        "the run of the newest commit not after it is chosen (default: exact matches only)",
+    )
+    p.set_defaults(func=cmd_base)
