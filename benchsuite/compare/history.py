@@ -19,10 +19,7 @@ with their intervals, the steps in each series, and each claim's verdict at ever
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +31,7 @@ from benchsuite.analysis.contrast import CENSORED_AT, finished
 from benchsuite.compare.ratios import COMPARED, Ratio, ratio
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
+from benchsuite.results.parallel import process_map
 
 #: The figures tracked over commits (column of :func:`benchsuite.results.frames.runs_frame`), words and units from
 #: :data:`benchsuite.compare.ratios.COMPARED`.
@@ -175,11 +173,10 @@ def read_entry(path: Path) -> Entry:
 
 def build_history(paths: Iterable[Path], workers: int | None = None) -> History:
     """Read every results file under ``paths`` (:func:`results_files`) into a :class:`History`; a file that cannot
-    be read is left out with a line in ``problems``. Files are read by ``workers`` processes (default: one per CPU
-    core; judging a file's claims is most of the time, and files are independent), in one process for a few files
-    or where processes cannot be started."""
-    files = results_files(paths)
-    read = _read_each(files, workers or os.cpu_count() or 1)
+    be read is left out with a line in ``problems``. Files are read by up to ``workers`` processes
+    (:func:`benchsuite.results.parallel.process_map`: judging a file's claims is most of the time, and files are
+    independent)."""
+    read = process_map(_try_entry, results_files(paths), workers, min_items=_PARALLEL_FROM)
     entries = [r for r in read if isinstance(r, Entry)]
     return history_of(entries, tuple(r for r in read if isinstance(r, str)))
 
@@ -190,18 +187,6 @@ def _try_entry(path: Path) -> Entry | str:
         return read_entry(path)
     except ValueError as exc:  # ResultsError: one line naming the file
         return str(exc)
-
-
-def _read_each(files: list[Path], workers: int) -> list[Entry | str]:
-    """:func:`_try_entry` of each file, in order, by up to ``workers`` processes."""
-    workers = min(workers, len(files))
-    if workers < 2 or len(files) < _PARALLEL_FROM:
-        return [_try_entry(f) for f in files]
-    try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(_try_entry, files))
-    except (OSError, BrokenProcessPool):  # no processes here (a sandbox, no /dev/shm): read them in this one
-        return [_try_entry(f) for f in files]
 
 
 _PARALLEL_FROM = 4

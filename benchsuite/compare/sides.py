@@ -30,6 +30,7 @@ from benchsuite.compare.ratios import COMPARED, NOT_COMPARED, Ratio, ratio
 from benchsuite.results import frames
 from benchsuite.results.files import read_results
 from benchsuite.results.formats import ResultsError
+from benchsuite.results.parallel import process_map
 from benchsuite.results.stored import StoredScenario
 
 
@@ -175,7 +176,8 @@ def compare(sides: list[Side]) -> Comparison:
             f"nothing to compare: one side only{only}; compare takes two results files or folders, or more"
         )
     sides = distinct_labels(sides)
-    summaries = {s.label: _summary(s) for s in sides}
+    analysed = process_map(_analyse, sides, min_items=3)  # each side's analysis is its own: one process per core
+    summaries = {s.label: summary for s, (summary, _) in zip(sides, analysed, strict=True)}
     order = list(dict.fromkeys(k for s in sides for k in summaries[s.label].index))
     where = {key: [s.label for s in sides if key in summaries[s.label].index] for key in order}
     rows = [_row(sides, summaries, key) for key in order if len(where[key]) > 1]
@@ -183,7 +185,18 @@ def compare(sides: list[Side]) -> Comparison:
         raise ResultsError("nothing to compare: no case in common between " + "; ".join(map(_holds, sides)))
     only_on = {s.label: [k for k in order if where[k] == [s.label]] for s in sides}
     problems = [f"{s.label}: {p}" for s in sides for spec in s.specs.values() for p in spec.problems]
-    return Comparison(sides, rows, only_on, _claims(sides), problems)
+    judged = {s.label: claims for s, (_, claims) in zip(sides, analysed, strict=True)}
+    return Comparison(sides, rows, only_on, _claims(sides, judged), problems)
+
+
+def _analyse(side: Side) -> tuple[pd.DataFrame, dict[tuple[str, str], verdicts.Verdict]]:
+    """One side's analysis: its case summary (:func:`_summary`) and its claims' verdicts by (scenario, claim)."""
+    claims = {
+        (name, v.claim.says): v
+        for name, spec in side.specs.items()
+        for v in verdicts.claim_verdicts(side.runs, spec, side.blocks, side.blocked)
+    }
+    return _summary(side), claims
 
 
 def _holds(side: Side) -> str:
@@ -256,15 +269,8 @@ def _ratio(a: Side, b: Side, key: tuple[str, str], metric: str, differs: bool) -
     return ratio(_runs_of(b, key), _runs_of(a, key), metric)
 
 
-def _claims(sides: list[Side]) -> list[ClaimsMatrixRow]:
-    judged: dict[str, dict[tuple[str, str], verdicts.Verdict]] = {
-        side.label: {
-            (name, v.claim.says): v
-            for name, spec in side.specs.items()
-            for v in verdicts.claim_verdicts(side.runs, spec, side.blocks, side.blocked)
-        }
-        for side in sides
-    }
+def _claims(sides: list[Side], judged: dict[str, dict[tuple[str, str], verdicts.Verdict]]) -> list[ClaimsMatrixRow]:
+    """The claims matrix: every claim judged on some side, with each side's verdict (None where it was not run)."""
     keys = dict.fromkeys(k for side in sides for k in judged[side.label])
     return [
         ClaimsMatrixRow(scenario, says, {s.label: judged[s.label].get((scenario, says)) for s in sides})

@@ -22,21 +22,28 @@ from benchsuite.report.forest import ForestRow, pair_mark, short_names, threshol
 from benchsuite.report.forest_plot import forest_part
 from benchsuite.report.html import _ENV
 from benchsuite.results.files import atomic_write_text
+from benchsuite.results.parallel import process_map
 
 _FIGURES = {"step_time_s_median": "time per step", "time_to_target_s": "time-to-target"}
 
 
 def _scenarios(comparison: Comparison) -> list[dict[str, Any]]:
-    """Per scenario its matched rows and ratio figures."""
-    out = []
-    for scenario in dict.fromkeys(r.scenario for r in comparison.rows):
-        rows = [r for r in comparison.rows if r.scenario == scenario]
-        svgs = [svg for metric, words in _FIGURES.items() if (svg := _ratio_svg(comparison, rows, metric, words))]
-        out.append({"name": scenario, "rows": rows, "svgs": svgs})
-    return out
+    """Per scenario its matched rows and ratio figures (drawn by up to one process per core: they are independent)."""
+    names = list(dict.fromkeys(r.scenario for r in comparison.rows))
+    jobs = [(comparison.reference.label, [r for r in comparison.rows if r.scenario == name]) for name in names]
+    svgs = process_map(_scenario_svgs, jobs, min_items=4)
+    return [
+        {"name": name, "rows": rows, "svgs": drawn} for name, (_, rows), drawn in zip(names, jobs, svgs, strict=True)
+    ]
 
 
-def _ratio_svg(comparison: Comparison, rows: list, metric: str, words: str) -> str | None:
+def _scenario_svgs(job: tuple[str, list]) -> list[str]:
+    """The ratio figures of one scenario's rows (``job``: the reference's label and the rows)."""
+    reference, rows = job
+    return [svg for metric, words in _FIGURES.items() if (svg := _ratio_svg(reference, rows, metric, words))]
+
+
+def _ratio_svg(reference: str, rows: list, metric: str, words: str) -> str | None:
     data = pd.DataFrame(
         [
             {"case_id": r.case_id, "machine": label, "ratio": ratio.estimate, "low": ratio.low, "high": ratio.high}
@@ -47,7 +54,7 @@ def _ratio_svg(comparison: Comparison, rows: list, metric: str, words: str) -> s
     )
     if data.empty:
         return None
-    return ratio_figure(data, words, comparison.reference.label, f"{rows[0].scenario}: {words}")
+    return ratio_figure(data, words, reference, f"{rows[0].scenario}: {words}")
 
 
 def _heatmap(comparison: Comparison) -> str | None:

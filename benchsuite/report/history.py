@@ -18,6 +18,7 @@ from benchsuite.report import overview
 from benchsuite.report.history_figures import scenario_figure
 from benchsuite.report.html import _ENV
 from benchsuite.results.files import atomic_write_text, report_path
+from benchsuite.results.parallel import process_map
 
 
 def _times(x: float) -> str:
@@ -72,7 +73,7 @@ def _claims(entries) -> list[dict[str, Any]]:
 
 
 def _figures(history: History, machine: str, links: dict[str, str | None]) -> list[dict[str, Any]]:
-    """Per scenario of ``machine``: its history figure."""
+    """Per scenario of ``machine``: its history figure (drawn by up to one process per core: they are independent)."""
     entries = history.machines[machine]
     commits = [e.short for e in entries]
     urls = [links.get(e.path) for e in entries]
@@ -80,12 +81,23 @@ def _figures(history: History, machine: str, links: dict[str, str | None]) -> li
     for (m, scenario, case_id, figure), points in history.points.items():
         if m == machine and any(p is not None for p in points):
             by_scenario.setdefault(scenario, {}).setdefault(figure, {})[case_id] = points
-    out = []
-    for scenario, points in by_scenario.items():
-        steps = [s for s in history.confirmed if s.machine_id == machine and s.scenario == scenario]
-        svg = scenario_figure(f"{machine} · {scenario}", commits, points, steps, urls)
-        out.append({"scenario": scenario, "svg": svg})
-    return out
+    jobs = [
+        (
+            f"{machine} · {scenario}",
+            commits,
+            points,
+            [s for s in history.confirmed if s.machine_id == machine and s.scenario == scenario],
+            urls,
+        )
+        for scenario, points in by_scenario.items()
+    ]
+    svgs = process_map(_draw, jobs, min_items=4)
+    return [{"scenario": scenario, "svg": svg} for scenario, svg in zip(by_scenario, svgs, strict=True)]
+
+
+def _draw(job: tuple) -> str | None:
+    """:func:`benchsuite.report.history_figures.scenario_figure` of one job (its arguments)."""
+    return scenario_figure(*job)
 
 
 def machine_part(history: History, machine: str, links: dict[str, str | None]) -> dict[str, Any]:

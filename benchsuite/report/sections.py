@@ -36,6 +36,7 @@ from benchsuite.report.looks import looks_table, section_top_up_line, top_ups
 from benchsuite.report.profiles import profile_part
 from benchsuite.report.terminal import knee_text
 from benchsuite.results import frames
+from benchsuite.results.parallel import process_map
 from benchsuite.telemetry.metrics import REPORT_TABLE
 
 #: Hardware-use table: column → (header, scale applied to the median), from :mod:`benchsuite.telemetry.metrics`.
@@ -85,16 +86,33 @@ def tables(data: dict[str, Any]) -> Tables:
     )
 
 
-def scenario_sections(data: dict[str, Any], traces_from: str | None = None) -> list[dict[str, Any]]:
+def scenario_sections(
+    data: dict[str, Any], traces_from: str | None = None, workers: int | None = None
+) -> list[dict[str, Any]]:
     """Per scenario with runs: its section (see the module docstring; trace links from the report's folder through
-    ``traces_from``, the path to the results file's folder)."""
+    ``traces_from``, the path to the results file's folder). Sections are independent: they are built by up to
+    ``workers`` processes (:func:`benchsuite.results.parallel.process_map`; default one per core)."""
     t = tables(data)
-    sections = []
-    for name, spec in t.specs.items():
-        mine = t.runs[t.runs["scenario"] == name] if not t.runs.empty else t.runs
-        if not mine.empty:
-            sections.append(guarded(spec, section, t, spec, mine, traces_from))
-    return sections
+    names = [n for n in t.specs if not t.runs.empty and (t.runs["scenario"] == n).any()]
+    try:
+        return process_map(_section_of, names, workers, initializer=_share, initargs=(t, traces_from))
+    finally:
+        _SHARED.clear()  # set here when the sections were built here
+
+
+_SHARED: dict[str, Any] = {}
+"""The file's tables and trace path, set in each worker (and here, when sections are built here) by :func:`_share`."""
+
+
+def _share(t: Tables, traces_from: str | None) -> None:
+    _SHARED.update(tables=t, traces_from=traces_from)
+
+
+def _section_of(name: str) -> dict[str, Any]:
+    """The guarded section of scenario ``name`` from the shared tables."""
+    t = _SHARED["tables"]
+    spec = t.specs[name]
+    return guarded(spec, section, t, spec, t.runs[t.runs["scenario"] == name], _SHARED["traces_from"])
 
 
 def guarded(spec: Any, build: Any, *args: Any) -> dict[str, Any]:
