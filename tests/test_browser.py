@@ -17,12 +17,14 @@ import subprocess
 from dataclasses import dataclass
 
 import pytest
-from results_factory import faults_data, results_data
+from results_factory import commit_results, faults_data, results_data
 
 from benchsuite.analysis import verdicts
 from benchsuite.analysis.verdicts import Verdict
+from benchsuite.compare.history import build_history
 from benchsuite.compare.sides import compare, load_side
 from benchsuite.report.compare import render_comparison
+from benchsuite.report.history import render_history
 from benchsuite.report.html import render_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -157,3 +159,17 @@ def test_looks_and_the_compare_forest_plot_render_visibly_without_console_errors
     found, stderr = browse(html, tmp_path / "compare")
     assert len(found["forest"]) == 1 and len(found["svg"]) == html.count("<svg") >= 3
     assert _invisible(found["svg"]) == [] and found["errors"] == [] and "CONSOLE" not in stderr
+
+
+def test_the_history_page_renders_every_figure_and_table_visibly_without_console_errors(tmp_path):
+    """Five commits with a 1.3× step at the third: the steps table, the claims strip and the figure are all visible."""
+    folder = tmp_path / "results" / "cpu-test-2c"
+    folder.mkdir(parents=True)
+    for k in range(5):
+        (folder / f"{k}.json").write_text(json.dumps(commit_results(k, step_at=2)))
+    html = render_history(build_history([tmp_path / "results"], workers=1))
+    assert '<table class="steps">' in html and '<table class="strip">' in html
+    found, stderr = browse(html, tmp_path, screenshot=True)
+    assert len(found["svg"]) == html.count("<svg") >= 1 and len(found["table"]) == html.count("<table") >= 3
+    assert _invisible(found["svg"]) == [] and _invisible(found["table"]) == []
+    assert found["errors"] == [] and "CONSOLE" not in stderr

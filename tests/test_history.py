@@ -126,6 +126,7 @@ def test_the_page_says_when_there_are_too_few_commits_and_leaves_out_a_bad_file(
     assert len(history.problems) == 1 and "broken.json: not valid JSON" in history.problems[0]
     html = render_history(history)
     assert "a series needs 3 commits" in html and "left out:" in html
+    assert "One run: nothing to draw over commits yet" in html and "<svg" not in html  # one point a case: no figure
 
 
 def test_the_history_command_writes_the_page_and_prints_the_steps(tmp_path):

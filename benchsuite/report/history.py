@@ -123,7 +123,7 @@ def machine_part(history: History, machine: str, links: dict[str, str | None]) -
         "steps": [step_row(s) for s in confirmed],
         "unconfirmed": len(steps) - len(confirmed),
         "claims": _claims(entries),
-        "figures": _figures(history, machine, links),
+        "figures": _figures(history, machine, links) if len(entries) >= 2 else [],  # one run: nothing to trend
     }
 
 
