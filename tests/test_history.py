@@ -153,3 +153,15 @@ def test_files_are_read_in_parallel_with_the_same_result(tmp_path):
     assert [(s.case_id, s.figure, s.index, s.ratio) for s in parallel.steps] == [
         (s.case_id, s.figure, s.index, s.ratio) for s in serial.steps
     ]
+
+
+def test_last_keeps_each_machines_newest_runs(tmp_path):
+    for k in range(6):
+        _write(tmp_path / "results", k, step_at=2)
+        _write(tmp_path / "results", k, machine="cpu-other-2c")
+    history = build_history([tmp_path / "results"], workers=1, last=3)
+    assert {m: [e.short for e in es] for m, es in history.machines.items()} == {
+        "cpu-test-2c": ["4444444", "5555555", "6666666"],
+        "cpu-other-2c": ["4444444", "5555555", "6666666"],
+    }
+    assert history.confirmed == ()  # the step at the third commit is before the window

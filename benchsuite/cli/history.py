@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from benchsuite import options
+
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Write the history page of the results files under ``args.paths`` (:mod:`benchsuite.report.history`) and
@@ -23,7 +25,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 2
     reports = Path(args.reports_dir) if args.reports_dir else None
     try:
-        out, history = write_history([Path(p) for p in args.paths], Path(args.output), reports)
+        out, history = write_history([Path(p) for p in args.paths], Path(args.output), reports, args.last)
     except OSError as exc:
         print(f"error: cannot write {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -49,5 +51,11 @@ def add_history(sub: argparse._SubParsersAction) -> None:
         "--reports-dir",
         default="reports",
         help="where each run's report is looked for, <machine-id>_<run-id>.html, to link to (default: %(default)s)",
+    )
+    p.add_argument(
+        "--last",
+        type=options.positive_int,
+        metavar="N",
+        help="only each machine id's N newest runs, by commit date (default: every run)",
     )
     p.set_defaults(func=cmd_history)

@@ -18,6 +18,7 @@ with their intervals, the steps in each series, and each claim's verdict at ever
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -171,14 +172,31 @@ def read_entry(path: Path) -> Entry:
     )
 
 
-def build_history(paths: Iterable[Path], workers: int | None = None) -> History:
-    """Read every results file under ``paths`` (:func:`results_files`) into a :class:`History`; a file that cannot
-    be read is left out with a line in ``problems``. Files are read by up to ``workers`` processes
-    (:func:`benchsuite.results.parallel.process_map`: judging a file's claims is most of the time, and files are
-    independent)."""
-    read = process_map(_try_entry, results_files(paths), workers, min_items=_PARALLEL_FROM)
+def build_history(paths: Iterable[Path], workers: int | None = None, last: int | None = None) -> History:
+    """Read every results file under ``paths`` (:func:`results_files`) into a :class:`History`; ``last``: only each
+    machine id's newest ``last`` runs (in commit order). A file that cannot be read is left out with a line in
+    ``problems``. Files are read by up to ``workers`` processes (:func:`benchsuite.results.parallel.process_map`:
+    judging a file's claims is most of the time, and files are independent)."""
+    files = results_files(paths)
+    read = process_map(_try_entry, newest(files, last) if last else files, workers, min_items=_PARALLEL_FROM)
     entries = [r for r in read if isinstance(r, Entry)]
     return history_of(entries, tuple(r for r in read if isinstance(r, str)))
+
+
+def newest(files: list[Path], last: int) -> list[Path]:
+    """Each machine id's ``last`` newest files by commit date (then run date), read from their JSON alone (a file
+    that cannot be parsed is kept, so that reading it says why)."""
+    keyed: dict[str, list[tuple[str, str, Path]]] = {}
+    for path in files:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            machine = str((data.get("benchsuite") or {}).get("machine_id") or "unknown")
+            key = (str((data.get("commit_info") or {}).get("time") or ""), str(data.get("datetime") or ""))
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            machine, key = f"unreadable:{path}", ("", "")
+        keyed.setdefault(machine, []).append((*key, path))
+    kept = {p for runs in keyed.values() for *_, p in sorted(runs, key=lambda r: (r[0] or r[1], r[1]))[-last:]}
+    return [p for p in files if p in kept]
 
 
 def _try_entry(path: Path) -> Entry | str:

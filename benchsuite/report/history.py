@@ -137,12 +137,15 @@ def render_history(history: History, links: dict[str, str | None] | None = None)
     )
 
 
-def write_history(paths: Iterable[Path], out: Path, reports_dir: Path | None = Path("reports")) -> tuple[Path, History]:
-    """Build the history of every results file under ``paths`` and write its page to ``out``, atomically.
+def write_history(
+    paths: Iterable[Path], out: Path, reports_dir: Path | None = Path("reports"), last: int | None = None
+) -> tuple[Path, History]:
+    """Build the history of every results file under ``paths`` (``last``: each machine id's newest runs only) and
+    write its page to ``out``, atomically.
 
     Raises:
         OSError: the page cannot be written.
     """
-    history = build_history(paths)
+    history = build_history(paths, last=last)
     links = report_links(history, reports_dir, Path(out))
     return atomic_write_text(Path(out), render_history(history, links)), history
