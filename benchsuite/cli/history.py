@@ -16,7 +16,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     warning line naming it. Exit status: 0; 2 with one line when no results file is found or the page cannot be
     written."""
     from benchsuite.compare.history import results_files
-    from benchsuite.report.history import ratio_text, write_history
+    from benchsuite.report.filters import fmt_compared
+    from benchsuite.report.history import write_history
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing or not results_files(Path(p) for p in args.paths):
@@ -37,7 +38,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     for s in history.confirmed:
         kind = "regression" if s.regression else "improvement"
         where = f"{s.machine_id} / {s.scenario} / {s.case_id}"
-        print(f"step: {where}: {s.figure} {ratio_text(s.ratio)} at {s.before}..{s.after} ({kind})")
+        print(f"step: {where}: {s.figure} {fmt_compared(s.ratio)} at {s.before}..{s.after} ({kind})")
     print(out)
     return 0
 

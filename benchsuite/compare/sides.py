@@ -79,14 +79,15 @@ def results_files(path: Path, pool: bool = False) -> list[Path]:
     return [path]
 
 
-def load_side(path: Path, pool: bool = False) -> Side:
-    """Read one side of a comparison; pooled sessions are compared as two samples (their seeds repeat).
+def load_side(path: Path, pool: bool = False, data: dict[str, Any] | None = None) -> Side:
+    """Read one side of a comparison; pooled sessions are compared as two samples (their seeds repeat). ``data``: the
+    results file ``path`` already read (:func:`benchsuite.results.files.read_results`), so that it is not read again.
 
     Raises:
         ResultsError: an unreadable results file (one line naming it).
     """
-    files = results_files(path, pool)
-    datas = [read_results(f) for f in files]
+    files = [Path(path)] if data is not None else results_files(path, pool)
+    datas = [data] if data is not None else [read_results(f) for f in files]
     runs = pd.concat([frames.runs_frame(d) for d in datas], ignore_index=True)
     blocks = pd.concat([frames.blocks_frame(d) for d in datas], ignore_index=True)
     specs = {k: v for d in datas for k, v in frames.scenario_specs(d).items()}

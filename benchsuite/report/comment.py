@@ -92,17 +92,21 @@ def machine_id(data: dict[str, Any]) -> str:
     return frames.hardware_summary(data)["machine_id"]
 
 
-def gate_outcome(new_path: Path, base_path: Path, new_id: str, base_id: str, rules: list[GateRule]) -> GateOutcome:
+def gate_outcome(
+    new: tuple[Path, dict[str, Any]], base: tuple[Path, dict[str, Any]], rules: list[GateRule]
+) -> GateOutcome:
     """The gate of ``rules`` on the new run against the base (:func:`benchsuite.compare.gate.gate`, the base as A),
-    applied only when both have the same machine id.
+    applied only when both have the same machine id; ``new`` and ``base`` are each a results file with its data
+    (already read, not read again).
 
     Raises:
         ResultsError: a file that cannot be read (one line naming it).
     """
+    new_id, base_id = machine_id(new[1]), machine_id(base[1])
     if new_id != base_id:
         why = f"the base ran on {base_id}, and across machines the gate would flag the hardware, not the change"
         return GateOutcome(tuple(rules), not_applied=why)
-    sides = [load_side(base_path), load_side(new_path)]
+    sides = [load_side(path, data=data) for path, data in (base, new)]
     try:
         breaches = gate(compare(sides), rules)
     except ResultsError:  # nothing to compare: the files were read, they share no comparable case
@@ -203,9 +207,9 @@ def comment_body(
         base_commit = check_sha(base_commit, "--base-commit")
     new_data = new_data if new_data is not None else read_results(Path(new_path))
     base_data = read_results(Path(base_path))
-    runner, base_runner = machine_id(new_data), machine_id(base_data)
+    runner = machine_id(new_data)
     changes, same = verdict_changes(overview_rows(base_data), overview_rows(new_data))
-    outcome = gate_outcome(Path(new_path), Path(base_path), runner, base_runner, rules)
+    outcome = gate_outcome((Path(new_path), new_data), (Path(base_path), base_data), rules)
     commit = short_sha(str((base_data.get("commit_info") or {}).get("id") or "unknown"))
     against = f"base `{commit}` (run `{(base_data.get('benchsuite') or {}).get('run_id', '?')}`)"
     lines = [MARKER, f"### benchsuite: {runner}", ""]

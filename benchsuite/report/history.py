@@ -13,22 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from benchsuite.compare.history import History, Step, build_history, figure_words
-from benchsuite.compare.ratios import Ratio
 from benchsuite.report import overview
+from benchsuite.report.filters import fmt_compared
 from benchsuite.report.history_figures import scenario_figure
 from benchsuite.report.html import _ENV
 from benchsuite.results.files import atomic_write_text, report_path
 from benchsuite.results.parallel import process_map
-
-
-def _times(x: float) -> str:
-    return "∞" if x == float("inf") else f"{x:.3g}×"
-
-
-def ratio_text(r: Ratio) -> str:
-    """``1.30× [1.27×, 1.32×]`` (no estimate: the interval alone)."""
-    interval = f"[{_times(r.low)}, {_times(r.high)}]"
-    return f"{_times(r.estimate)} {interval}" if r.estimate is not None else interval
 
 
 def step_row(step: Step) -> dict[str, Any]:
@@ -39,7 +29,7 @@ def step_row(step: Step) -> dict[str, Any]:
         "case_id": step.case_id,
         "figure": words,
         "commits": f"{step.before}..{step.after}",
-        "ratio": ratio_text(step.ratio),
+        "ratio": fmt_compared(step.ratio),
         "kind": "regression" if step.regression else "improvement",
     }
 
