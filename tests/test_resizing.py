@@ -10,7 +10,7 @@ from conftest import tiny_spec, write_yaml
 from benchsuite.scenario.load import ScenarioError, load_scenario
 from benchsuite.scenario.matrix import expand_runs
 from benchsuite.specs.scenario import ScenarioSpec
-from benchsuite.specs.training import PreloadedLoader, ProgressiveResizingSpec, check_resizing_fits
+from benchsuite.specs.serving import PreloadedLoader, ProgressiveResizingSpec, check_resizing_fits
 from benchsuite.specs.workload import Cnn2dSpec, MlpSpec, ResNetSpec
 from benchsuite.training import batches as serving
 

@@ -14,7 +14,7 @@ from benchsuite.profiling.syncs import HostSyncWatch
 from benchsuite.scenario.matrix import expand_cases, expand_runs
 from benchsuite.specs import names, training
 from benchsuite.specs.scenario import ScenarioSpec
-from benchsuite.specs.training import PreloadedLoader, RepeatFactorSampler, UniformSampler
+from benchsuite.specs.serving import PreloadedLoader, RepeatFactorSampler, UniformSampler
 from benchsuite.training import batches as serving
 from benchsuite.workloads.datasets import Dataset
 
@@ -80,7 +80,7 @@ def test_uniform_is_the_permutation_of_before():
 
 
 def test_every_loader_serves_the_same_repeat_factor_batches():
-    from benchsuite.specs.training import DataLoaderSpec
+    from benchsuite.specs.serving import DataLoaderSpec
 
     y = _labels([40, 8, 2])
     data = Dataset(torch.arange(50).float()[:, None], y, torch.zeros(1, 1), torch.zeros(1), 3)

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from benchsuite.specs.training import ConstantSchedule, CosineSchedule, OneCycleSchedule, StepSchedule
+from benchsuite.specs.schedules import ConstantSchedule, CosineSchedule, OneCycleSchedule, StepSchedule
 from benchsuite.training.schedules import build_scheduler, lr_factor, scaled_lr, warmup_length
 
 

@@ -304,7 +304,7 @@ def test_timed_segments_add_up_to_the_timed_region():
 
 
 def test_every_loader_serves_the_same_batches_for_a_seed():
-    from benchsuite.specs.training import DataLoaderSpec, PreloadedLoader
+    from benchsuite.specs.serving import DataLoaderSpec, PreloadedLoader
     from benchsuite.specs.workload import SyntheticSpec
     from benchsuite.training.batches import batch_stream
     from benchsuite.workloads.datasets import build_synthetic

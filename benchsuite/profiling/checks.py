@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from benchsuite.profiling.syncs import HostSyncWatch, cuda_sync_warnings
 from benchsuite.scenario.matrix import Run
-from benchsuite.specs.training import PreloadedLoader
+from benchsuite.specs.serving import PreloadedLoader
 from benchsuite.telemetry.checks import Check
 from benchsuite.telemetry.clock import now
 from benchsuite.training import precision

@@ -6,7 +6,8 @@ from pydantic import Field, model_validator
 
 from benchsuite.specs import names
 from benchsuite.specs.base import InitName, MetricName, NormName, PrecisionName, Spec
-from benchsuite.specs.training import TrainSpec, check_resizing_fits
+from benchsuite.specs.serving import check_resizing_fits
+from benchsuite.specs.training import TrainSpec
 from benchsuite.specs.workload import WorkloadSpec
 
 
@@ -65,7 +66,7 @@ class CaseConfig(Spec):
     @model_validator(mode="after")
     def _resizing_fits(self) -> CaseConfig:
         """Progressive resizing needs a resolution-agnostic model (checked when the file loads; the samples' size is
-        checked when the data is read, :func:`benchsuite.specs.training.check_resizing_fits`), and is refused with
+        checked when the data is read, :func:`benchsuite.specs.serving.check_resizing_fits`), and is refused with
         ``compile``: each new size would recompile inside the timed region."""
         resizing = self.train.progressive_resizing
         check_resizing_fits(resizing, self.workload.model, None)

@@ -22,18 +22,13 @@ from benchsuite.specs.base import (
 from benchsuite.specs.case import CaseConfig
 from benchsuite.specs.claims import ClaimSpec, StepTimingSpec
 from benchsuite.specs.errors import field_path, short
+from benchsuite.specs.optimizers import OptimizerSpec
 from benchsuite.specs.per_device import config_override, deep_merge, resized_matrix
 from benchsuite.specs.profile import ProfileSpec
+from benchsuite.specs.schedules import LrScaling, ScheduleSpec
 from benchsuite.specs.sequential import TopUpSpec
-from benchsuite.specs.training import (
-    LoaderSpec,
-    LrScaling,
-    OptimizerSpec,
-    PretrainSpec,
-    ProgressiveResizingSpec,
-    SamplerSpec,
-    ScheduleSpec,
-)
+from benchsuite.specs.serving import LoaderSpec, ProgressiveResizingSpec, SamplerSpec
+from benchsuite.specs.training import PretrainSpec
 from benchsuite.specs.workload import ModelSpec, check_model_fits
 
 #: Matrix axes, in the order they are applied and appear in case ids: axis → path of the field it sets in

@@ -1,12 +1,13 @@
-"""Training specs: optimizer, learning-rate schedule, batch size and LR scaling rule, budget, evaluation."""
+"""Training specs: ``train`` (:class:`TrainSpec`: batch size and lr scaling, budget, evaluation, world size), stopping
+on a plateau and pretraining. Its optimizer, learning-rate schedule and data serving are specs of their own:
+:mod:`benchsuite.specs.optimizers`, :mod:`benchsuite.specs.schedules`, :mod:`benchsuite.specs.serving`."""
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 from pydantic import (
-    Field,
     NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
@@ -16,162 +17,16 @@ from pydantic import (
 )
 
 from benchsuite.specs.base import Labelled, Spec, name_shorthand
+from benchsuite.specs.optimizers import AdamSpec, OptimizerSpec
+from benchsuite.specs.schedules import ConstantSchedule, LrScaling, ScheduleSpec
+from benchsuite.specs.serving import (
+    LoaderSpec,
+    PreloadedLoader,
+    ProgressiveResizingSpec,
+    SamplerSpec,
+    UniformSampler,
+)
 from benchsuite.specs.workload import DatasetSpec
-
-Betas = tuple[Annotated[float, Field(ge=0.0, lt=1.0)], Annotated[float, Field(ge=0.0, lt=1.0)]]
-
-# ---------------------------------------------------------------- optimizers
-
-
-class _Optimizer(Labelled):
-    lr: PositiveFloat | None = None
-    """Base learning rate of this optimizer; overrides ``train.lr`` (optimizers need different lrs)."""
-    weight_decay: NonNegativeFloat = 0.0
-    """L2 penalty added to the gradient (AdamW: decoupled decay, Loshchilov & Hutter 2019)."""
-
-
-class SgdSpec(_Optimizer):
-    """SGD with optional (Nesterov) momentum (torch.optim.SGD)."""
-
-    name: Literal["sgd"]
-    """Selects torch.optim.SGD."""
-    momentum: float = Field(0.9, ge=0.0, lt=1.0)
-    """Momentum factor (0 is plain SGD)."""
-    nesterov: bool = False
-    """Nesterov momentum (Sutskever et al. 2013); needs momentum > 0."""
-
-    @model_validator(mode="after")
-    def _nesterov_needs_momentum(self) -> SgdSpec:
-        if self.nesterov and self.momentum == 0:
-            raise ValueError("nesterov needs momentum > 0")
-        return self
-
-
-class AdagradSpec(_Optimizer):
-    """AdaGrad (Duchi et al. 2011; torch.optim.Adagrad)."""
-
-    name: Literal["adagrad"]
-    """Selects torch.optim.Adagrad."""
-    lr_decay: NonNegativeFloat = 0.0
-    """Learning-rate decay per step (torch's lr_decay)."""
-    initial_accumulator_value: NonNegativeFloat = 0.0
-    """Starting value of the sum of squared gradients."""
-    eps: PositiveFloat = 1e-10
-    """Added to the denominator for numerical stability."""
-
-
-class RmspropSpec(_Optimizer):
-    """RMSProp (Tieleman & Hinton 2012; torch.optim.RMSprop)."""
-
-    name: Literal["rmsprop"]
-    """Selects torch.optim.RMSprop."""
-    alpha: float = Field(0.99, gt=0.0, lt=1.0)
-    """Smoothing constant of the running mean of squared gradients."""
-    eps: PositiveFloat = 1e-8
-    """Added to the denominator for numerical stability."""
-    momentum: float = Field(0.0, ge=0.0, lt=1.0)
-    """Momentum factor."""
-    centered: bool = False
-    """Normalise by the estimated variance of the gradient instead of its second moment."""
-
-
-class AdamSpec(_Optimizer):
-    """Adam (Kingma & Ba 2015); ``weight_decay`` is L2 added to the gradient."""
-
-    name: Literal["adam"]
-    """Selects torch.optim.Adam."""
-    betas: Betas = (0.9, 0.999)
-    """Decay rates of the first and second moment estimates."""
-    eps: PositiveFloat = 1e-8
-    """Added to the denominator for numerical stability."""
-
-
-class AdamwSpec(_Optimizer):
-    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019)."""
-
-    name: Literal["adamw"]
-    """Selects torch.optim.AdamW."""
-    betas: Betas = (0.9, 0.999)
-    """Decay rates of the first and second moment estimates."""
-    eps: PositiveFloat = 1e-8
-    """Added to the denominator for numerical stability."""
-    weight_decay: NonNegativeFloat = 0.01
-    """Decoupled weight decay (torch's default 0.01)."""
-
-
-OptimizerSpec = Annotated[SgdSpec | AdagradSpec | RmspropSpec | AdamSpec | AdamwSpec, Field(discriminator="name")]
-
-# ---------------------------------------------------------------- learning-rate schedules
-
-
-class _WarmupSchedule(Labelled):
-    warmup_steps: NonNegativeInt = 0
-    """Linear warm-up from lr/warm-up-length to the lr over this many steps (Goyal et al. 2017)."""
-    warmup_epochs: NonNegativeFloat = 0.0
-    """The same warm-up given in epochs (converted with the case's steps per epoch)."""
-
-    @model_validator(mode="after")
-    def _one_warmup_unit(self) -> _WarmupSchedule:
-        if self.warmup_steps and self.warmup_epochs:
-            raise ValueError("give warmup_steps or warmup_epochs, not both")
-        return self
-
-
-class ConstantSchedule(_WarmupSchedule):
-    """Constant learning rate (after the optional warm-up)."""
-
-    name: Literal["constant"]
-    """Selects a constant learning rate."""
-
-
-class StepSchedule(_WarmupSchedule):
-    """Step drops: multiply the lr by ``gamma`` at each milestone (torch's MultiStepLR)."""
-
-    name: Literal["step"]
-    """Selects step drops (torch.optim.lr_scheduler.MultiStepLR)."""
-    milestones_epochs: tuple[PositiveFloat, ...] = Field(min_length=1)
-    """Epochs at which the lr is multiplied by ``gamma``, strictly increasing."""
-    gamma: float = Field(0.1, gt=0.0, lt=1.0)
-    """Factor applied at each milestone."""
-
-    @field_validator("milestones_epochs")
-    @classmethod
-    def _increasing(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if list(value) != sorted(set(value)):
-            raise ValueError(f"milestones must increase strictly, got {list(value)}")
-        return value
-
-
-class CosineSchedule(_WarmupSchedule):
-    """Linear warm-up, then cosine decay to ``min_lr_ratio`` × lr at the end of the budget (Loshchilov &
-    Hutter 2017, without restarts)."""
-
-    name: Literal["cosine"]
-    """Selects cosine decay after the warm-up."""
-    min_lr_ratio: float = Field(0.0, ge=0.0, lt=1.0)
-    """Final lr as a fraction of the lr, reached at the end of the budget."""
-
-
-class OneCycleSchedule(Labelled):
-    """One-cycle policy (Smith & Topin 2019) as torch's OneCycleLR with the case's lr as ``max_lr``."""
-
-    name: Literal["onecycle"]
-    """Selects torch.optim.lr_scheduler.OneCycleLR."""
-    pct_start: float = Field(0.3, gt=0.0, lt=1.0)
-    """Share of the budget spent raising the lr to its maximum."""
-    div_factor: PositiveFloat = 25.0
-    """Initial lr = max lr / div_factor."""
-    final_div_factor: PositiveFloat = 1e4
-    """Final lr = initial lr / final_div_factor."""
-    anneal_strategy: Literal["cos", "linear"] = "cos"
-    """Shape of both phases: cosine or linear."""
-
-
-ScheduleSpec = Annotated[
-    ConstantSchedule | StepSchedule | CosineSchedule | OneCycleSchedule, Field(discriminator="name")
-]
-
-LrScaling = Literal["none", "linear", "sqrt"]
 
 # ---------------------------------------------------------------- stopping on a plateau, pretraining
 
@@ -224,150 +79,6 @@ class PretrainSpec(Labelled):
         if self.max_epochs is None and self.max_steps is None:
             raise ValueError("set pretrain max_epochs or max_steps (the pretraining budget)")
         return self
-
-
-# ---------------------------------------------------------------- data serving
-
-
-class PreloadedLoader(Labelled):
-    """Batches gathered from tensors already on the training device (no input pipeline)."""
-
-    name: Literal["preloaded"]
-    """Selects batches gathered from tensors on the device."""
-
-
-class DataLoaderSpec(Labelled):
-    """A torch ``DataLoader`` over CPU tensors, copied to the device each step (torch.utils.data docs)."""
-
-    name: Literal["dataloader"]
-    """Selects a torch.utils.data.DataLoader."""
-    num_workers: NonNegativeInt = 0
-    """Worker processes that load batches (0: in the training process)."""
-    pin_memory: bool = False
-    """Page-locked host memory, so copies to a GPU can be asynchronous (CUDA only)."""
-    prefetch_factor: PositiveInt | None = None
-    """Batches each worker loads ahead (needs num_workers > 0; torch's default is 2)."""
-
-    @model_validator(mode="after")
-    def _prefetch_needs_workers(self) -> DataLoaderSpec:
-        if self.prefetch_factor is not None and self.num_workers == 0:
-            raise ValueError("prefetch_factor needs num_workers > 0")
-        return self
-
-
-LoaderSpec = Annotated[PreloadedLoader | DataLoaderSpec, Field(discriminator="name")]
-
-# ---------------------------------------------------------------- sampling and progressive resizing
-
-
-class UniformSampler(Labelled):
-    """Each epoch a fresh uniform permutation of every training sample (each seen once per epoch)."""
-
-    name: Literal["uniform"]
-    """Selects a uniform permutation per epoch."""
-
-
-class RepeatFactorSampler(Labelled):
-    """Repeat-factor sampling (Gupta, Dollár & Girshick 2019, "LVIS", section 4): a sample of class c has the repeat
-    factor r_c = max(1, sqrt(t / f_c)), f_c the fraction of training samples of class c and t the threshold.
-
-    An epoch stays n samples (n the training samples): its n indices are drawn with replacement, each sample with
-    probability proportional to its r_c (:func:`benchsuite.training.batches.repeat_factors`). Class c then makes up
-    r_c·f_c / Σ_c' r_c'·f_c' of the draws, as in LVIS's repeated epochs, while the budget, the epoch-end evaluations
-    and every schedule given in epochs keep their meaning."""
-
-    name: Literal["repeat_factor"]
-    """Selects repeat-factor sampling."""
-    threshold: float = Field(0.1, gt=0.0, le=1.0)
-    """t: classes rarer than this fraction are repeated (r_c = sqrt(t / f_c) > 1). LVIS uses 0.001 over 1,203
-    classes; the default 0.1 is the balanced share of 10-class data, so every class below its balanced share is
-    repeated and a balanced dataset is sampled (almost) uniformly."""
-
-
-SamplerSpec = Annotated[UniformSampler | RepeatFactorSampler, Field(discriminator="name")]
-
-#: Built-in models whose output does not depend on the input's height and width (global average pooling before the
-#: classifier): resnet. cnn2d flattens its last feature map into a Linear layer sized for the native resolution,
-#: and mlp flattens the input. A plugin's model spec declares ``resolution_agnostic: ClassVar[bool] = True``.
-RESOLUTION_AGNOSTIC_MODELS = ("resnet",)
-
-
-class ProgressiveResizingSpec(Labelled):
-    """Progressive resizing (fast.ai, Howard: "small images first"): square training images of ``sizes[0]`` pixels
-    for the first ``epochs[0]`` epochs, ``sizes[1]`` for the next ``epochs[1]``, ..., then ``sizes[-1]``, which must
-    be the data's native size (checked against the data). Each batch of images (N, C, H, W) is resized on the device
-    (bilinear, antialiased where supported, :func:`benchsuite.training.batches.resized`) inside the timed step;
-    evaluation always sees full resolution.
-
-    Example: ``{sizes: [14, 20, 28], epochs: [2, 2]}`` trains at 14×14 for 2 epochs, at 20×20 for 2, then at 28×28.
-    As a ``progressive_resizing`` matrix axis value it needs a ``label``; ``null`` there is native size throughout.
-    """
-
-    # the lengths are checked by the validators (a Field min_length would add a second, misleading message when
-    # an element is refused)
-    sizes: tuple[PositiveInt, ...]
-    """Side lengths in pixels, at least two, strictly increasing; the last is the data's native height and width."""
-    epochs: tuple[PositiveInt, ...]
-    """Epochs at each size but the last (one fewer than ``sizes``); the last size holds to the end of training."""
-
-    @field_validator("sizes")
-    @classmethod
-    def _sizes_increase(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if len(value) < 2:
-            raise ValueError(
-                f"sizes needs at least two sizes (the smallest first, the native size last), got {list(value)}"
-            )
-        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
-            raise ValueError(f"sizes must increase strictly, got {list(value)}")
-        return value
-
-    @model_validator(mode="after")
-    def _one_stage_per_size(self) -> ProgressiveResizingSpec:
-        if len(self.epochs) != len(self.sizes) - 1:
-            raise ValueError(
-                f"epochs {list(self.epochs)} needs {len(self.sizes) - 1} entries, one per size of "
-                f"{list(self.sizes)} but the last (which holds to the end)"
-            )
-        return self
-
-    def size_at(self, step: int, steps_per_epoch: int) -> int:
-        """The side length for step ``step`` (0-based: the first step is 0) when an epoch is ``steps_per_epoch``
-        steps: ``sizes[k]`` in the k-th stage of ``epochs``, ``sizes[-1]`` after them (host arithmetic only)."""
-        epoch, end = step // steps_per_epoch, 0
-        for size, epochs in zip(self.sizes, self.epochs, strict=False):
-            end += epochs
-            if epoch < end:
-                return size
-        return self.sizes[-1]
-
-
-def check_resizing_fits(resizing: ProgressiveResizingSpec | None, model: Any, sample_shape: Any) -> None:
-    """Raise ``ValueError`` when ``resizing`` cannot train ``model`` on samples of ``sample_shape`` (C, H, W) (None:
-    not known before the data is read; the rest is still checked).
-
-    The model must be resolution-agnostic (:data:`RESOLUTION_AGNOSTIC_MODELS`, or a spec class with
-    ``resolution_agnostic = True``); the samples must be square images whose side is ``sizes[-1]``; a resnet's
-    smallest size must survive its 2× pool per stage after the first (``sizes[0] >= 2 ** (len(widths) - 1)``).
-    """
-    if resizing is None:
-        return
-    name = getattr(model, "name", "?")
-    if name not in RESOLUTION_AGNOSTIC_MODELS and not getattr(type(model), "resolution_agnostic", False):
-        raise ValueError(
-            f"progressive_resizing needs a resolution-agnostic model (global pooling before the classifier: "
-            f"{', '.join(RESOLUTION_AGNOSTIC_MODELS)}), got model '{name}'"
-        )
-    widths = getattr(model, "widths", None)
-    if name == "resnet" and widths is not None and resizing.sizes[0] < 2 ** (len(widths) - 1):
-        raise ValueError(
-            f"progressive_resizing.sizes[0] = {resizing.sizes[0]} is too small for a resnet of {len(widths)} stages "
-            f"(at least {2 ** (len(widths) - 1)} pixels)"
-        )
-    if sample_shape is not None and (len(sample_shape) != 3 or sample_shape[1:] != (resizing.sizes[-1],) * 2):
-        raise ValueError(
-            f"progressive_resizing.sizes ends at {resizing.sizes[-1]}, but samples are {list(sample_shape)}: "
-            f"the last size must be the native side of square (C, H, W) images"
-        )
 
 
 class TrainSpec(Spec):

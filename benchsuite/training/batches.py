@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from benchsuite.specs.training import (
+from benchsuite.specs.serving import (
     DataLoaderSpec,
     LoaderSpec,
     PreloadedLoader,

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchsuite.specs.case import CaseConfig
-from benchsuite.specs.training import TrainSpec, check_resizing_fits
+from benchsuite.specs.serving import check_resizing_fits
+from benchsuite.specs.training import TrainSpec
 from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.telemetry.input_stall import InputStall
 from benchsuite.training.batches import Batch, batch_stream
@@ -222,7 +223,7 @@ class TrainingLoop:
 
         Raises:
             ValueError: progressive resizing on a model or data it cannot resize
-                (:func:`benchsuite.specs.training.check_resizing_fits`).
+                (:func:`benchsuite.specs.serving.check_resizing_fits`).
         """
         train, cpu = self.config.train, torch.device("cpu")
         check_resizing_fits(train.progressive_resizing, self.config.workload.model, self.data.input_shape)

@@ -15,7 +15,7 @@ import torch
 
 from benchsuite.scenario.matrix import Run
 from benchsuite.specs.case import CaseConfig
-from benchsuite.specs.training import DataLoaderSpec
+from benchsuite.specs.serving import DataLoaderSpec
 from benchsuite.telemetry import mfu
 from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.telemetry.sampler import DEFAULT_INTERVAL_S, Sampler

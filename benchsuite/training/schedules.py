@@ -15,7 +15,7 @@ from functools import partial
 
 import torch
 
-from benchsuite.specs.training import ConstantSchedule, CosineSchedule, LrScaling, OneCycleSchedule, StepSchedule
+from benchsuite.specs.schedules import ConstantSchedule, CosineSchedule, LrScaling, OneCycleSchedule, StepSchedule
 
 
 def scaled_lr(base_lr: float, batch_size: int, base_batch_size: int | None, rule: LrScaling) -> float:

@@ -12,7 +12,7 @@ import math
 import torch
 
 from benchsuite.scenario.matrix import Case
-from benchsuite.specs.training import DataLoaderSpec
+from benchsuite.specs.serving import DataLoaderSpec
 from benchsuite.telemetry import phases
 from benchsuite.telemetry.clock import Stopwatch
 from benchsuite.training import precision
